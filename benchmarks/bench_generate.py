@@ -1,0 +1,100 @@
+"""Hard-set generation speed: ocrlab vs the `captcha` library, and the full 100,000-image set.
+
+1. Images per second on one core, rendering in memory (no file encoding) the same words on a
+   canvas of the same size with the same ten fonts: ocrlab's hard set (texture crop, random casing,
+   placement, colour and Gaussian noise) against `captcha.image.ImageCaptcha.generate_image`.
+   Printed as a ratio (target >= 3x).
+2. Time and peak memory to write the full 100,000-image hard set in packed format with `--workers`
+   processes (target <= 60 s on 2 cores). Peak memory is the largest resident set of the main
+   process and of any one worker.
+
+    python benchmarks/bench_generate.py            # both parts
+    python benchmarks/bench_generate.py --quick    # part 2 on 20,000 images
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import resource
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+from captcha.image import ImageCaptcha
+
+from _common import report
+from ocrlab.synth import PRESETS, generate
+from ocrlab.synth.plan import make_plan
+
+
+def per_core_rates(n: int) -> dict[str, float]:
+    plan = make_plan(PRESETS["hard"])
+    step = max(1, len(plan.ids) // n)
+    ids = [int(i) for i in plan.ids[::step][:n]]
+    plan.render(ids[0])  # textures and fonts load once, outside the timing
+    start = time.perf_counter()
+    for i in ids:
+        plan.render(i)
+    ocrlab_rate = n / (time.perf_counter() - start)
+
+    fonts = [str(f.path) for f in plan.fonts]
+    lib = ImageCaptcha(width=plan.canvas.width, height=plan.canvas.height, fonts=fonts)
+    texts = [plan.describe(i).text for i in ids]
+    lib.generate_image(texts[0])
+    start = time.perf_counter()
+    for text in texts:
+        lib.generate_image(text)
+    captcha_rate = n / (time.perf_counter() - start)
+    return {
+        "ocrlab_images_per_s_per_core": round(ocrlab_rate, 1),
+        "captcha_images_per_s_per_core": round(captcha_rate, 1),
+        "ratio": round(ocrlab_rate / captcha_rate, 2),
+        "canvas": [plan.canvas.height, plan.canvas.width],
+    }
+
+
+def full_set(limit: int | None, workers: int) -> dict[str, float | int]:
+    cfg = dataclasses.replace(PRESETS["hard"], format="packed", limit=limit)
+    out = Path(tempfile.mkdtemp(prefix="ocrlab-bench-")) / "hard"
+    try:
+        start = time.perf_counter()
+        generate(cfg, out, workers=workers)
+        seconds = time.perf_counter() - start
+        size = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
+    finally:
+        shutil.rmtree(out.parent, ignore_errors=True)
+    count = 100_000 if limit is None else limit
+    return {
+        "images": count,
+        "workers": workers,
+        "seconds": round(seconds, 2),
+        "images_per_s": round(count / seconds, 1),
+        "bytes_on_disk": size,
+        "peak_rss_main_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "peak_rss_worker_mib": round(
+            resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1
+        ),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--quick", action="store_true", help="write 20,000 images instead of 100,000"
+    )
+    parser.add_argument(
+        "--samples", type=int, default=2000, help="images per library for the ratio"
+    )
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args()
+    figures = {
+        "per_core": per_core_rates(args.samples),
+        "full_hard_set_packed": full_set(20_000 if args.quick else None, args.workers),
+    }
+    report("generate", figures, packages=("captcha",))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Datasets on disk: readers, writers and splits; NumPy + Pillow only, never torch."""

@@ -1,0 +1,106 @@
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from ocrlab.cli import build_parser, main
+from ocrlab.data.manifest import read_manifest
+from ocrlab.synth.fonts import matplotlib_font_dir
+
+SMALL = ["--preset", "hard", "--words", "5", "--limit", "20", "--workers", "1"]
+
+
+def test_generate_writes_a_dataset(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["generate", *SMALL, "--out", str(tmp_path / "d"), "--seed", "3"]) == 0
+    assert len(read_manifest(tmp_path / "d" / "manifest.csv")) == 20
+    assert "wrote 20 images" in capsys.readouterr().out
+
+
+def test_help_explains_every_generate_option(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["generate", "--help"])
+    text = capsys.readouterr().out
+    for flag in (
+        "--preset",
+        "--out",
+        "--words",
+        "--vocab",
+        "--fonts",
+        "--seed",
+        "--workers",
+        "--format",
+        "--limit",
+        "--resume",
+        "--overwrite",
+        "--set",
+    ):
+        assert flag in text
+    assert build_parser().prog == "ocrlab"
+
+
+def _bad_inputs(tmp: Path) -> dict[str, tuple[list[str], str]]:
+    (tmp / "empty.txt").write_text("")
+    (tmp / "few.txt").write_text("alpha beta gamma")
+    (tmp / "bad.pdf").write_bytes(b"%PDF-garbage")
+    (tmp / "fonts").mkdir()
+    (tmp / "fonts" / "broken.ttf").write_bytes(b"\x00\x01garbage")
+    (tmp / "symfonts").mkdir()
+    shutil.copy(matplotlib_font_dir() / "STIXSizOneSymReg.ttf", tmp / "symfonts" / "sym.ttf")
+    (tmp / "full").mkdir()
+    (tmp / "full" / "notes.txt").write_text("mine")
+    (tmp / "afile").write_text("x")
+    return {
+        "empty document": (["--vocab", str(tmp / "empty.txt")], "contains no words"),
+        "missing document": (["--vocab", str(tmp / "nope.txt")], "document not found"),
+        "unreadable pdf": (["--vocab", str(tmp / "bad.pdf")], "cannot read PDF"),
+        "too few words": (["--vocab", str(tmp / "few.txt")], "only 3 distinct words"),
+        "missing font folder": (["--fonts", str(tmp / "nofonts")], "font folder not found"),
+        "corrupt font": (["--fonts", str(tmp / "fonts")], "cannot load font"),
+        "font without glyphs": (["--fonts", str(tmp / "symfonts"), "--fonts-dir-only"], "no glyph"),
+        "non-empty output": (["--out", str(tmp / "full")], "not empty"),
+        "foreign overwrite": (["--out", str(tmp / "full"), "--overwrite"], "not an ocrlab dataset"),
+        "unwritable output": (["--out", str(tmp / "afile" / "sub")], "cannot write"),
+        "absurd font size": (["--set", "font_size=100000"], "font_size"),
+        "absurd canvas": (["--set", "height=100000", "--set", "width=100000"], "out of range"),
+        "absurd limit": (["--limit", "0"], "limit must be at least 1"),
+        "absurd word count": (["--words", "0"], "words must be"),
+        "unknown key": (["--set", "colour=red"], "unknown GenerateConfig key"),
+        "bad type": (["--set", "seed=abc"], "seed must be int"),
+        "workers": (["--workers", "0"], "workers must be at least 1"),
+    }
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        "empty document",
+        "missing document",
+        "unreadable pdf",
+        "too few words",
+        "missing font folder",
+        "corrupt font",
+        "font without glyphs",
+        "non-empty output",
+        "foreign overwrite",
+        "unwritable output",
+        "absurd font size",
+        "absurd canvas",
+        "absurd limit",
+        "absurd word count",
+        "unknown key",
+        "bad type",
+        "workers",
+    ],
+)
+def test_bad_input_is_one_clear_line_exit_2_and_nothing_written(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], case: str
+) -> None:
+    extra, message = _bad_inputs(tmp_path)[case]
+    before = sorted(p.name for p in tmp_path.rglob("*"))
+    out = [] if "--out" in extra else ["--out", str(tmp_path / "out")]
+    assert main(["generate", *SMALL, *out, *extra]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("ocrlab: error: ") and message in err and err.count("\n") == 1
+    assert sorted(p.name for p in tmp_path.rglob("*")) == before
