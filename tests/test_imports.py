@@ -13,6 +13,7 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "ocrlab"
 STDLIB = set(sys.stdlib_module_names) | {"__future__"}
 BASE = {"ocrlab", "ocrlab.errors", "ocrlab.rng", "ocrlab.config"}
 ALLOWED: dict[str, set[str]] = {
+    "scratch": {"numpy", "ocrlab.scratch"},
     "synth": {
         "numpy",
         "PIL",

@@ -1,0 +1,31 @@
+"""Neural networks written from scratch in NumPy: the seed's letter-recognition MLP and its parts.
+
+`MLPClassifier` follows the scikit-learn estimator contract; the building blocks (activations, fused
+output losses, Dense layers, initialisers, SGD with momentum, rotation augmentation) are importable
+on their own. This package imports NumPy and the Python standard library only: no torch, no scipy,
+no other ocrlab module, so it runs anywhere NumPy does.
+"""
+
+from __future__ import annotations
+
+from ocrlab.scratch.activations import ACTIVATION_NAMES, ACTIVATIONS, ActivationName, get_activation
+from ocrlab.scratch.augment import random_rotate, rotate
+from ocrlab.scratch.layers import Dense, Layer
+from ocrlab.scratch.losses import OUTPUT_NAMES, OutputName, get_output
+from ocrlab.scratch.mlp import EpochRecord, MLPClassifier
+
+__all__ = [
+    "ACTIVATIONS",
+    "ACTIVATION_NAMES",
+    "OUTPUT_NAMES",
+    "ActivationName",
+    "Dense",
+    "EpochRecord",
+    "Layer",
+    "MLPClassifier",
+    "OutputName",
+    "get_activation",
+    "get_output",
+    "random_rotate",
+    "rotate",
+]

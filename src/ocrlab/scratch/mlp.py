@@ -1,0 +1,329 @@
+"""`MLPClassifier`: the seed's from-scratch multilayer perceptron, as a scikit-learn estimator.
+
+The constructor only stores hyperparameters; `fit` builds Dense and activation layers, trains them
+with mini-batch SGD with momentum on data shuffled every epoch, optionally rotating images on the
+fly, and keeps the weights of the epoch with the lowest validation loss. Models save to and load
+from pickle-free `.npz` files. NumPy and the standard library only.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import math
+import os
+import time
+from collections.abc import Callable, Sequence
+from itertools import pairwise
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from ocrlab.scratch import io
+from ocrlab.scratch.activations import ACTIVATION_NAMES, ActivationName, get_activation
+from ocrlab.scratch.augment import random_rotate
+from ocrlab.scratch.init import INIT_NAMES, InitName, as_generator, init_weights, resolve_init
+from ocrlab.scratch.layers import F32, Dense, Layer, all_parameters, forward_all
+from ocrlab.scratch.losses import OUTPUT_NAMES, Labels, OutputName, get_output
+from ocrlab.scratch.optim import SGD, EarlyStopping, decayed_lr, evaluate, run_epoch
+
+FILE_KIND = "ocrlab.scratch.MLPClassifier"
+_PREDICT_ROWS = 2048
+"""Rows per inference chunk: big enough for fast matrix products, small enough for 100k rows."""
+
+
+@dataclasses.dataclass(frozen=True)
+class EpochRecord:
+    """One row of `history_`: mean cross-entropy without the L2 term, and accuracy in [0, 1].
+
+    Training figures average the epoch's mini-batches (augmented, if augmenting) as the weights
+    moved; validation figures are None when there was no validation set.
+    """
+
+    epoch: int
+    train_loss: float
+    train_acc: float
+    val_loss: float | None
+    val_acc: float | None
+    seconds: float
+    lr: float
+
+    def __str__(self) -> str:
+        val = ""
+        if self.val_loss is not None and self.val_acc is not None:
+            val = f" val_loss={self.val_loss:.4f} val_acc={self.val_acc:.4f}"
+        train = f"loss={self.train_loss:.4f} acc={self.train_acc:.4f}"
+        return f"epoch {self.epoch}: {train}{val} ({self.seconds:.1f}s)"
+
+
+@dataclasses.dataclass(eq=False)
+class MLPClassifier:
+    """Multilayer perceptron classifier; `hidden=()` gives the seed's single-layer perceptron.
+
+    Learned attributes: `layers_` (Dense, activation, ..., Dense), `classes_`, `n_features_in_`,
+    `history_` (EpochRecord per epoch), `best_epoch_` (1-based epoch whose weights are kept),
+    `n_params_`. Without `X_val`, early stopping holds out `validation_fraction` of the rows.
+    `lr_decay` multiplies the learning rate once per epoch; `callback` sees each history row.
+    """
+
+    hidden: Sequence[int] = (512, 256, 128)
+    activation: ActivationName = "tanhexp"
+    output: OutputName = "softmax"
+    lr: float = 0.1
+    momentum: float = 0.9
+    batch_size: int = 256
+    epochs: int = 100
+    l2: float = 0.0
+    lr_decay: float = 1.0
+    early_stopping: bool = True
+    patience: int = 5
+    validation_fraction: float = 0.2
+    augment: bool = False
+    shuffle: bool = True
+    init: InitName = "auto"
+    random_state: int | np.random.Generator = 0
+    verbose: bool = False
+    callback: Callable[[EpochRecord], None] | None = None
+
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        """The constructor's arguments by name (scikit-learn contract; `deep` changes nothing)."""
+        return {field.name: getattr(self, field.name) for field in dataclasses.fields(self)}
+
+    def set_params(self, **params: Any) -> MLPClassifier:
+        """Change constructor arguments; unknown names raise ValueError."""
+        unknown = set(params) - set(self.get_params())
+        if unknown:
+            raise ValueError(
+                f"unknown parameters {sorted(unknown)}; valid: {list(self.get_params())}"
+            )
+        for name, value in params.items():
+            setattr(self, name, value)
+        return self
+
+    def fit(
+        self,
+        X: npt.ArrayLike,
+        y: npt.ArrayLike,
+        X_val: npt.ArrayLike | None = None,
+        y_val: npt.ArrayLike | None = None,
+    ) -> MLPClassifier:
+        """Train on X (n, features) in [0, 1] and labels y (n,); returns self."""
+        self._check_params()
+        rng = as_generator(self.random_state)
+        features = _features(X)
+        self.classes_, labels = np.unique(_labels(y, features.shape[0]), return_inverse=True)
+        if self.classes_.size < 2:
+            raise ValueError("y needs at least two classes")
+        self.n_features_in_ = features.shape[1]
+        if self.augment and math.isqrt(self.n_features_in_) ** 2 != self.n_features_in_:
+            raise ValueError(f"augment rotates square images; X has {self.n_features_in_} columns")
+        train, val = self._split(features, labels, X_val, y_val, rng)
+        self.layers_ = self._build(rng)
+        self.n_params_ = sum(w.size for w, _ in all_parameters(self.layers_))
+        self.history_: list[EpochRecord] = []
+        self._train(train, val, rng)
+        return self
+
+    def predict_proba(self, X: npt.ArrayLike) -> F32:
+        """Class probabilities (n, n_classes) in the order of `classes_`, computed in chunks."""
+        self._check_fitted()
+        data = np.asarray(X)
+        if data.ndim != 2 or data.shape[1] != self.n_features_in_:
+            raise ValueError(f"X must be (rows, {self.n_features_in_}), got shape {data.shape}")
+        output = get_output(self.output)
+        proba = np.empty((data.shape[0], self.classes_.size), dtype=np.float32)
+        for start in range(0, data.shape[0], _PREDICT_ROWS):
+            # Converting per chunk keeps a float64 or uint8 input from doubling peak memory.
+            chunk = np.ascontiguousarray(data[start : start + _PREDICT_ROWS], dtype=np.float32)
+            proba[start : start + _PREDICT_ROWS] = output.probabilities(
+                forward_all(self.layers_, chunk)
+            )
+        return proba
+
+    def predict(self, X: npt.ArrayLike) -> npt.NDArray[Any]:
+        """The most probable class label of each row (n,)."""
+        best = np.argmax(self.predict_proba(X), axis=1)
+        labels: npt.NDArray[Any] = self.classes_[best]
+        return labels
+
+    def top_k(self, X: npt.ArrayLike, k: int) -> npt.NDArray[Any]:
+        """The `k` most probable class labels of each row (n, k), most probable first."""
+        self._check_fitted()
+        if not 1 <= k <= self.classes_.size:
+            raise ValueError(f"k must be in [1, {self.classes_.size}], got {k}")
+        order = np.argsort(-self.predict_proba(X), axis=1, kind="stable")
+        labels: npt.NDArray[Any] = self.classes_[order[:, :k]]
+        return labels
+
+    def score(self, X: npt.ArrayLike, y: npt.ArrayLike) -> float:
+        """Mean accuracy of `predict(X)` against y."""
+        truth = _labels(y, np.shape(X)[0])
+        return float(np.mean(self.predict(X) == truth))
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Write the fitted model to `path` as a pickle-free .npz.
+
+        A Generator `random_state` cannot be written; the loaded copy gets 0, used only by a refit.
+        """
+        self._check_fitted()
+        params = self.get_params()
+        del params["callback"]
+        params["hidden"] = [int(h) for h in self.hidden]
+        if isinstance(self.random_state, np.random.Generator):
+            params["random_state"] = None
+        header = {
+            "params": params,
+            "n_features_in": self.n_features_in_,
+            "best_epoch": self.best_epoch_,
+            "history": [dataclasses.asdict(row) for row in self.history_],
+        }
+        dense = [(layer.W, layer.b) for layer in self.layers_ if isinstance(layer, Dense)]
+        io.write_npz(path, FILE_KIND, header, {"classes": self.classes_, **io.layer_arrays(dense)})
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> MLPClassifier:
+        """A fitted classifier read from a file written by `save`; ValueError if it is not one."""
+        header, arrays = io.read_npz(path, FILE_KIND)
+        try:
+            params = dict(header["params"])
+            params["hidden"] = tuple(params["hidden"])
+            if params["random_state"] is None:
+                params["random_state"] = 0
+            model = cls(**params)
+            model._check_params()
+            model.classes_ = arrays.pop("classes")
+            if model.classes_.ndim != 1 or model.classes_.size < 2:
+                raise ValueError(f"classes has shape {model.classes_.shape}")
+            model.n_features_in_ = int(header["n_features_in"])
+            sizes = [model.n_features_in_, *model.hidden, model.classes_.size]
+            model.layers_ = model._stack(io.read_layer_arrays(arrays, sizes))
+            model.n_params_ = sum(w.size for w, _ in all_parameters(model.layers_))
+            model.history_ = [EpochRecord(**row) for row in header["history"]]
+            model.best_epoch_ = int(header["best_epoch"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ValueError(f"{path} is a corrupt MLPClassifier file: {exc}") from exc
+        return model
+
+    def _check_params(self) -> None:
+        checks = {
+            "hidden": all(isinstance(h, int | np.integer) and h > 0 for h in self.hidden),
+            "activation": self.activation in ACTIVATION_NAMES,
+            "output": self.output in OUTPUT_NAMES,
+            "init": self.init in INIT_NAMES,
+            "lr": self.lr > 0,
+            "momentum": 0 <= self.momentum < 1,
+            "batch_size": isinstance(self.batch_size, int) and self.batch_size > 0,
+            "epochs": isinstance(self.epochs, int) and self.epochs > 0,
+            "l2": self.l2 >= 0,
+            "lr_decay": 0 < self.lr_decay <= 1,
+            "patience": isinstance(self.patience, int) and self.patience > 0,
+            "validation_fraction": 0 < self.validation_fraction < 1,
+        }
+        bad = [f"{name}={getattr(self, name)!r}" for name, ok in checks.items() if not ok]
+        if bad:
+            raise ValueError(f"invalid MLPClassifier parameters: {', '.join(bad)}")
+        as_generator(self.random_state)
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "layers_"):
+            raise ValueError("this MLPClassifier is not fitted yet; call fit first")
+
+    def _split(
+        self,
+        X: F32,
+        y: Labels,
+        X_val: npt.ArrayLike | None,
+        y_val: npt.ArrayLike | None,
+        rng: np.random.Generator,
+    ) -> tuple[tuple[F32, Labels], tuple[F32, Labels] | None]:
+        """Training data and validation data: the given set, a held-out split, or None."""
+        if (X_val is None) != (y_val is None):
+            raise ValueError("give both X_val and y_val, or neither")
+        if X_val is not None and y_val is not None:
+            features = _features(X_val)
+            if features.shape[1] != X.shape[1]:
+                raise ValueError(f"X_val has {features.shape[1]} columns, X has {X.shape[1]}")
+            raw = _labels(y_val, features.shape[0])
+            idx = np.searchsorted(self.classes_, raw).clip(0, self.classes_.size - 1)
+            if np.any(self.classes_[idx] != raw):
+                raise ValueError("y_val holds labels that never occur in y")
+            return (X, y), (features, idx.astype(np.intp))
+        if not self.early_stopping:
+            return (X, y), None
+        n_val = round(X.shape[0] * self.validation_fraction)
+        if not 0 < n_val < X.shape[0]:
+            raise ValueError(f"validation_fraction leaves no rows to validate or train ({n_val})")
+        order = rng.permutation(X.shape[0])
+        held, kept = order[:n_val], order[n_val:]
+        return (X[kept], y[kept]), (X[held], y[held])
+
+    def _build(self, rng: np.random.Generator) -> list[Layer]:
+        """Fresh layers; each Dense is initialised for the nonlinearity that consumes its output."""
+        sizes = [self.n_features_in_, *self.hidden, self.classes_.size]
+        weights = []
+        for i, (fan_in, fan_out) in enumerate(pairwise(sizes)):
+            consumer = self.output if i == len(sizes) - 2 else self.activation
+            w = init_weights(fan_in, fan_out, resolve_init(self.init, consumer), rng)
+            weights.append((w, np.zeros(fan_out, np.float32)))
+        return self._stack(weights)
+
+    def _stack(self, weights: list[tuple[F32, F32]]) -> list[Layer]:
+        """Dense layers from (W, b) pairs with this model's activation between them."""
+        layers: list[Layer] = []
+        for w, b in weights:
+            if layers:
+                layers.append(get_activation(self.activation))
+            layers.append(Dense(w, b, self.l2))
+        return layers
+
+    def _train(
+        self, train: tuple[F32, Labels], val: tuple[F32, Labels] | None, rng: np.random.Generator
+    ) -> None:
+        """Run the epochs; with early stopping, end on the weights of the lowest validation loss."""
+        output = get_output(self.output)
+        params = all_parameters(self.layers_)
+        optimiser = SGD(params, self.lr, self.momentum)
+        stopper = EarlyStopping(params, self.patience) if self.early_stopping else None
+        rotate = functools.partial(random_rotate, rng=rng) if self.augment else None
+        rows = train[0].shape[0]
+        for epoch in range(1, self.epochs + 1):
+            optimiser.lr = decayed_lr(self.lr, self.lr_decay, epoch - 1)
+            started = time.perf_counter()
+            order = rng.permutation(rows) if self.shuffle else np.arange(rows)
+            loss, acc = run_epoch(
+                self.layers_, output, optimiser, train, order, self.batch_size, rotate
+            )
+            val_loss, val_acc = (
+                evaluate(self.layers_, output, val, _PREDICT_ROWS) if val else (None, None)
+            )
+            seconds = time.perf_counter() - started
+            self._report(EpochRecord(epoch, loss, acc, val_loss, val_acc, seconds, optimiser.lr))
+            if not math.isfinite(loss):
+                raise FloatingPointError(f"training diverged at epoch {epoch}; lower lr")
+            if stopper and val_loss is not None and stopper.update(epoch, val_loss):
+                break
+        if stopper:
+            stopper.restore()
+        self.best_epoch_ = stopper.best_epoch if stopper else len(self.history_)
+
+    def _report(self, row: EpochRecord) -> None:
+        self.history_.append(row)
+        if self.verbose:
+            print(row)
+        if self.callback is not None:
+            self.callback(row)
+
+
+def _features(X: npt.ArrayLike) -> F32:
+    features = np.ascontiguousarray(X, dtype=np.float32)
+    if features.ndim != 2 or features.shape[0] == 0:
+        raise ValueError(f"X must be a non-empty 2-D array (rows, features), not {features.shape}")
+    return features
+
+
+def _labels(y: npt.ArrayLike, rows: int) -> npt.NDArray[Any]:
+    labels = np.asarray(y)
+    if labels.shape != (rows,):
+        raise ValueError(f"y must have shape ({rows},) to match X, got {labels.shape}")
+    return labels
