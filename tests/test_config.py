@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -52,3 +53,25 @@ def test_malformed_override_and_toml(tmp_path: Path) -> None:
         load_toml(tmp_path / "c.toml")
     (tmp_path / "ok.toml").write_text('words = 10\nbackgrounds = ["kraft"]\n')
     assert replace(PRESETS["hard"], load_toml(tmp_path / "ok.toml")).words == 10
+
+
+@dataclass(frozen=True)
+class Inner:
+    epochs: int = 3
+
+
+@dataclass(frozen=True)
+class Outer:
+    name: str = "x"
+    inner: Inner = field(default_factory=Inner)
+
+
+def test_nested_sections_and_dotted_keys() -> None:
+    assert replace(Outer(), {"inner.epochs": 7}).inner.epochs == 7
+    assert from_dict(Outer, {"inner": {"epochs": 2}}) == Outer("x", Inner(2))
+    with pytest.raises(ConfigError, match="unknown Inner key"):
+        replace(Outer(), {"inner.bogus": 1})
+    with pytest.raises(ConfigError, match="unknown Outer section"):
+        replace(Outer(), {"name.x": 1})
+    with pytest.raises(ConfigError, match="must be a table"):
+        from_dict(Outer, {"inner": 5})

@@ -29,6 +29,30 @@ ALLOWED: dict[str, set[str]] = {
     "rng.py": {"numpy"},
     "config.py": {"tomli", *BASE},
     "errors.py": set(),
+    "plots.py": {"numpy", "matplotlib", *BASE},
+    "models": {"torch", "ocrlab.models", *BASE},
+    "train": {
+        "torch",
+        "numpy",
+        "safetensors",
+        "ocrlab.train",
+        "ocrlab.models",
+        "ocrlab.data",
+        "ocrlab.plots",
+        "ocrlab.metrics",
+        *BASE,
+    },
+    "read": {
+        "torch",
+        "numpy",
+        "PIL",
+        "ocrlab.read",
+        "ocrlab.train",
+        "ocrlab.models",
+        "ocrlab.data",
+        "ocrlab.metrics",
+        *BASE,
+    },
 }
 
 

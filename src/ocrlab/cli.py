@@ -113,6 +113,236 @@ def _add_generate(sub: Any) -> None:
     p.set_defaults(handler=cmd_generate)
 
 
+def _add_train(sub: Any) -> None:
+    p = sub.add_parser(
+        "train", help="train a model", description="Train a model into a run folder."
+    )
+    models = p.add_subparsers(dest="model", required=True, metavar="MODEL")
+    _add_train_classifier(models)
+
+
+def _add_experiment(sub: Any) -> None:
+    p = sub.add_parser("experiment", help="reproduce an experiment of the seed documents")
+    experiments = p.add_subparsers(dest="experiment", required=True, metavar="EXPERIMENT")
+    _add_experiment_memorize(experiments)
+
+
+class _TrainProgress:
+    """A tqdm bar over each epoch's batches and one summary line per epoch."""
+
+    def __init__(self, batches: int | None = None) -> None:
+        self.bar: Any = None
+        self.batches = batches
+
+    def __call__(self, event: dict[str, Any]) -> None:
+        from tqdm import tqdm
+
+        if event["event"] == "batch":
+            if self.bar is None:
+                self.bar = tqdm(total=self.batches, unit="batch", leave=False, disable=None)
+            self.bar.update(1)
+            self.bar.set_postfix(loss=f"{event['loss']:.3f}")
+            return
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+        print(
+            f"epoch {event['epoch']:>3}: train loss {event['train_loss']:.4f} acc "
+            f"{100 * event['train_acc']:.2f}% | test loss {event['test_loss']:.4f} acc "
+            f"{100 * event['test_acc']:.2f}% | {event['seconds']:.1f}s",
+            flush=True,
+        )
+
+
+def _classifier_config(args: argparse.Namespace) -> Any:
+    from ocrlab.config import parse_overrides, replace
+    from ocrlab.train.classifier import PRESETS
+
+    overrides: dict[str, Any] = {"workers": args.workers}
+    for flag, key in (
+        ("epochs", "train.epochs"),
+        ("seed", "train.seed"),
+        ("device", "train.device"),
+        ("limit", "limit"),
+    ):
+        if getattr(args, flag, None) is not None:
+            overrides[key] = getattr(args, flag)
+    return replace(PRESETS[args.preset], {**overrides, **parse_overrides(args.set)})
+
+
+def _add_model_flags(p: Any, preset_help: str) -> None:
+    p.add_argument(
+        "--data",
+        type=Path,
+        nargs="+",
+        required=True,
+        help="dataset folders: ocrlab datasets (PNG or packed) or labelled image folders",
+    )
+    p.add_argument("--out", type=Path, required=True, help="run folder to write")
+    p.add_argument("--preset", default="quick", choices=["quick", "seed"], help=preset_help)
+    p.add_argument("--epochs", type=int, help="training epochs (overrides the preset)")
+    p.add_argument("--limit", type=int, help="use a seeded random subset of N images")
+    p.add_argument("--seed", type=int, help="seed for the split, the initial weights and batches")
+    p.add_argument("--device", help="auto (CUDA when present), cpu or cuda (default auto)")
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="processes decoding PNG images (default: all cores)",
+    )
+    p.add_argument("--overwrite", action="store_true", help="replace an existing run in --out")
+    p.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a config field, e.g. --set train.lr=0.001 --set width=32",
+    )
+
+
+def cmd_train_classifier(args: argparse.Namespace) -> int:
+    from ocrlab.train.classifier import train_classifier
+
+    metrics = train_classifier(
+        args.data,
+        args.out,
+        _classifier_config(args),
+        resume=args.resume,
+        overwrite=args.overwrite,
+        callback=_TrainProgress(),
+    )
+    print(
+        f"test accuracy {100 * metrics['test_acc']:.2f}% after {metrics['epochs']} epochs "
+        f"({metrics['seconds']:.0f}s); run in {args.out}"
+    )
+    return 0
+
+
+def _add_train_classifier(models: Any) -> None:
+    p = models.add_parser(
+        "classifier",
+        help="ResNet18 word classifier (one class per vocabulary word)",
+        description="Train the seed's ResNet18 word classifier on one or more datasets. Writes "
+        "model.safetensors, checkpoint.json, history.csv, curves.png and metrics.json.",
+    )
+    _add_model_flags(
+        p,
+        "quick: 10 epochs at 32x224 for a CPU; seed: the seed's 30 epochs at full "
+        "size (default quick)",
+    )
+    p.add_argument("--resume", action="store_true", help="continue an interrupted run in --out")
+    p.set_defaults(handler=cmd_train_classifier)
+
+
+def cmd_experiment_memorize(args: argparse.Namespace) -> int:
+    from ocrlab.config import parse_overrides, replace
+    from ocrlab.experiments.memorize import PRESET, memorize
+
+    overrides: dict[str, Any] = {"workers": args.workers}
+    for flag, key in (
+        ("epochs", "train.epochs"),
+        ("seed", "train.seed"),
+        ("device", "train.device"),
+        ("limit", "limit"),
+    ):
+        if getattr(args, flag) is not None:
+            overrides[key] = getattr(args, flag)
+    cfg = replace(PRESET, {**overrides, **parse_overrides(args.set)})
+    result = memorize(args.data, args.out, cfg, overwrite=args.overwrite, callback=_TrainProgress())
+    print(f"permuted labels: {result['verdict']}; report in {args.out / 'report.md'}")
+    return 0
+
+
+def _add_experiment_memorize(experiments: Any) -> None:
+    p = experiments.add_parser(
+        "memorize",
+        help="train on true and on permuted labels (Zhang et al. 2017)",
+        description="Train the same ResNet18 twice with the same budget, on true and on permuted "
+        "labels; writes memorize.png and report.md.",
+    )
+    p.add_argument("--data", type=Path, nargs="+", required=True, help="dataset folders")
+    p.add_argument("--out", type=Path, required=True, help="experiment folder to write")
+    p.add_argument("--epochs", type=int, help="epochs per run (default 40)")
+    p.add_argument("--limit", type=int, help="images used (default 1000)")
+    p.add_argument("--seed", type=int, help="seed for subset, split, permutation and weights")
+    p.add_argument("--device", help="auto, cpu or cuda (default auto)")
+    p.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="decoding processes")
+    p.add_argument("--overwrite", action="store_true", help="replace earlier runs in --out")
+    p.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a config field, e.g. --set train.lr=0.001",
+    )
+    p.set_defaults(handler=cmd_experiment_memorize)
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    import json
+
+    from ocrlab.read.evaluate import evaluate_classifier
+
+    metrics = evaluate_classifier(args.model, args.data, args.device, args.workers)
+    text = json.dumps(metrics, indent=1)
+    print(text)
+    if args.json_out is not None:
+        args.json_out.write_text(text + "\n", encoding="utf-8")
+    return 0
+
+
+def _add_eval(sub: Any) -> None:
+    p = sub.add_parser(
+        "eval",
+        help="measure a trained model on datasets (JSON)",
+        description="Evaluate a trained model on dataset folders; prints metrics as JSON.",
+    )
+    p.add_argument("--model", type=Path, required=True, help="run folder of a trained model")
+    p.add_argument("--data", type=Path, nargs="+", required=True, help="dataset folders")
+    p.add_argument("--device", default="auto", help="auto, cpu or cuda (default auto)")
+    p.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="decoding processes")
+    p.add_argument("--json-out", type=Path, help="also write the metrics to this file")
+    p.set_defaults(handler=cmd_eval)
+
+
+def cmd_predict(args: argparse.Namespace) -> int:
+    import json
+
+    from ocrlab.read.predictor import Predictor
+
+    predictor = Predictor.load(args.model, args.device)
+    readings = predictor.read([Path(p) for p in args.images], top_k=args.top_k)
+    if args.json:
+        print(
+            json.dumps(
+                [
+                    {"image": str(p), **r.to_dict()}
+                    for p, r in zip(args.images, readings, strict=True)
+                ],
+                indent=1,
+            )
+        )
+        return 0
+    for path, reading in zip(args.images, readings, strict=True):
+        alternatives = ", ".join(f"{t} {100 * p:.1f}%" for t, p in reading.topk)
+        print(f"{path}: {reading.text} ({100 * reading.confidence:.1f}%)  [{alternatives}]")
+    return 0
+
+
+def _add_predict(sub: Any) -> None:
+    p = sub.add_parser(
+        "predict",
+        help="top-k words with probabilities for images",
+        description="Classify images with a trained model.",
+    )
+    p.add_argument("--model", type=Path, required=True, help="run folder of a trained model")
+    p.add_argument("images", nargs="+", help="image files (any size, PNG/JPEG/...)")
+    p.add_argument("--top-k", type=int, default=5, help="alternatives per image (default 5)")
+    p.add_argument("--json", action="store_true", help="print JSON instead of text")
+    p.add_argument("--device", default="auto", help="auto, cpu or cuda (default auto)")
+    p.set_defaults(handler=cmd_predict)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ocrlab",
@@ -121,6 +351,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"ocrlab {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_generate(sub)
+    _add_train(sub)
+    _add_eval(sub)
+    _add_predict(sub)
+    _add_experiment(sub)
     return parser
 
 

@@ -43,8 +43,17 @@ def from_dict(cls: type[C], data: dict[str, Any]) -> C:
 
 
 def replace(config: C, overrides: dict[str, Any]) -> C:
-    """A copy of `config` with `overrides` applied and type-checked."""
-    return from_dict(type(config), {**to_dict(config), **overrides})
+    """A copy of `config` with `overrides` applied and type-checked; `a.b` reaches nested ones."""
+    data = to_dict(config)
+    for key, value in overrides.items():
+        *parents, leaf = key.split(".")
+        node = data
+        for name in parents:
+            if not isinstance(node.get(name), dict):
+                raise ConfigError(f"unknown {type(config).__name__} section {name!r} in {key!r}")
+            node = node[name]
+        node[leaf] = value
+    return from_dict(type(config), data)
 
 
 def parse_overrides(pairs: list[str]) -> dict[str, Any]:
@@ -85,6 +94,10 @@ def _coerce(value: Any, hint: Any, key: str) -> Any:
             except ConfigError as exc:
                 errors.append(str(exc))
         raise ConfigError("; ".join(errors))
+    if dataclasses.is_dataclass(hint) and isinstance(hint, type):
+        if not isinstance(value, dict):
+            raise ConfigError(f"{key} must be a table of {hint.__name__} settings, got {value!r}")
+        return from_dict(hint, value)
     if origin is tuple:
         if not isinstance(value, (list, tuple)):
             raise ConfigError(f"{key} must be a list, got {value!r}")

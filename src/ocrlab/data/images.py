@@ -1,0 +1,105 @@
+"""Decode images safely, in parallel and in order, into one bounded uint8 array.
+
+The seed's loader scrambled images against labels (`executor.submit` returns in completion
+order) and crashed beyond 60,000 images. Here decoding goes through `Pool.imap`, which yields
+results in input order, straight into a preallocated (N, H, W, C) uint8 array: the whole set costs
+exactly its packed size, and image *i* is always row *i*. Decoding is bounded too: a pixel limit
+stops decompression bombs, and a truncated or corrupt file raises `ImageError` naming it. NumPy and
+Pillow only.
+"""
+
+from __future__ import annotations
+
+import io
+import multiprocessing
+import warnings
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, UnidentifiedImageError
+
+from ocrlab.errors import ImageError
+
+MAX_PIXELS = 40_000_000
+"""Largest image accepted (about 6,300 × 6,300): beyond it a file is a decompression bomb."""
+
+
+def open_image(
+    source: Path | bytes, mode: str = "RGB", max_pixels: int = MAX_PIXELS
+) -> Image.Image:
+    """Decode a file or bytes fully into a Pillow image of `mode`; any failure is an ImageError."""
+    name = str(source) if isinstance(source, Path) else "the image"
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            fp = io.BytesIO(source) if isinstance(source, bytes) else source
+            with Image.open(fp) as im:
+                if im.width * im.height > max_pixels:
+                    raise ImageError(
+                        f"{name} is {im.width}x{im.height}; the limit is {max_pixels:,} pixels"
+                    )
+                im.load()
+                return _flatten(im, mode)
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise ImageError(f"{name} exceeds the pixel limit (decompression bomb?)") from None
+    except FileNotFoundError:
+        raise ImageError(f"image not found: {name}") from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+        raise ImageError(f"cannot decode {name}: {exc}") from None
+
+
+def _flatten(im: Image.Image, mode: str) -> Image.Image:
+    """Convert to `mode`, compositing any transparency onto white rather than black."""
+    if im.mode in ("RGBA", "LA", "PA") or (im.mode == "P" and "transparency" in im.info):
+        rgba = im.convert("RGBA")
+        white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        return Image.alpha_composite(white, rgba).convert(mode)
+    return im.convert(mode)
+
+
+def decode(path: Path, size: tuple[int, int] | None = None, mode: str = "RGB") -> np.ndarray:
+    """One image as an (H, W, C) uint8 array, resized to `size` (H, W) when given."""
+    im = open_image(path, mode)
+    if size is not None and (im.height, im.width) != size:
+        im = im.resize((size[1], size[0]), Image.Resampling.BILINEAR)
+    arr = np.asarray(im, dtype=np.uint8)
+    return arr[..., None] if arr.ndim == 2 else arr
+
+
+def _decode_job(job: tuple[Path, tuple[int, int] | None, str]) -> np.ndarray:
+    return decode(*job)
+
+
+def decode_all(
+    paths: Sequence[Path],
+    size: tuple[int, int] | None = None,
+    mode: str = "RGB",
+    workers: int = 1,
+    progress: Callable[[int], None] | None = None,
+) -> np.ndarray:
+    """Decode `paths` in order into one (N, H, W, C) uint8 array.
+
+    Without `size`, every image must have the first image's size; a mismatch names the file.
+    """
+    if not paths:
+        raise ImageError("no images to decode")
+    first = decode(paths[0], size, mode)
+    out = np.empty((len(paths), *first.shape), dtype=np.uint8)
+    jobs = [(p, size, mode) for p in paths]
+    pool = multiprocessing.get_context("spawn").Pool(workers) if workers > 1 else None
+    try:
+        results = pool.imap(_decode_job, jobs, chunksize=64) if pool else map(_decode_job, jobs)
+        for i, arr in enumerate(results):
+            if arr.shape != first.shape:
+                raise ImageError(
+                    f"{paths[i]} is {arr.shape[1]}x{arr.shape[0]} but {paths[0]} is "
+                    f"{first.shape[1]}x{first.shape[0]}; pass a size to resize them all"
+                )
+            out[i] = arr
+            if progress is not None:
+                progress(1)
+    finally:
+        if pool is not None:
+            pool.terminate()
+    return out

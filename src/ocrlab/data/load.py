@@ -1,0 +1,208 @@
+"""Load any labelled image set into memory: an ocrlab dataset (PNG or packed) or a plain folder.
+
+Labels come from the manifest for ocrlab datasets; for a plain folder, from `labels.csv`
+(`file,label`), `labels.txt` (`file<TAB>label` or `file label` per line) or, failing both, the file
+name (`2b827.png` → `2b827`, the convention of captcha_images_v2). Images and labels travel together
+as one `ImageSet` whose row *i* is image *i*, whatever the loading order. NumPy and Pillow only.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ocrlab.data.images import decode, decode_all
+from ocrlab.data.manifest import MANIFEST, read_manifest
+from ocrlab.data.packed import PackedImages
+from ocrlab.errors import DatasetError, ImageError
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff")
+Progress = Callable[[int], None]
+
+
+@dataclass
+class ImageSet:
+    """Images with their labels: `images[i]` shows `texts[i]`, whose class key is `words[i]`."""
+
+    images: np.ndarray
+    """(N, H, W, C) uint8."""
+    texts: list[str]
+    """The text as drawn, case preserved (targets for sequence models)."""
+    words: list[str]
+    """The class key: the lower-case word for ocrlab sets, the label itself for folders."""
+    sources: list[str]
+    vocab: list[str]
+    """Class keys in their canonical order (vocab.json for ocrlab sets, sorted for folders)."""
+    skipped: list[str] = field(default_factory=list)
+    """Unreadable files left out (only with `skip_bad`)."""
+
+    def __len__(self) -> int:
+        return len(self.texts)
+
+    def subset(self, indices: np.ndarray) -> ImageSet:
+        pick = indices.tolist()
+        return ImageSet(
+            self.images[indices],
+            [self.texts[i] for i in pick],
+            [self.words[i] for i in pick],
+            [self.sources[i] for i in pick],
+            self.vocab,
+            self.skipped,
+        )
+
+
+def load(
+    root: Path,
+    size: tuple[int, int] | None = None,
+    workers: int = 1,
+    skip_bad: bool = False,
+    progress: Progress | None = None,
+) -> ImageSet:
+    """Load one dataset folder; `size` (H, W) resizes every image, else all must share one size."""
+    if not root.is_dir():
+        raise DatasetError(f"dataset folder not found: {root}")
+    if (root / MANIFEST).is_file():
+        return _load_ocrlab(root, size, workers, progress)
+    if (root / ".incomplete").exists():
+        raise DatasetError(f"{root} is an unfinished ocrlab dataset; finish it with --resume")
+    return _load_folder(root, size, workers, skip_bad, progress)
+
+
+def load_many(roots: Sequence[Path], size: tuple[int, int] | None = None, **kw: object) -> ImageSet:
+    """Load and concatenate datasets; their images must share a size (or pass `size`)."""
+    if not roots:
+        raise DatasetError("no dataset folders given")
+    sets = [load(r, size, **kw) for r in roots]  # type: ignore[arg-type]
+    shapes = {s.images.shape[1:] for s in sets}
+    if len(shapes) > 1:
+        raise DatasetError(f"datasets have different image sizes {sorted(shapes)}; pass a size")
+    vocab = list(dict.fromkeys(w for s in sets for w in s.vocab))
+    return ImageSet(
+        np.concatenate([s.images for s in sets]) if len(sets) > 1 else sets[0].images,
+        [t for s in sets for t in s.texts],
+        [w for s in sets for w in s.words],
+        [x for s in sets for x in s.sources],
+        vocab,
+        [x for s in sets for x in s.skipped],
+    )
+
+
+def _load_ocrlab(
+    root: Path, size: tuple[int, int] | None, workers: int, progress: Progress | None
+) -> ImageSet:
+    rows = read_manifest(root / MANIFEST)
+    if not rows:
+        raise DatasetError(f"{root / MANIFEST} lists no images")
+    try:
+        vocab = json.loads((root / "vocab.json").read_text(encoding="utf-8"))["words"]
+    except (OSError, ValueError, KeyError):
+        vocab = list(dict.fromkeys(r.word for r in rows))
+    if rows[0].path.startswith("shards/"):
+        packed = PackedImages(root, [r.path for r in rows])
+        images = _copy_packed(packed, size, progress)
+    else:
+        paths = [root / r.path for r in rows]
+        missing = [p for p in paths if not p.is_file()]
+        if missing:
+            raise DatasetError(
+                f"{root / MANIFEST} names {len(missing)} missing file(s), e.g. {missing[0]}"
+            )
+        images = decode_all(paths, size, workers=workers, progress=progress)
+    return ImageSet(
+        images, [r.text for r in rows], [r.word for r in rows], [r.path for r in rows], list(vocab)
+    )
+
+
+def _copy_packed(
+    packed: PackedImages, size: tuple[int, int] | None, progress: Progress | None
+) -> np.ndarray:
+    from PIL import Image
+
+    h, w, c = packed.shape
+    target = size or (h, w)
+    out = np.empty((len(packed), *target, c), dtype=np.uint8)
+    step = 4096
+    for start in range(0, len(packed), step):
+        batch = packed.batch(np.arange(start, min(start + step, len(packed))))
+        if target != (h, w):
+            batch = np.stack(
+                [
+                    np.asarray(Image.fromarray(im).resize(target[::-1], Image.Resampling.BILINEAR))
+                    for im in batch
+                ]
+            )
+        out[start : start + len(batch)] = batch
+        if progress is not None:
+            progress(len(batch))
+    return out
+
+
+def folder_labels(root: Path) -> list[tuple[Path, str]]:
+    """(image path, label) pairs of a plain folder, from labels.csv, labels.txt or file names."""
+    if (root / "labels.csv").is_file():
+        pairs = _read_label_file(root, "labels.csv")
+    elif (root / "labels.txt").is_file():
+        pairs = _read_label_file(root, "labels.txt")
+    else:
+        files = sorted(p for p in root.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+        pairs = [(p, p.stem) for p in files]
+    if not pairs:
+        raise DatasetError(f"{root} has no images (.png, .jpg, ...) and no labels file")
+    empty = [p.name for p, label in pairs if not label.strip()]
+    if empty:
+        raise DatasetError(f"{len(empty)} image(s) in {root} have an empty label, e.g. {empty[0]}")
+    missing = [p for p, _ in pairs if not p.is_file()]
+    if missing:
+        raise DatasetError(
+            f"the labels of {root} name {len(missing)} missing file(s), e.g. {missing[0].name}"
+        )
+    return pairs
+
+
+def _read_label_file(root: Path, name: str) -> list[tuple[Path, str]]:
+    text = (root / name).read_text(encoding="utf-8")
+    if name.endswith(".csv"):
+        rows = [r for r in csv.reader(io.StringIO(text)) if r]
+        if rows and rows[0][:2] in (["file", "label"], ["path", "label"], ["filename", "text"]):
+            rows = rows[1:]
+    else:
+        rows = [
+            line.split("\t", 1) if "\t" in line else line.split(None, 1)
+            for line in text.splitlines()
+            if line.strip()
+        ]
+    bad = [r for r in rows if len(r) != 2]
+    if bad:
+        raise DatasetError(f"{root / name}: expected 'file,label' rows, got {bad[0]}")
+    return [(root / f.strip(), label.strip()) for f, label in rows]
+
+
+def _load_folder(
+    root: Path,
+    size: tuple[int, int] | None,
+    workers: int,
+    skip_bad: bool,
+    progress: Progress | None,
+) -> ImageSet:
+    pairs, skipped = folder_labels(root), []
+    if skip_bad:
+        good = []
+        for path, label in pairs:
+            try:
+                decode(path)
+                good.append((path, label))
+            except ImageError:
+                skipped.append(path.name)
+        if not good:
+            raise DatasetError(f"no readable images in {root}")
+        pairs = good
+    images = decode_all([p for p, _ in pairs], size, workers=workers, progress=progress)
+    labels = [label for _, label in pairs]
+    names = [p.name for p, _ in pairs]
+    return ImageSet(images, labels, labels, names, sorted(set(labels)), skipped)

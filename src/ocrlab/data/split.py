@@ -1,0 +1,54 @@
+"""Seeded train/test splits: random, stratified by class, or grouped (no group on both sides).
+
+Every split takes a `numpy.random.Generator`, so the same seed gives the same split on any machine.
+Grouped splits serve open-vocabulary tests: split by word, no test word is ever seen in training.
+NumPy only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+
+def _check(n: int, test_fraction: float) -> None:
+    if n < 2:
+        raise ValueError(f"need at least 2 samples to split, got {n}")
+    if not 0.0 < test_fraction < 1.0:
+        raise ValueError(f"test_fraction must be between 0 and 1, got {test_fraction}")
+
+
+def random_split(
+    n: int, test_fraction: float, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted (train, test) index arrays; the test side has round(n * test_fraction) ≥ 1 items."""
+    _check(n, test_fraction)
+    order = rng.permutation(n)
+    k = min(n - 1, max(1, round(n * test_fraction)))
+    return np.sort(order[k:]), np.sort(order[:k])
+
+
+def stratified_split(
+    labels: np.ndarray, test_fraction: float, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """Like `random_split`, but each class sends the same fraction to the test side."""
+    _check(len(labels), test_fraction)
+    test = []
+    for cls in np.unique(labels):
+        members = rng.permutation(np.flatnonzero(labels == cls))
+        test.append(members[: round(len(members) * test_fraction)])
+    test_idx = np.sort(np.concatenate(test))
+    return np.setdiff1d(np.arange(len(labels)), test_idx), test_idx
+
+
+def group_split(
+    groups: Sequence[str], test_fraction: float, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """Split so each group (e.g. a word) falls wholly on one side; the fraction is of groups."""
+    names = sorted(set(groups))
+    _check(len(names), test_fraction)
+    _, test_names = random_split(len(names), test_fraction, rng)
+    held_out = {names[i] for i in test_names}
+    mask = np.array([g in held_out for g in groups])
+    return np.flatnonzero(~mask), np.flatnonzero(mask)

@@ -1,0 +1,1 @@
+"""Experiments from the seed documents, each one function that writes a report."""

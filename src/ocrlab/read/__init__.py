@@ -1,0 +1,1 @@
+"""Reading real images: preprocessing, segmentation and the one `Predictor`."""

@@ -1,0 +1,1 @@
+"""The one torch training engine shared by every torch model in ocrlab."""

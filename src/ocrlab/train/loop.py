@@ -1,0 +1,254 @@
+"""The training engine: plain functions over a model, batches and a task's loss.
+
+`fit` runs epochs of `train_one_epoch` and `evaluate`, writes `history.csv` and a resumable state
+after every epoch, and at the end the chosen weights, `checkpoint.json`, `metrics.json` and the
+loss/accuracy curves. On CUDA it trains in bf16 autocast with channels-last tensors; on the CPU in
+float32. A task (classifier, sequence model) only supplies `loss(model, x, y)`.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal, Protocol
+
+import torch
+from torch import nn
+
+from ocrlab.config import to_dict
+from ocrlab.data.atomic import atomic_write_bytes
+from ocrlab.errors import ConfigError
+from ocrlab.train import checkpoint
+from ocrlab.train.batches import DeviceBatches
+
+Event = dict[str, Any]
+Callback = Callable[[Event], None]
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """How to train; the model and the data are chosen elsewhere."""
+
+    epochs: int = 30
+    batch_size: int = 128
+    lr: float = 2e-3
+    weight_decay: float = 0.05
+    optimizer: Literal["adamw", "sgd"] = "adamw"
+    schedule: Literal["onecycle", "cosine", "constant"] = "onecycle"
+    label_smoothing: float = 0.0
+    augment: bool = True
+    patience: int = 0
+    """Stop after this many epochs without a lower test loss, keep the best weights (0: never)."""
+    seed: int = 0
+    device: str = "auto"
+    amp: bool = True
+    """bf16 autocast on CUDA (ignored on the CPU)."""
+
+    def __post_init__(self) -> None:
+        if self.epochs < 1 or self.batch_size < 1 or self.lr <= 0 or self.patience < 0:
+            raise ConfigError("epochs and batch_size must be ≥ 1, lr > 0 and patience ≥ 0")
+
+
+class Task(Protocol):
+    def loss(
+        self, model: nn.Module, x: torch.Tensor, y: torch.Tensor
+    ) -> tuple[torch.Tensor, int, int]:
+        """(mean loss, number correct, number counted) for one batch."""
+        ...
+
+
+class ClassifierTask:
+    """Cross-entropy over class logits; correct = argmax equals the label."""
+
+    def __init__(self, label_smoothing: float = 0.0) -> None:
+        self.criterion = nn.CrossEntropyLoss(label_smoothing=label_smoothing)
+
+    def loss(
+        self, model: nn.Module, x: torch.Tensor, y: torch.Tensor
+    ) -> tuple[torch.Tensor, int, int]:
+        logits = model(x)  # (B, K)
+        return self.criterion(logits.float(), y), int((logits.argmax(1) == y).sum()), len(y)
+
+
+def _autocast(device: torch.device, amp: bool) -> torch.autocast:
+    enabled = amp and device.type == "cuda"
+    return torch.autocast(device.type, dtype=torch.bfloat16, enabled=enabled)
+
+
+def train_one_epoch(
+    model: nn.Module,
+    batches: DeviceBatches,
+    task: Task,
+    optimizer: torch.optim.Optimizer,
+    scheduler: torch.optim.lr_scheduler.LRScheduler | None,
+    amp: bool = True,
+    callback: Callback | None = None,
+) -> dict[str, float]:
+    """One pass over `batches`; returns mean loss and accuracy."""
+    model.train()
+    total = correct = count = 0.0
+    for x, y in batches:
+        with _autocast(batches.device, amp):
+            loss, right, n = task.loss(model, x, y)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()  # type: ignore[no-untyped-call]
+        optimizer.step()
+        if scheduler is not None:
+            scheduler.step()
+        total += float(loss.detach()) * n
+        correct, count = correct + right, count + n
+        if callback is not None:
+            callback({"event": "batch", "loss": float(loss.detach())})
+    return {"loss": total / max(count, 1), "acc": correct / max(count, 1)}
+
+
+@torch.no_grad()
+def evaluate(
+    model: nn.Module, batches: DeviceBatches, task: Task, amp: bool = True
+) -> dict[str, float]:
+    """Mean loss and accuracy over `batches`, in eval mode."""
+    model.eval()
+    total = correct = count = 0.0
+    for x, y in batches:
+        with _autocast(batches.device, amp):
+            loss, right, n = task.loss(model, x, y)
+        total, correct, count = total + float(loss) * n, correct + right, count + n
+    return {"loss": total / max(count, 1), "acc": correct / max(count, 1)}
+
+
+def _optimizer(
+    model: nn.Module, cfg: TrainConfig, steps: int
+) -> tuple[torch.optim.Optimizer, torch.optim.lr_scheduler.LRScheduler | None]:
+    decay = [p for p in model.parameters() if p.ndim > 1]
+    no_decay = [p for p in model.parameters() if p.ndim <= 1]  # biases and norms (Loshchilov 2019)
+    groups = [
+        {"params": decay, "weight_decay": cfg.weight_decay},
+        {"params": no_decay, "weight_decay": 0.0},
+    ]
+    opt: torch.optim.Optimizer
+    if cfg.optimizer == "adamw":
+        opt = torch.optim.AdamW(groups, lr=cfg.lr)
+    else:
+        opt = torch.optim.SGD(groups, lr=cfg.lr, momentum=0.9, nesterov=True)
+    if cfg.schedule == "onecycle":
+        return opt, torch.optim.lr_scheduler.OneCycleLR(
+            opt, cfg.lr, total_steps=steps, pct_start=0.2
+        )
+    if cfg.schedule == "cosine":
+        return opt, torch.optim.lr_scheduler.CosineAnnealingLR(opt, steps)
+    return opt, None
+
+
+HISTORY_FIELDS = ("epoch", "train_loss", "train_acc", "test_loss", "test_acc", "lr", "seconds")
+
+
+def write_history(run: Path, history: list[dict[str, float]]) -> None:
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, HISTORY_FIELDS, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows({k: row[k] for k in HISTORY_FIELDS} for row in history)
+    atomic_write_bytes(run / "history.csv", buf.getvalue().encode())
+
+
+@dataclass
+class Run:
+    """A training run's folder, its model, and what `checkpoint.json` must record about it."""
+
+    folder: Path
+    model: nn.Module
+    meta: dict[str, Any]
+
+
+def fit(
+    run: Run,
+    train: DeviceBatches,
+    test: DeviceBatches,
+    task: Task,
+    cfg: TrainConfig,
+    resume: bool = False,
+    callback: Callback | None = None,
+) -> list[dict[str, float]]:
+    """Train `run.model` for `cfg.epochs`; returns the history (one dict per epoch)."""
+    model, folder = run.model, run.folder
+    folder.mkdir(parents=True, exist_ok=True)
+    opt, sched = _optimizer(model, cfg, cfg.epochs * len(train))
+    history: list[dict[str, float]] = []
+    best = (math.inf, 0)
+    if resume:
+        checkpoint.load_weights(folder / checkpoint.LAST, model)
+        state = checkpoint.load_state(folder)
+        opt.load_state_dict(state["optimizer"])
+        if sched is not None:
+            sched.load_state_dict(state["scheduler"])
+        history, best = state["history"], (state["best_loss"], state["best_epoch"])
+    for epoch in range(len(history) + 1, cfg.epochs + 1):
+        train.epoch = test.epoch = epoch
+        torch.manual_seed(
+            cfg.seed * 1000 + epoch
+        )  # dropout draws depend on the epoch alone: resumable
+        start = time.perf_counter()
+        tr = train_one_epoch(model, train, task, opt, sched, cfg.amp, callback)
+        te = evaluate(model, test, task, cfg.amp)
+        row = {
+            "epoch": epoch,
+            "train_loss": tr["loss"],
+            "train_acc": tr["acc"],
+            "test_loss": te["loss"],
+            "test_acc": te["acc"],
+            "lr": opt.param_groups[0]["lr"],
+            "seconds": time.perf_counter() - start,
+        }
+        history.append(row)
+        if te["loss"] < best[0]:
+            best = (te["loss"], epoch)
+            checkpoint.save_weights(folder / checkpoint.WEIGHTS, model)
+        checkpoint.save_weights(folder / checkpoint.LAST, model)
+        checkpoint.save_state(
+            folder,
+            {
+                "optimizer": opt.state_dict(),
+                "scheduler": sched.state_dict() if sched else {},
+                "history": history,
+                "best_loss": best[0],
+                "best_epoch": best[1],
+            },
+        )
+        write_history(folder, history)
+        if callback is not None:
+            callback({"event": "epoch", **row})
+        if cfg.patience and epoch - best[1] >= cfg.patience:
+            break
+    if not cfg.patience:  # without early stopping the final weights are the result
+        checkpoint.save_weights(folder / checkpoint.WEIGHTS, model)
+    else:
+        checkpoint.load_weights(folder / checkpoint.WEIGHTS, model)
+    _finish(run, cfg, history, best[1])
+    return history
+
+
+def _finish(run: Run, cfg: TrainConfig, history: list[dict[str, float]], best_epoch: int) -> None:
+    from ocrlab.plots import plot_curves
+
+    last = history[-1]
+    metrics = {
+        "epochs": len(history),
+        "best_epoch": best_epoch,
+        "train_acc": last["train_acc"],
+        "test_acc": last["test_acc"],
+        "train_loss": last["train_loss"],
+        "test_loss": last["test_loss"],
+        "seconds": sum(r["seconds"] for r in history),
+    }
+    if cfg.patience:
+        chosen = history[best_epoch - 1]
+        metrics.update(test_acc=chosen["test_acc"], test_loss=chosen["test_loss"])
+    checkpoint.save_meta(run.folder, {**run.meta, "train": to_dict(cfg), "metrics": metrics})
+    import json
+
+    atomic_write_bytes(run.folder / "metrics.json", (json.dumps(metrics, indent=1) + "\n").encode())
+    plot_curves(history, run.folder / "curves.png", title=run.meta.get("title", ""))
