@@ -11,7 +11,7 @@ import pytest
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "ocrlab"
 STDLIB = set(sys.stdlib_module_names) | {"__future__"}
-BASE = {"ocrlab", "ocrlab.errors", "ocrlab.rng", "ocrlab.config"}
+BASE = {"ocrlab", "ocrlab.errors", "ocrlab.rng", "ocrlab.config", "ocrlab.charset"}
 ALLOWED: dict[str, set[str]] = {
     "scratch": {"numpy", "ocrlab.scratch"},
     "synth": {
@@ -29,6 +29,8 @@ ALLOWED: dict[str, set[str]] = {
     "rng.py": {"numpy"},
     "config.py": {"tomli", *BASE},
     "errors.py": set(),
+    "charset.py": {"ocrlab", "ocrlab.errors"},
+    "export.py": {"torch", "numpy", "onnx", "onnxruntime", "ocrlab.read", "ocrlab.data", *BASE},
     "plots.py": {"numpy", "matplotlib", *BASE},
     "models": {"torch", "ocrlab.models", *BASE},
     "train": {
@@ -43,6 +45,7 @@ ALLOWED: dict[str, set[str]] = {
         *BASE,
     },
     "read": {
+        "ocrlab.export",
         "torch",
         "numpy",
         "PIL",

@@ -119,6 +119,7 @@ def _add_train(sub: Any) -> None:
     )
     models = p.add_subparsers(dest="model", required=True, metavar="MODEL")
     _add_train_classifier(models)
+    _add_train_seq(models)
 
 
 def _add_experiment(sub: Any) -> None:
@@ -234,6 +235,149 @@ def _add_train_classifier(models: Any) -> None:
     p.set_defaults(handler=cmd_train_classifier)
 
 
+def cmd_train_seq(args: argparse.Namespace) -> int:
+    from ocrlab.config import parse_overrides, replace
+    from ocrlab.train.sequence import PRESETS, train_seq
+
+    overrides: dict[str, Any] = {"workers": args.workers}
+    for flag, key in (
+        ("epochs", "train.epochs"),
+        ("seed", "train.seed"),
+        ("device", "train.device"),
+        ("limit", "limit"),
+        ("init", "init"),
+        ("split", "split"),
+        ("charset", "charset"),
+    ):
+        if getattr(args, flag) is not None:
+            overrides[key] = str(getattr(args, flag)) if flag == "init" else getattr(args, flag)
+    cfg = replace(PRESETS[args.preset], {**overrides, **parse_overrides(args.set)})
+    metrics = train_seq(
+        args.data,
+        args.out,
+        cfg,
+        resume=args.resume,
+        overwrite=args.overwrite,
+        callback=_TrainProgress(),
+    )
+    print(
+        f"test exact match {100 * metrics['test_acc']:.2f}% after {metrics['epochs']} epochs "
+        f"({metrics['seconds']:.0f}s); run in {args.out}"
+    )
+    return 0
+
+
+def _add_train_seq(models: Any) -> None:
+    p = models.add_parser(
+        "seq",
+        help="CNN encoder + Transformer decoder that spells any text",
+        description="Train the sequence recogniser on ocrlab datasets or any labelled folder "
+        "(file name = label, e.g. captcha_images_v2). Test accuracy is exact match of greedy "
+        "decoding on a held-out split: by word (no test word seen in training) or random.",
+    )
+    p.add_argument(
+        "--data",
+        type=Path,
+        nargs="+",
+        required=True,
+        help="dataset folders: ocrlab datasets or labelled image folders",
+    )
+    p.add_argument("--out", type=Path, required=True, help="run folder to write")
+    p.add_argument(
+        "--preset",
+        default="quick",
+        choices=["quick", "full", "captcha"],
+        help="quick: small model at 32x224 for a CPU; full: larger model at full size; "
+        "captcha: small grayscale model, random split, 150 epochs (default quick)",
+    )
+    p.add_argument("--init", type=Path, help="fine-tune from this run folder's weights")
+    p.add_argument("--split", choices=["word", "random"], help="held-out split (preset default)")
+    p.add_argument(
+        "--charset",
+        help="auto (from the labels), a name (alnum, lower, digits, ...) or the literal characters",
+    )
+    p.add_argument("--epochs", type=int, help="training epochs (overrides the preset)")
+    p.add_argument("--limit", type=int, help="use a seeded random subset of N images")
+    p.add_argument("--seed", type=int, help="seed for the split, the initial weights and batches")
+    p.add_argument("--device", help="auto (CUDA when present), cpu or cuda (default auto)")
+    p.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="decoding processes")
+    p.add_argument("--resume", action="store_true", help="continue an interrupted run in --out")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing run in --out")
+    p.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a config field, e.g. --set d_model=192 --set train.lr=0.0005",
+    )
+    p.set_defaults(handler=cmd_train_seq)
+
+
+def cmd_read(args: argparse.Namespace) -> int:
+    import json
+
+    from ocrlab.read.models import load_reader
+
+    reader = load_reader(args.model, args.device)
+    readings = reader.read([Path(p) for p in args.images], top_k=args.top_k)
+    if args.json:
+        print(
+            json.dumps(
+                [
+                    {"image": str(p), **r.to_dict()}
+                    for p, r in zip(args.images, readings, strict=True)
+                ],
+                indent=1,
+            )
+        )
+        return 0
+    for path, reading in zip(args.images, readings, strict=True):
+        line = f"{path}: {reading.text}  ({100 * reading.confidence:.1f}%)"
+        if args.top_k > 1 and len(reading.topk) > 1:
+            line += "  [" + ", ".join(f"{t} {100 * p:.1f}%" for t, p in reading.topk[1:]) + "]"
+        print(line)
+    return 0
+
+
+def _add_read(sub: Any) -> None:
+    p = sub.add_parser(
+        "read",
+        help="read the text in images (works offline after install)",
+        description="Read the text in images with a trained model: a run folder, "
+        "an exported .onnx file, or 'default' (the model shipped with ocrlab).",
+    )
+    p.add_argument("images", nargs="+", help="image files (any size and mode)")
+    p.add_argument(
+        "--model",
+        default="default",
+        help="run folder, .onnx file or 'default' (default: the shipped model)",
+    )
+    p.add_argument("--top-k", type=int, default=1, help="alternatives per image (default 1)")
+    p.add_argument("--json", action="store_true", help="print JSON instead of text")
+    p.add_argument("--device", default="auto", help="auto, cpu or cuda (default auto)")
+    p.set_defaults(handler=cmd_read)
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from ocrlab.export import export_onnx
+
+    path = export_onnx(args.model, args.onnx)
+    print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")
+    return 0
+
+
+def _add_export(sub: Any) -> None:
+    p = sub.add_parser(
+        "export",
+        help="export a trained model to ONNX",
+        description="Export a run folder's model to ONNX; `ocrlab read --model "
+        "OUT.onnx` then runs it with onnxruntime.",
+    )
+    p.add_argument("--model", type=Path, required=True, help="run folder of a trained model")
+    p.add_argument("--onnx", type=Path, required=True, help="ONNX file to write")
+    p.set_defaults(handler=cmd_export)
+
+
 def cmd_experiment_memorize(args: argparse.Namespace) -> int:
     from ocrlab.config import parse_overrides, replace
     from ocrlab.experiments.memorize import PRESET, memorize
@@ -281,9 +425,9 @@ def _add_experiment_memorize(experiments: Any) -> None:
 def cmd_eval(args: argparse.Namespace) -> int:
     import json
 
-    from ocrlab.read.evaluate import evaluate_classifier
+    from ocrlab.read.evaluate import evaluate
 
-    metrics = evaluate_classifier(args.model, args.data, args.device, args.workers)
+    metrics = evaluate(args.model, args.data, args.device, args.workers, args.held_out)
     text = json.dumps(metrics, indent=1)
     print(text)
     if args.json_out is not None:
@@ -302,6 +446,11 @@ def _add_eval(sub: Any) -> None:
     p.add_argument("--device", default="auto", help="auto, cpu or cuda (default auto)")
     p.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="decoding processes")
     p.add_argument("--json-out", type=Path, help="also write the metrics to this file")
+    p.add_argument(
+        "--held-out",
+        action="store_true",
+        help="sequence models: only the run's own test split of --data",
+    )
     p.set_defaults(handler=cmd_eval)
 
 
@@ -343,6 +492,8 @@ def _add_predict(sub: Any) -> None:
     p.set_defaults(handler=cmd_predict)
 
 
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ocrlab",
@@ -354,6 +505,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_train(sub)
     _add_eval(sub)
     _add_predict(sub)
+    _add_read(sub)
+    _add_export(sub)
     _add_experiment(sub)
     return parser
 

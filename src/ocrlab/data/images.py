@@ -103,3 +103,13 @@ def decode_all(
         if pool is not None:
             pool.terminate()
     return out
+
+
+def to_gray(images: np.ndarray, chunk: int = 4096) -> np.ndarray:
+    """(N, H, W, 3) → (N, H, W, 1) uint8 luma (ITU-R 601, as Pillow's "L"), in bounded chunks."""
+    weights = np.array([0.299, 0.587, 0.114], dtype=np.float32)
+    out = np.empty((*images.shape[:3], 1), dtype=np.uint8)
+    for start in range(0, len(images), chunk):
+        part = images[start : start + chunk].astype(np.float32) @ weights
+        out[start : start + chunk, ..., 0] = np.rint(part).astype(np.uint8)
+    return out

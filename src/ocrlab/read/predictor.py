@@ -16,14 +16,17 @@ import numpy as np
 import torch
 from PIL import Image
 
+from ocrlab.charset import BOS, Charset, Tokenizer
 from ocrlab.data.images import open_image
 from ocrlab.errors import DatasetError
 from ocrlab.models import build
+from ocrlab.models.seq2seq import Seq2Seq
 from ocrlab.train import checkpoint
 from ocrlab.train.batches import to_input
 from ocrlab.train.device import resolve_device
 
 ImageLike = Path | bytes | np.ndarray
+KINDS = ("classifier", "letters", "seq")
 
 
 @dataclass(frozen=True)
@@ -49,15 +52,19 @@ class Predictor:
 
     def __init__(self, model: torch.nn.Module, meta: dict[str, Any], device: torch.device) -> None:
         self.model, self.meta, self.device = model.eval(), meta, device
-        self.classes: list[str] = list(meta["classes"])
+        self.kind: str = meta["kind"]
         self.size = (int(meta["input_size"][0]), int(meta["input_size"][1]))
         self.mode = "L" if int(meta["channels"]) == 1 else "RGB"
+        self.classes: list[str] = list(meta.get("classes", []))
+        self.tokenizer: Tokenizer | None = None
+        if self.kind == "seq":
+            self.tokenizer = Tokenizer(Charset(meta["charset"]), int(meta["max_len"]))
 
     @classmethod
     def load(cls, run: Path, device: str = "auto") -> Predictor:
         meta = checkpoint.load_meta(run)
-        if meta["kind"] != "classifier":
-            raise DatasetError(f"{run} holds a {meta['kind']} model, not a classifier")
+        if meta["kind"] not in KINDS:
+            raise DatasetError(f"{run} holds a {meta['kind']!r} model; known kinds: {KINDS}")
         dev = resolve_device(device)
         model = build(meta["model"], **meta["model_config"])
         checkpoint.load_weights(run / checkpoint.WEIGHTS, model)
@@ -87,7 +94,19 @@ class Predictor:
         return np.concatenate(probs) if probs else np.zeros((0, len(self.classes)), np.float32)
 
     def read(self, images: Sequence[ImageLike], top_k: int = 5) -> list[Reading]:
-        probs = self.probabilities(self.preprocess(images))
+        """One Reading per image: text, confidence, per-character probabilities, top-k."""
+        batch = self.preprocess(images)
+        if self.kind == "seq":
+            return [
+                r for s in range(0, len(batch), 64) for r in self._spell(batch[s : s + 64], top_k)
+            ]
+        return self._classify(batch, top_k)
+
+    def _classify(self, batch: np.ndarray, top_k: int) -> list[Reading]:
+        return self.readings_from_probs(self.probabilities(batch), top_k)
+
+    def readings_from_probs(self, probs: np.ndarray, top_k: int) -> list[Reading]:
+        """Readings from (N, K) class probabilities: the best class and the top-k."""
         k = max(1, min(top_k, len(self.classes)))
         readings = []
         for row in probs:
@@ -95,3 +114,41 @@ class Predictor:
             top = [(self.classes[j], float(row[j])) for j in best]
             readings.append(Reading(top[0][0], top[0][1], [], top))
         return readings
+
+    @torch.no_grad()
+    def _spell(self, batch: np.ndarray, top_k: int) -> list[Reading]:
+        """Greedy decoding for one reading, beam search for `top_k` > 1 alternatives."""
+        assert self.tokenizer is not None
+        model = self.model
+        assert isinstance(model, Seq2Seq)
+        x = to_input(torch.from_numpy(batch).to(self.device), None)
+        if top_k <= 1:
+            tokens, _ = model.greedy(x)
+            candidates, scores = tokens[:, None], torch.zeros(len(batch), 1)
+        else:
+            candidates, scores = model.beam(x, top_k)
+        best = candidates[:, 0]  # (B, L)
+        step_p = self._token_probs(x, best)  # (B, L)
+        readings = []
+        for i in range(len(batch)):
+            text = self.tokenizer.decode(best[i].tolist())
+            p = step_p[i].tolist()
+            chars = list(zip(text, p[: len(text)], strict=True))
+            confidence = float(np.prod(p[: len(text) + 1]))  # every character and the <eos>
+            topk = [(text, confidence)]
+            if top_k > 1:
+                seen = {text}
+                for j in range(1, candidates.shape[1]):
+                    alt = self.tokenizer.decode(candidates[i, j].tolist())
+                    if alt not in seen:
+                        seen.add(alt)
+                        topk.append((alt, float(torch.exp(scores[i, j]))))
+            readings.append(Reading(text, confidence, chars, topk))
+        return readings
+
+    def _token_probs(self, x: torch.Tensor, tokens: torch.Tensor) -> torch.Tensor:
+        """Probability the model gives each token of `tokens` (B, L), teacher-forced."""
+        assert isinstance(self.model, Seq2Seq)
+        start = torch.full((len(tokens), 1), BOS, dtype=torch.long, device=tokens.device)
+        logits = self.model(x, torch.cat([start, tokens[:, :-1]], dim=1))  # (B, L, V)
+        return torch.softmax(logits.float(), -1).gather(2, tokens[..., None])[..., 0].cpu()

@@ -1,0 +1,235 @@
+"""Train the sequence recogniser (CNN encoder + Transformer decoder) on any labelled images.
+
+Targets are the texts as drawn, case preserved. Input = tokens[:-1], target = tokens[1:] (teacher
+forcing); the per-token loss is multiplied by the padding mask before the reduction, so `<pad>`
+never counts. Test accuracy is exact match of real greedy decoding, not of teacher forcing. For
+open vocabulary the split is by word (`split="word"`): no test word is ever seen in training.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ocrlab import __version__
+from ocrlab.charset import PAD, Charset, Tokenizer
+from ocrlab.config import to_dict
+from ocrlab.data.images import to_gray
+from ocrlab.data.load import ImageSet, load_many
+from ocrlab.data.split import group_split, random_split
+from ocrlab.errors import ConfigError, DatasetError
+from ocrlab.models import build
+from ocrlab.rng import SPLITS, make_rng
+from ocrlab.train import checkpoint
+from ocrlab.train.batches import DeviceBatches
+from ocrlab.train.classifier import prepare_run
+from ocrlab.train.device import resolve_device
+from ocrlab.train.loop import Callback, Run, TrainConfig, fit
+
+
+@dataclass(frozen=True)
+class SeqConfig:
+    """A sequence recogniser: architecture, charset, input, split and training settings."""
+
+    channels: tuple[int, ...] = (64, 128, 256, 256)
+    d_model: int = 256
+    heads: int = 8
+    layers: int = 3
+    ff: int = 1024
+    dropout: float = 0.1
+    charset: str = "auto"
+    """A named charset (alnum, lower, ...), literal characters, or 'auto' (those in the data)."""
+    max_len: int = 0
+    """Longest text the model reads (0: the longest label in the data)."""
+    input_height: int | None = None
+    input_width: int | None = None
+    grayscale: bool = False
+    split: Literal["word", "random"] = "word"
+    test_fraction: float = 0.1
+    limit: int | None = None
+    workers: int = 1
+    init: str | None = None
+    """A run folder whose weights start training (fine-tuning); its architecture and charset win."""
+    train: TrainConfig = field(default_factory=TrainConfig)
+
+    def __post_init__(self) -> None:
+        if (self.input_height is None) != (self.input_width is None):
+            raise ConfigError("give both input_height and input_width, or neither")
+        if len(self.channels) != 4 or self.d_model % self.heads:
+            raise ConfigError("channels needs 4 stages and d_model must divide by heads")
+
+
+_SMALL = SeqConfig(channels=(32, 64, 128, 128), d_model=128, heads=4, layers=2, ff=512)
+PRESETS: dict[str, SeqConfig] = {
+    "quick": dataclasses.replace(
+        _SMALL,
+        input_height=32,
+        input_width=224,
+        train=TrainConfig(epochs=12, batch_size=64, lr=2e-3, weight_decay=0.05),
+    ),
+    "full": SeqConfig(train=TrainConfig(epochs=30, batch_size=256, lr=1e-3)),
+    "captcha": dataclasses.replace(
+        _SMALL,
+        split="random",
+        grayscale=True,
+        input_height=32,
+        input_width=128,
+        train=TrainConfig(epochs=80, batch_size=32, lr=1e-3, weight_decay=0.05),
+    ),
+}
+
+
+class SequenceTask:
+    """Masked token cross-entropy; in eval mode, correct = exact match of greedy decoding."""
+
+    def __init__(self, label_smoothing: float = 0.0) -> None:
+        self.label_smoothing = label_smoothing
+
+    def loss(
+        self, model: nn.Module, x: torch.Tensor, y: torch.Tensor
+    ) -> tuple[torch.Tensor, int, int]:
+        logits = model(x, y[:, :-1])  # (B, T-1, V)
+        target = y[:, 1:]  # (B, T-1)
+        mask = (target != PAD).float()
+        per_token = F.cross_entropy(
+            logits.transpose(1, 2).float(),
+            target,
+            reduction="none",
+            label_smoothing=self.label_smoothing,
+        )
+        loss = (per_token * mask).sum() / mask.sum()
+        pred = logits.argmax(-1) if model.training else model.greedy(x)[0]  # type: ignore[operator]
+        return loss, int(exact(pred, target).sum()), len(y)
+
+
+def exact(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """(B,) bool: every non-pad target token predicted (positions after `<eos>` ignored)."""
+    return ((pred == target) | (target == PAD)).all(dim=1)
+
+
+def _resolve(cfg: SeqConfig, data: ImageSet) -> tuple[Tokenizer, dict[str, object]]:
+    """The tokenizer and model config: from `cfg.init`'s checkpoint, else from cfg and the data."""
+    if cfg.init is not None:
+        meta = checkpoint.load_meta(Path(cfg.init))
+        if meta["kind"] != "seq":
+            raise DatasetError(f"--init {cfg.init} is a {meta['kind']} model, not a sequence model")
+        tokenizer = Tokenizer(Charset(meta["charset"]), int(meta["max_len"]))
+        return tokenizer, dict(meta["model_config"])
+    if cfg.charset == "auto":
+        charset = Charset.from_texts(data.texts)
+    elif cfg.charset in ("digits", "lower", "upper", "alnum", "alnum-lower"):
+        charset = Charset.named(cfg.charset)
+    else:
+        charset = Charset(cfg.charset)
+    tokenizer = Tokenizer(charset, cfg.max_len or max(len(t) for t in data.texts))
+    model_config = {
+        "vocab_size": charset.size,
+        "max_len": tokenizer.max_len,
+        "input_size": list(data.images.shape[1:3]),
+        "in_channels": data.images.shape[-1],
+        "channels": list(cfg.channels),
+        "d_model": cfg.d_model,
+        "heads": cfg.heads,
+        "layers": cfg.layers,
+        "ff": cfg.ff,
+        "dropout": cfg.dropout,
+    }
+    return tokenizer, model_config
+
+
+def load_seq_data(dirs: Sequence[Path], cfg: SeqConfig) -> ImageSet:
+    """Images at the model's input size and channels (those of `cfg.init` when fine-tuning)."""
+    size = None if cfg.input_height is None else (cfg.input_height, cfg.input_width or 0)
+    gray = cfg.grayscale
+    if cfg.init is not None:
+        meta = checkpoint.load_meta(Path(cfg.init))
+        size, gray = tuple(meta["input_size"]), meta["channels"] == 1
+    data = load_many(list(dirs), size, workers=cfg.workers)
+    if gray and data.images.shape[-1] == 3:
+        data.images = to_gray(data.images)
+    if cfg.limit is not None and cfg.limit < len(data):
+        pick = make_rng(cfg.train.seed, SPLITS, 1).choice(len(data), cfg.limit, replace=False)
+        data = data.subset(np.sort(pick))
+    return data
+
+
+def split_seq(data: ImageSet, cfg: SeqConfig) -> tuple[np.ndarray, np.ndarray]:
+    rng = make_rng(cfg.train.seed, SPLITS)
+    if cfg.split == "word":
+        return group_split([t.lower() for t in data.texts], cfg.test_fraction, rng)
+    return random_split(len(data), cfg.test_fraction, rng)
+
+
+def train_seq(
+    dirs: Sequence[Path],
+    out: Path,
+    cfg: SeqConfig,
+    *,
+    resume: bool = False,
+    overwrite: bool = False,
+    callback: Callback | None = None,
+) -> dict[str, float]:
+    """Train a sequence recogniser into run folder `out`; returns the final metrics."""
+    data = load_seq_data(dirs, cfg)
+    tokenizer, model_config = _resolve(cfg, data)
+    tokens = np.array(tokenizer.encode_batch(data.texts), dtype=np.int64)  # (N, max_len + 2)
+    description = {"data": [str(d) for d in dirs], "config": to_dict(cfg)}
+    prepare_run(out, description, resume, overwrite)
+    train_idx, test_idx = split_seq(data, cfg)
+    device = resolve_device(cfg.train.device)
+    torch.manual_seed(cfg.train.seed)
+    model = build("seq2seq", **model_config)
+    if cfg.init is not None:
+        checkpoint.load_weights(Path(cfg.init) / checkpoint.WEIGHTS, model)
+    model = model.to(device)
+    cuda = device.type == "cuda"
+
+    def batches(idx: np.ndarray, train: bool) -> DeviceBatches:
+        return DeviceBatches(
+            data.images[idx],
+            tokens[idx],
+            cfg.train.batch_size,
+            device,
+            shuffle=train,
+            seed=cfg.train.seed,
+            augment=train and cfg.train.augment,
+            channels_last=cuda,
+        )
+
+    meta = {
+        "kind": "seq",
+        "model": "seq2seq",
+        "model_config": model_config,
+        "charset": tokenizer.charset.chars,
+        "max_len": tokenizer.max_len,
+        "input_size": list(data.images.shape[1:3]),
+        "channels": int(data.images.shape[-1]),
+        "ocrlab": __version__,
+        "data": description["data"],
+        "config": to_dict(cfg),
+        "split": {
+            "kind": cfg.split,
+            "train": len(train_idx),
+            "test": len(test_idx),
+            "test_words": sorted({data.texts[i].lower() for i in test_idx})[:2000],
+        },
+        "title": f"seq2seq on {len(train_idx):,} images ({cfg.split} split)",
+    }
+    fit(
+        Run(out, model, meta),
+        batches(train_idx, True),
+        batches(test_idx, False),
+        SequenceTask(cfg.train.label_smoothing),
+        cfg.train,
+        resume=resume,
+        callback=callback,
+    )
+    return checkpoint.load_meta(out)["metrics"]

@@ -1,0 +1,147 @@
+"""The sequence recogniser end to end on tiny data: train, read, export, evaluate, bad labels."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from ocrlab.cli import main
+from ocrlab.config import replace
+from ocrlab.errors import DatasetError
+from ocrlab.export import OnnxPredictor, export_onnx
+from ocrlab.read.evaluate import evaluate_seq, text_metrics
+from ocrlab.read.predictor import Predictor
+from ocrlab.train.checkpoint import load_meta
+from ocrlab.train.sequence import PRESETS, train_seq
+
+TINY = {
+    "channels": [8, 8, 16, 16],
+    "d_model": 32,
+    "heads": 4,
+    "layers": 1,
+    "ff": 64,
+    "input_height": 16,
+    "input_width": 64,
+    "train.epochs": 2,
+    "train.batch_size": 8,
+    "train.device": "cpu",
+    "split": "random",
+    "test_fraction": 0.25,
+}
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A labelled folder like captcha_images_v2: the file name is the label."""
+    root = tmp_path_factory.mktemp("captchas")
+    rng = np.random.default_rng(0)
+    for i in range(16):
+        label = "".join(rng.choice(list("abc12"), size=int(rng.integers(2, 5))))
+        Image.fromarray(rng.integers(0, 255, (20, 80, 3), dtype=np.uint8)).save(
+            root / f"{label}{'x' * (i % 2)}.png"
+        )
+    return root
+
+
+@pytest.fixture(scope="module")
+def run(folder: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("runs") / "seq"
+    train_seq([folder], out, replace(PRESETS["quick"], TINY))
+    return out
+
+
+def test_run_records_charset_and_split(run: Path, folder: Path) -> None:
+    meta = load_meta(run)
+    assert meta["kind"] == "seq" and meta["charset"] == "12abcx"
+    assert meta["split"]["train"] + meta["split"]["test"] == 16
+    assert meta["input_size"] == [16, 64]
+
+
+def test_predictor_reading_has_probabilities(run: Path, folder: Path) -> None:
+    image = next(folder.iterdir())
+    (one,) = Predictor.load(run, "cpu").read([image], top_k=1)
+    (three,) = Predictor.load(run, "cpu").read([image.read_bytes()], top_k=3)
+    assert 0.0 <= one.confidence <= 1.0 and len(one.chars) == len(one.text)
+    assert three.topk[0][0] == three.text and len(three.topk) <= 3
+    scores = [p for _, p in three.topk]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_onnx_matches_torch(run: Path, folder: Path, tmp_path: Path) -> None:
+    path = export_onnx(run, tmp_path / "m.onnx")
+    images = sorted(folder.iterdir())[:6]
+    torch_readings = Predictor.load(run, "cpu").read(images, top_k=1)
+    onnx_readings = OnnxPredictor(path).read(images, top_k=1)
+    for a, b in zip(torch_readings, onnx_readings, strict=True):
+        assert a.text == b.text
+        assert a.confidence == pytest.approx(b.confidence, rel=1e-4, abs=1e-6)
+
+
+def test_evaluate_held_out_split(run: Path, folder: Path) -> None:
+    metrics = evaluate_seq(run, [folder], "cpu", held_out=True)
+    assert metrics["images"] == 4 and metrics["cer"] >= 0.0
+
+
+def test_text_metrics() -> None:
+    m = text_metrics(["Ab", "cd", "efg"], ["ab", "cd", "efx"])
+    assert m["exact"] == pytest.approx(1 / 3) and m["exact_case_insensitive"] == pytest.approx(
+        2 / 3
+    )
+    assert m["cer"] == pytest.approx(2 / 7) and m["exact_by_length"] == {"2": 0.5, "3": 0.0}
+
+
+def test_fine_tuning_refuses_unknown_characters(run: Path, tmp_path: Path) -> None:
+    other = tmp_path / "other"
+    other.mkdir()
+    Image.new("RGB", (80, 20)).save(other / "zz9.png")
+    Image.new("RGB", (80, 20)).save(other / "ab.png")
+    cfg = dataclasses.replace(replace(PRESETS["quick"], TINY), init=str(run))
+    with pytest.raises(DatasetError, match="outside the charset: '9z'"):
+        train_seq([other], tmp_path / "ft", cfg)
+
+
+def test_cli_train_read_export(
+    folder: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sets = [x for k, v in TINY.items() for x in ("--set", f"{k}={_toml(v)}")]
+    assert (
+        main(
+            [
+                "train",
+                "seq",
+                "--data",
+                str(folder),
+                "--out",
+                str(tmp_path / "r"),
+                "--workers",
+                "1",
+                *sets,
+            ]
+        )
+        == 0
+    )
+    assert main(["export", "--model", str(tmp_path / "r"), "--onnx", str(tmp_path / "r.onnx")]) == 0
+    image = str(next(folder.iterdir()))
+    capsys.readouterr()
+    assert main(["read", "--model", str(tmp_path / "r.onnx"), image]) == 0
+    assert image in capsys.readouterr().out
+    assert main(["read", "--model", str(tmp_path / "nowhere"), image]) == 2
+    assert "model not found" in capsys.readouterr().err
+
+
+def test_too_long_labels_are_refused(tmp_path: Path) -> None:
+    Image.new("RGB", (80, 20)).save(tmp_path / "abcdefgh.png")
+    Image.new("RGB", (80, 20)).save(tmp_path / "ab.png")
+    cfg = replace(PRESETS["quick"], {**TINY, "max_len": 4})
+    with pytest.raises(DatasetError, match="at most 4"):
+        train_seq([tmp_path], tmp_path / "out", cfg)
+
+
+def _toml(value: object) -> str:
+    if isinstance(value, str):
+        return f'"{value}"'
+    return str(value).replace("'", '"').lower() if isinstance(value, bool) else str(value)
