@@ -6,8 +6,9 @@ PIP     := $(PY) -m pip install --quiet --disable-pip-version-check
 STAMP   := $(VENV)/.installed
 DEMO    ?= runs/demo
 WORKERS ?= 2
+SUDO    := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: install demo test test-fast bench lint clean
+.PHONY: install browser demo test test-fast bench lint clean
 
 install: $(STAMP)
 
@@ -18,16 +19,22 @@ $(STAMP): pyproject.toml Makefile
 	$(PIP) -e '.[dev]'
 	touch $(STAMP)
 
+# The page's end-to-end test drives Debian's Chromium (Playwright's own browser download fails offline).
+browser:
+	@command -v chromium >/dev/null || ($(SUDO) apt-get update -qq && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+		--no-install-recommends chromium >/dev/null)
+
 demo: install
 	$(VENV)/bin/ocrlab generate --preset easy --out $(DEMO)/easy --overwrite --workers $(WORKERS)
 	$(VENV)/bin/ocrlab generate --preset hard --out $(DEMO)/hard --limit 5000 --format packed \
 		--overwrite --workers $(WORKERS)
 	@echo "demo datasets in $(DEMO)/: see easy/preview.png and hard/preview.png"
 
-test: install
+test: install browser
 	$(PY) -m pytest -q
 
-test-fast: install
+test-fast: install browser
 	$(PY) -m pytest -q -m "not slow"
 
 bench: install

@@ -120,12 +120,15 @@ def _add_train(sub: Any) -> None:
     models = p.add_subparsers(dest="model", required=True, metavar="MODEL")
     _add_train_classifier(models)
     _add_train_seq(models)
+    _add_train_mlp(models)
+    _add_train_letters_cnn(models)
 
 
 def _add_experiment(sub: Any) -> None:
     p = sub.add_parser("experiment", help="reproduce an experiment of the seed documents")
     experiments = p.add_subparsers(dest="experiment", required=True, metavar="EXPERIMENT")
     _add_experiment_memorize(experiments)
+    _add_experiment_grid(experiments)
 
 
 class _TrainProgress:
@@ -492,6 +495,249 @@ def _add_predict(sub: Any) -> None:
     p.set_defaults(handler=cmd_predict)
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    from ocrlab.serve.app import serve
+    from ocrlab.serve.settings import ServeSettings, parse_models
+
+    flags = {
+        "host": args.host,
+        "port": args.port,
+        "device": args.device,
+        "workers": args.workers,
+        "timeout_s": args.timeout,
+        "gallery": args.gallery,
+    }
+    settings = ServeSettings(**{k: v for k, v in flags.items() if v is not None})
+    serve(parse_models(args.model), settings)
+    return 0
+
+
+def _add_serve(sub: Any) -> None:
+    p = sub.add_parser(
+        "serve",
+        help="HTTP API and web page for trained models",
+        description="Serve trained models over HTTP: POST /v1/read, GET /v1/models, GET /health, "
+        "GET /v1/gallery, OpenAPI docs at /docs and a web page at /. Models load once, at "
+        "start-up.",
+    )
+    p.add_argument("--host", help="address to listen on (default 127.0.0.1)")
+    p.add_argument("--port", type=int, help="port (default 8000)")
+    p.add_argument(
+        "--model",
+        action="append",
+        required=True,
+        metavar="NAME=RUN_DIR",
+        help="a run folder to serve under NAME (repeatable; the first is the default; "
+        "without NAME= the folder's name)",
+    )
+    p.add_argument("--gallery", type=Path, help="an ocrlab dataset to show samples of")
+    p.add_argument("--device", help="auto, cpu or cuda (default auto)")
+    p.add_argument("--workers", type=int, help="reads at once; more requests queue (default 2)")
+    p.add_argument("--timeout", type=float, help="seconds a request may take (default 10)")
+    p.set_defaults(handler=cmd_serve)
+
+
+def _flag_overrides(args: argparse.Namespace, names: dict[str, str]) -> dict[str, Any]:
+    """Config overrides from the flags given (flag attribute → config key), then --set pairs."""
+    from ocrlab.config import parse_overrides
+
+    given = {key: getattr(args, flag) for flag, key in names.items()}
+    return {**{k: v for k, v in given.items() if v is not None}, **parse_overrides(args.set)}
+
+
+def _add_letters_flags(p: Any, what: str) -> None:
+    """--data, --protocol, --out, --seed, --overwrite and --set, shared by the EMNIST commands."""
+    p.add_argument(
+        "--data",
+        type=Path,
+        help="folder of the EMNIST Letters files: NIST's idx files, the Kaggle CSVs, "
+        "emnist-letters.mat or the subset .npz files (default: $OCRLAB_DATA/emnist, else "
+        "../shared/data/emnist, else ~/.cache/ocrlab/data/emnist)",
+    )
+    p.add_argument(
+        "--protocol",
+        help="auto (NIST's full files where present, else the subset), full, or subset: train and "
+        "validate on the 8,880-image subset, test on the 10,467-image subset (default auto)",
+    )
+    p.add_argument("--out", type=Path, required=True, help=f"{what} folder to write")
+    p.add_argument("--seed", type=int, help="seed for the split, the weights and the batches")
+    p.add_argument("--overwrite", action="store_true", help=f"replace an earlier {what} in --out")
+    p.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override any config field, e.g. --set l2=0.0001 --set 'hidden=[256, 128]' "
+        "(repeatable)",
+    )
+
+
+def _epoch_line(row: dict[str, Any]) -> None:
+    val = ""
+    if row.get("val_loss") is not None:
+        val = f" | val loss {row['val_loss']:.4f} acc {100 * row['val_acc']:.2f}%"
+    print(
+        f"epoch {row['epoch']:>3}: train loss {row['train_loss']:.4f} acc "
+        f"{100 * row['train_acc']:.2f}%{val} | test acc {100 * row['test_acc']:.2f}% "
+        f"| {row['seconds']:.1f}s",
+        flush=True,
+    )
+
+
+def cmd_train_mlp(args: argparse.Namespace) -> int:
+    from ocrlab.config import replace
+    from ocrlab.experiments.letters import PRESETS, parse_hidden, train_mlp
+
+    names = {
+        "activation": "activation", "output": "output", "lr": "lr", "momentum": "momentum",
+        "batch": "batch_size", "epochs": "epochs", "patience": "patience",
+        "lr_decay": "lr_decay", "l2": "l2", "augment": "augment", "refit": "refit",
+        "protocol": "protocol", "seed": "seed",
+    }  # fmt: skip
+    overrides = _flag_overrides(args, names)
+    if args.hidden is not None:
+        overrides.setdefault("hidden", parse_hidden(args.hidden))
+    cfg = replace(PRESETS[args.preset], overrides)
+    m = train_mlp(cfg, args.out, args.data, _epoch_line, overwrite=args.overwrite)
+    test = m["test"]
+    print(
+        f"{m['model']} ({m['params']:,} parameters): train {100 * m['train_acc']:.2f}%, "
+        f"validation {100 * m['val_acc']:.2f}%, test {100 * test['top1']:.2f}% (top-2 "
+        f"{100 * test['top2']:.2f}%, top-5 {100 * test['top5']:.2f}%) in {m['seconds']:.0f}s; "
+        f"run in {args.out}"
+    )
+    return 0
+
+
+def _add_train_mlp(models: Any) -> None:
+    from ocrlab.scratch import ACTIVATION_NAMES
+
+    p = models.add_parser(
+        "mlp",
+        help="the seed's NumPy MLP on EMNIST Letters",
+        description="Train the from-scratch NumPy MLP on EMNIST Letters: early stopping on a "
+        "seeded, stratified 80/20 train/validation split, scored on the test file. Writes "
+        "model.npz, history.csv, curves.png, metrics.json (train/validation/test accuracy, "
+        "top-1/2/5, per class, a-l), confusion.png and misclassified.png.",
+    )
+    p.add_argument(
+        "--preset",
+        choices=["seed", "best"],
+        default="seed",
+        help="seed: the seed's 512-256-128 TanhExp recipe (SGD lr 0.1, momentum 0.9, batch 256, "
+        "rotations, patience 5); best: the same network with affine + elastic warps, lr decay, "
+        "patience 40 and a refit on train + validation (default seed)",
+    )
+    p.add_argument("--hidden", help="hidden widths, e.g. 512,256,128; 'none' for the perceptron")
+    p.add_argument("--activation", help=f"hidden activation: {', '.join(ACTIVATION_NAMES)}")
+    p.add_argument("--output", help="softmax (+ cross-entropy) or sigmoid (+ binary CE)")
+    p.add_argument("--lr", type=float, help="learning rate (default 0.1)")
+    p.add_argument("--momentum", type=float, help="SGD momentum in [0, 1) (default 0.9)")
+    p.add_argument("--batch", type=int, help="mini-batch size (default 256)")
+    p.add_argument("--epochs", type=int, help="most epochs; early stopping may end sooner")
+    p.add_argument("--patience", type=int, help="epochs without a lower validation loss to stop")
+    p.add_argument("--lr-decay", type=float, help="multiply lr by this every epoch (default 1)")
+    p.add_argument("--l2", type=float, help="L2 weight decay on the weights (default 0)")
+    p.add_argument("--augment", help="none, rotate (the seed's), affine, or elastic (+ a field)")
+    p.add_argument(
+        "--refit",
+        action=argparse.BooleanOptionalAction,
+        help="retrain on train + validation for the epochs early stopping chose",
+    )
+    _add_letters_flags(p, "run")
+    p.set_defaults(handler=cmd_train_mlp)
+
+
+def cmd_train_letters_cnn(args: argparse.Namespace) -> int:
+    from ocrlab.config import replace
+    from ocrlab.experiments.letters_cnn import PRESETS, train_letters_cnn
+
+    names = {
+        "epochs": "epochs", "batch": "batch_size", "lr": "lr", "width": "width",
+        "device": "device", "protocol": "protocol", "seed": "seed",
+    }  # fmt: skip
+    cfg = replace(PRESETS[args.preset], _flag_overrides(args, names))
+    m = train_letters_cnn(cfg, args.out, args.data, _TrainProgress(), overwrite=args.overwrite)
+    test = m["test"]
+    print(
+        f"letters_cnn ({m['params']:,} parameters): validation {100 * m['val_acc']:.2f}%, test "
+        f"{100 * test['top1']:.2f}% (top-2 {100 * test['top2']:.2f}%, top-5 "
+        f"{100 * test['top5']:.2f}%) in {m['seconds']:.0f}s on {m['device']}; run in {args.out}"
+    )
+    return 0
+
+
+def _add_train_letters_cnn(models: Any) -> None:
+    p = models.add_parser(
+        "letters-cnn",
+        help="the letter reader's torch CNN on EMNIST Letters",
+        description="Train the letters_cnn CNN (28x28x1 in, 26 letters out) with the shared "
+        "engine: AdamW, one-cycle schedule, label smoothing, random affine warps. Writes "
+        "model.safetensors, checkpoint.json, history.csv, curves.png, metrics.json (top-1/2/5, "
+        "per class, a-l), confusion.png and misclassified.png.",
+    )
+    p.add_argument(
+        "--preset",
+        choices=["default", "quick"],
+        default="default",
+        help="default: 30 epochs; quick: 5 epochs, to check a setup (default default)",
+    )
+    p.add_argument("--epochs", type=int, help="training epochs (overrides the preset)")
+    p.add_argument("--batch", type=int, help="mini-batch size (default 128)")
+    p.add_argument("--lr", type=float, help="peak learning rate (default 0.003)")
+    p.add_argument("--width", type=int, help="channels of the first stage (default 32)")
+    p.add_argument("--device", help="auto (CUDA when present), cpu or cuda (default auto)")
+    _add_letters_flags(p, "run")
+    p.set_defaults(handler=cmd_train_letters_cnn)
+
+
+def cmd_experiment_grid(args: argparse.Namespace) -> int:
+    from ocrlab.config import replace
+    from ocrlab.experiments.grid import PRESETS, run_grid
+
+    names = {"epochs": "epochs", "augment": "augment", "protocol": "protocol", "seed": "seed"}
+    overrides = _flag_overrides(args, names)
+    if args.models:
+        overrides.setdefault("models", args.models)
+    cfg = replace(PRESETS["quick" if args.quick else "full"], overrides)
+    total = len(cfg.selected())
+    done = iter(range(1, total + 1))
+
+    def progress(r: dict[str, Any]) -> None:
+        print(
+            f"[{next(done)}/{total}] {r['model']}: train {100 * r['train_acc']:.2f}%, validation "
+            f"{100 * r['val_acc']:.2f}%, test {100 * r['test_acc']:.2f}% ({r['epochs']} epochs, "
+            f"{r['seconds']:.1f}s)",
+            flush=True,
+        )
+
+    run_grid(cfg, args.out, args.data, progress, overwrite=args.overwrite)
+    print((args.out / "grid.md").read_text(encoding="utf-8"), end="")
+    print(f"table in {args.out / 'grid.md'}, rows in {args.out / 'grid.json'}")
+    return 0
+
+
+def _add_experiment_grid(experiments: Any) -> None:
+    p = experiments.add_parser(
+        "grid",
+        help="the seed's tables: perceptrons and MLPs of every size and activation",
+        description="Train each of the seed's 34 NumPy networks (perceptrons with sigmoid/BCE and "
+        "softmax/CCE; one hidden layer of 64-512 units across activations; 512-64/128/256; "
+        "512-256-128 with Swish and TanhExp) with SGD (lr 0.1, momentum 0.9, batch 256) and "
+        "early stopping on one EMNIST split. Writes grid.md (Model, Total Parameters, Training "
+        "Set, Validation Set, Test Set) and grid.json.",
+    )
+    p.add_argument("--quick", action="store_true", help="at most 5 epochs per model")
+    p.add_argument("--epochs", type=int, help="most epochs per model (default 100; patience 5)")
+    p.add_argument("--augment", help="none (default), rotate, affine or elastic")
+    p.add_argument(
+        "--models",
+        nargs="+",
+        metavar="NAME",
+        help="train only these, e.g. Perceptron_softmax NN_relu_softmax_512_64",
+    )
+    _add_letters_flags(p, "experiment")
+    p.set_defaults(handler=cmd_experiment_grid)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -507,6 +753,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_predict(sub)
     _add_read(sub)
     _add_export(sub)
+    _add_serve(sub)
     _add_experiment(sub)
     return parser
 

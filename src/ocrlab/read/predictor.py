@@ -95,7 +95,10 @@ class Predictor:
 
     def read(self, images: Sequence[ImageLike], top_k: int = 5) -> list[Reading]:
         """One Reading per image: text, confidence, per-character probabilities, top-k."""
-        batch = self.preprocess(images)
+        return self.read_batch(self.preprocess(images), top_k)
+
+    def read_batch(self, batch: np.ndarray, top_k: int = 5) -> list[Reading]:
+        """Readings of an already preprocessed (N, H, W, C) uint8 batch (see `preprocess`)."""
         if self.kind == "seq":
             return [
                 r for s in range(0, len(batch), 64) for r in self._spell(batch[s : s + 64], top_k)

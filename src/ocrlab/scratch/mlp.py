@@ -1,7 +1,7 @@
 """`MLPClassifier`: the seed's from-scratch multilayer perceptron, as a scikit-learn estimator.
 
 The constructor only stores hyperparameters; `fit` builds Dense and activation layers, trains them
-with mini-batch SGD with momentum on data shuffled every epoch, optionally rotating images on the
+with mini-batch SGD with momentum on data shuffled every epoch, optionally warping images on the
 fly, and keeps the weights of the epoch with the lowest validation loss. Models save to and load
 from pickle-free `.npz` files. NumPy and the standard library only.
 """
@@ -9,7 +9,6 @@ from pickle-free `.npz` files. NumPy and the standard library only.
 from __future__ import annotations
 
 import dataclasses
-import functools
 import math
 import os
 import time
@@ -22,7 +21,7 @@ import numpy.typing as npt
 
 from ocrlab.scratch import io
 from ocrlab.scratch.activations import ACTIVATION_NAMES, ActivationName, get_activation
-from ocrlab.scratch.augment import random_rotate
+from ocrlab.scratch.augment import AUGMENT_NAMES, AugmentName, augmenter
 from ocrlab.scratch.init import INIT_NAMES, InitName, as_generator, init_weights, resolve_init
 from ocrlab.scratch.layers import F32, Dense, Layer, all_parameters, forward_all
 from ocrlab.scratch.losses import OUTPUT_NAMES, Labels, OutputName, get_output
@@ -65,6 +64,7 @@ class MLPClassifier:
     `history_` (EpochRecord per epoch), `best_epoch_` (1-based epoch whose weights are kept),
     `n_params_`. Without `X_val`, early stopping holds out `validation_fraction` of the rows.
     `lr_decay` multiplies the learning rate once per epoch; `callback` sees each history row.
+    `augment` True (or "rotate") is the seed's rotation; "affine" and "elastic" warp harder.
     """
 
     hidden: Sequence[int] = (512, 256, 128)
@@ -79,7 +79,7 @@ class MLPClassifier:
     early_stopping: bool = True
     patience: int = 5
     validation_fraction: float = 0.2
-    augment: bool = False
+    augment: bool | AugmentName = False
     shuffle: bool = True
     init: InitName = "auto"
     random_state: int | np.random.Generator = 0
@@ -117,7 +117,7 @@ class MLPClassifier:
             raise ValueError("y needs at least two classes")
         self.n_features_in_ = features.shape[1]
         if self.augment and math.isqrt(self.n_features_in_) ** 2 != self.n_features_in_:
-            raise ValueError(f"augment rotates square images; X has {self.n_features_in_} columns")
+            raise ValueError(f"augment warps square images; X has {self.n_features_in_} columns")
         train, val = self._split(features, labels, X_val, y_val, rng)
         self.layers_ = self._build(rng)
         self.n_params_ = sum(w.size for w, _ in all_parameters(self.layers_))
@@ -219,6 +219,7 @@ class MLPClassifier:
             "lr_decay": 0 < self.lr_decay <= 1,
             "patience": isinstance(self.patience, int) and self.patience > 0,
             "validation_fraction": 0 < self.validation_fraction < 1,
+            "augment": isinstance(self.augment, bool) or self.augment in AUGMENT_NAMES,
         }
         bad = [f"{name}={getattr(self, name)!r}" for name, ok in checks.items() if not ok]
         if bad:
@@ -285,14 +286,15 @@ class MLPClassifier:
         params = all_parameters(self.layers_)
         optimiser = SGD(params, self.lr, self.momentum)
         stopper = EarlyStopping(params, self.patience) if self.early_stopping else None
-        rotate = functools.partial(random_rotate, rng=rng) if self.augment else None
+        warp = self.augment if isinstance(self.augment, str) else "rotate"
+        transform = augmenter(warp, rng) if self.augment else None
         rows = train[0].shape[0]
         for epoch in range(1, self.epochs + 1):
             optimiser.lr = decayed_lr(self.lr, self.lr_decay, epoch - 1)
             started = time.perf_counter()
             order = rng.permutation(rows) if self.shuffle else np.arange(rows)
             loss, acc = run_epoch(
-                self.layers_, output, optimiser, train, order, self.batch_size, rotate
+                self.layers_, output, optimiser, train, order, self.batch_size, transform
             )
             val_loss, val_acc = (
                 evaluate(self.layers_, output, val, _PREDICT_ROWS) if val else (None, None)

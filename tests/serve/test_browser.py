@@ -1,0 +1,116 @@
+"""End to end in headless Chromium: the real server (uvicorn on loopback) and the page at `/`.
+
+Uses Debian's Chromium (`make test` installs it), never a browser downloaded by Playwright. Set
+OCRLAB_SCREENSHOT=docs/serve_page.png to keep the screenshot it takes.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+import uvicorn
+from fastapi import FastAPI
+from PIL import Image
+from playwright.sync_api import Page, sync_playwright
+
+from ocrlab.read.predictor import Predictor
+from ocrlab.serve.app import create_app
+from ocrlab.serve.settings import ServeSettings
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@contextmanager
+def running(app: FastAPI) -> Iterator[str]:
+    """Serve `app` with uvicorn on a free loopback port in a thread; yields its base URL."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "the server did not start"
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+        sock.close()
+
+
+def _draw_letter(page: Page) -> None:
+    """An 'L' on the canvas, with real mouse moves."""
+    canvas = page.locator("#canvas")
+    canvas.scroll_into_view_if_needed()
+    box = canvas.bounding_box()
+    assert box is not None
+    x, y, w, h = box["x"], box["y"], box["width"], box["height"]
+    page.mouse.move(x + 0.35 * w, y + 0.2 * h)
+    page.mouse.down()
+    for t in range(1, 11):
+        page.mouse.move(x + 0.35 * w, y + (0.2 + 0.06 * t) * h)
+    for t in range(1, 11):
+        page.mouse.move(x + (0.35 + 0.03 * t) * w, y + 0.8 * h)
+    page.mouse.up()
+
+
+def test_page_reads_an_upload_and_a_drawing(
+    predictor: Predictor, data: Path, tmp_path: Path
+) -> None:
+    if not Path(CHROMIUM).is_file():
+        pytest.fail(f"Chromium not found at {CHROMIUM}: run `make test`, which installs it")
+    image = next((data / "easy" / "images").iterdir())
+    expected = predictor.read([image])[0].text
+    app = create_app({"words": predictor}, ServeSettings(gallery=data / "easy"))
+    errors: list[str] = []
+    shot = tmp_path / "page.png"
+    with running(app) as url, sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1100, "height": 900})
+        page.set_default_timeout(15_000)
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.goto(url)
+        page.wait_for_selector("#read-model option[value='words']", state="attached")
+
+        page.set_input_files("#file", str(image))
+        page.locator("#reading").wait_for(state="visible")
+        assert page.inner_text("#reading-text") == expected
+        assert page.locator("#reading-topk li").count() == 5
+        assert page.locator("#stages figure").count() == 2
+
+        _draw_letter(page)
+        page.click("#draw-read")
+        page.locator("#draw-topk li").nth(4).wait_for()
+        assert page.locator("#draw-topk li").count() == 5
+        assert "Top 5" in page.inner_text("#draw-status")
+
+        page.locator("#gallery li").nth(11).wait_for()
+        page.screenshot(path=str(shot), full_page=True)
+        browser.close()
+    assert errors == []
+    keep = os.environ.get("OCRLAB_SCREENSHOT")
+    if keep:
+        # A 256-colour palette keeps the picture small enough to commit.
+        Image.open(shot).convert("RGB").quantize(256).save(keep, optimize=True)
+        assert Path(keep).stat().st_size < 300_000
