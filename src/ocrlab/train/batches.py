@@ -86,6 +86,34 @@ class DeviceBatches:
             yield x, y.to(self.device, non_blocking=True)
 
 
+def train_test_batches(
+    images: np.ndarray,
+    targets: np.ndarray,
+    split: tuple[np.ndarray, np.ndarray],
+    device: torch.device,
+    batch_size: int,
+    seed: int,
+    augment: bool,
+) -> tuple[DeviceBatches, DeviceBatches]:
+    """Shuffled (and, if asked, augmented) training batches and plain test batches of one set."""
+    cuda = device.type == "cuda"
+    train_idx, test_idx = split
+    train = DeviceBatches(
+        images[train_idx],
+        targets[train_idx],
+        batch_size,
+        device,
+        shuffle=True,
+        seed=seed,
+        augment=augment,
+        channels_last=cuda,
+    )
+    test = DeviceBatches(
+        images[test_idx], targets[test_idx], batch_size, device, seed=seed, channels_last=cuda
+    )
+    return train, test
+
+
 class ArrayDataset(Dataset[tuple[torch.Tensor, int]]):
     """A map-style Dataset over a uint8 array, for users who want a plain DataLoader."""
 

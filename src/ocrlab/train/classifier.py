@@ -26,7 +26,7 @@ from ocrlab.errors import ConfigError, DatasetError
 from ocrlab.models import build
 from ocrlab.rng import SPLITS, make_rng
 from ocrlab.train import checkpoint
-from ocrlab.train.batches import DeviceBatches
+from ocrlab.train.batches import train_test_batches
 from ocrlab.train.device import resolve_device
 from ocrlab.train.loop import Callback, ClassifierTask, Run, TrainConfig, fit
 
@@ -170,23 +170,16 @@ def train_classifier(
         "width": cfg.width,
         "dropout": cfg.dropout,
     }
-    model = build(cfg.model, **model_config).to(device)
-    cuda = device.type == "cuda"
-    if cuda:
-        model = model.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
-
-    def batches(idx: np.ndarray, train: bool) -> DeviceBatches:
-        return DeviceBatches(
-            data.images[idx],
-            labels[idx],
-            cfg.train.batch_size,
-            device,
-            shuffle=train,
-            seed=cfg.train.seed,
-            augment=train and cfg.train.augment,
-            channels_last=cuda,
-        )
-
+    model = build(cfg.model, **model_config)
+    train, test = train_test_batches(
+        data.images,
+        labels,
+        (train_idx, test_idx),
+        device,
+        cfg.train.batch_size,
+        cfg.train.seed,
+        cfg.train.augment,
+    )
     meta = {
         "kind": "classifier",
         "model": cfg.model,
@@ -202,8 +195,8 @@ def train_classifier(
     }
     fit(
         Run(out, model, meta),
-        batches(train_idx, True),
-        batches(test_idx, False),
+        train,
+        test,
         ClassifierTask(cfg.train.label_smoothing),
         cfg.train,
         resume=resume,

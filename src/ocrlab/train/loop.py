@@ -174,7 +174,9 @@ def fit(
     callback: Callback | None = None,
 ) -> list[dict[str, float]]:
     """Train `run.model` for `cfg.epochs`; returns the history (one dict per epoch)."""
-    model, folder = run.model, run.folder
+    model, folder = run.model.to(train.device), run.folder
+    if train.channels_last:
+        model = model.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
     folder.mkdir(parents=True, exist_ok=True)
     opt, sched = _optimizer(model, cfg, cfg.epochs * len(train))
     history: list[dict[str, float]] = []

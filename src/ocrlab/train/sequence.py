@@ -29,7 +29,7 @@ from ocrlab.errors import ConfigError, DatasetError
 from ocrlab.models import build
 from ocrlab.rng import SPLITS, make_rng
 from ocrlab.train import checkpoint
-from ocrlab.train.batches import DeviceBatches
+from ocrlab.train.batches import train_test_batches
 from ocrlab.train.classifier import prepare_run
 from ocrlab.train.device import resolve_device
 from ocrlab.train.loop import Callback, Run, TrainConfig, fit
@@ -69,8 +69,9 @@ class SeqConfig:
 
 _SMALL = SeqConfig(channels=(32, 64, 128, 128), d_model=128, heads=4, layers=2, ff=512)
 PRESETS: dict[str, SeqConfig] = {
-    "quick": dataclasses.replace(
+    "quick": dataclasses.replace(  # narrow early stages: 3x faster on a CPU, as wide at the top
         _SMALL,
+        channels=(16, 32, 64, 128),
         input_height=32,
         input_width=224,
         train=TrainConfig(epochs=12, batch_size=64, lr=2e-3, weight_decay=0.05),
@@ -189,21 +190,15 @@ def train_seq(
     model = build("seq2seq", **model_config)
     if cfg.init is not None:
         checkpoint.load_weights(Path(cfg.init) / checkpoint.WEIGHTS, model)
-    model = model.to(device)
-    cuda = device.type == "cuda"
-
-    def batches(idx: np.ndarray, train: bool) -> DeviceBatches:
-        return DeviceBatches(
-            data.images[idx],
-            tokens[idx],
-            cfg.train.batch_size,
-            device,
-            shuffle=train,
-            seed=cfg.train.seed,
-            augment=train and cfg.train.augment,
-            channels_last=cuda,
-        )
-
+    train, test = train_test_batches(
+        data.images,
+        tokens,
+        (train_idx, test_idx),
+        device,
+        cfg.train.batch_size,
+        cfg.train.seed,
+        cfg.train.augment,
+    )
     meta = {
         "kind": "seq",
         "model": "seq2seq",
@@ -225,8 +220,8 @@ def train_seq(
     }
     fit(
         Run(out, model, meta),
-        batches(train_idx, True),
-        batches(test_idx, False),
+        train,
+        test,
         SequenceTask(cfg.train.label_smoothing),
         cfg.train,
         resume=resume,
