@@ -430,7 +430,10 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
     from ocrlab.read.evaluate import evaluate
 
-    metrics = evaluate(args.model, args.data, args.device, args.workers, args.held_out)
+    from ocrlab.read.models import default_model_dir
+
+    run = default_model_dir() if str(args.model) == "default" else args.model
+    metrics = evaluate(run, args.data, args.device, args.workers, args.held_out)
     text = json.dumps(metrics, indent=1)
     print(text)
     if args.json_out is not None:
@@ -444,7 +447,9 @@ def _add_eval(sub: Any) -> None:
         help="measure a trained model on datasets (JSON)",
         description="Evaluate a trained model on dataset folders; prints metrics as JSON.",
     )
-    p.add_argument("--model", type=Path, required=True, help="run folder of a trained model")
+    p.add_argument(
+        "--model", type=Path, required=True, help="run folder of a trained model, or 'default'"
+    )
     p.add_argument("--data", type=Path, nargs="+", required=True, help="dataset folders")
     p.add_argument("--device", default="auto", help="auto, cpu or cuda (default auto)")
     p.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="decoding processes")
@@ -625,8 +630,8 @@ def _add_train_mlp(models: Any) -> None:
         choices=["seed", "best"],
         default="seed",
         help="seed: the seed's 512-256-128 TanhExp recipe (SGD lr 0.1, momentum 0.9, batch 256, "
-        "rotations, patience 5); best: the same network with affine + elastic warps, lr decay, "
-        "patience 40 and a refit on train + validation (default seed)",
+        "rotations, patience 5); best: the same network with affine + elastic warps, lr decay "
+        "0.99 per epoch and patience 40, up to 400 epochs (default seed)",
     )
     p.add_argument("--hidden", help="hidden widths, e.g. 512,256,128; 'none' for the perceptron")
     p.add_argument("--activation", help=f"hidden activation: {', '.join(ACTIVATION_NAMES)}")
@@ -654,7 +659,7 @@ def cmd_train_letters_cnn(args: argparse.Namespace) -> int:
 
     names = {
         "epochs": "epochs", "batch": "batch_size", "lr": "lr", "width": "width",
-        "device": "device", "protocol": "protocol", "seed": "seed",
+        "device": "device", "augment": "augment", "protocol": "protocol", "seed": "seed",
     }  # fmt: skip
     cfg = replace(PRESETS[args.preset], _flag_overrides(args, names))
     m = train_letters_cnn(cfg, args.out, args.data, _TrainProgress(), overwrite=args.overwrite)
@@ -672,7 +677,7 @@ def _add_train_letters_cnn(models: Any) -> None:
         "letters-cnn",
         help="the letter reader's torch CNN on EMNIST Letters",
         description="Train the letters_cnn CNN (28x28x1 in, 26 letters out) with the shared "
-        "engine: AdamW, one-cycle schedule, label smoothing, random affine warps. Writes "
+        "engine: AdamW, one-cycle schedule, label smoothing, affine + elastic warps. Writes "
         "model.safetensors, checkpoint.json, history.csv, curves.png, metrics.json (top-1/2/5, "
         "per class, a-l), confusion.png and misclassified.png.",
     )
@@ -686,6 +691,11 @@ def _add_train_letters_cnn(models: Any) -> None:
     p.add_argument("--batch", type=int, help="mini-batch size (default 128)")
     p.add_argument("--lr", type=float, help="peak learning rate (default 0.003)")
     p.add_argument("--width", type=int, help="channels of the first stage (default 32)")
+    p.add_argument(
+        "--augment",
+        help="none; affine: the engine's small on-device warps; elastic: the NumPy MLP's "
+        "affine + elastic warps (default elastic)",
+    )
     p.add_argument("--device", help="auto (CUDA when present), cpu or cuda (default auto)")
     _add_letters_flags(p, "run")
     p.set_defaults(handler=cmd_train_letters_cnn)

@@ -144,7 +144,7 @@ def test_unknown_grid_model_exits_2(tmp_path: Path, capsys: pytest.CaptureFixtur
         ),
         (
             ["train", "letters-cnn"],
-            ["--preset", "--epochs", "--batch", "--lr", "--width", "--device"],
+            ["--preset", "--epochs", "--batch", "--lr", "--width", "--device", "--augment"],
         ),
         (["experiment", "grid"], ["--quick", "--epochs", "--augment", "--models"]),
     ],

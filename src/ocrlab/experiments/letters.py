@@ -93,13 +93,8 @@ class MLPConfig:
 
 PRESETS: dict[str, MLPConfig] = {
     "seed": MLPConfig(),
-    "best": MLPConfig(
-        epochs=400,
-        patience=40,
-        lr_decay=0.99,
-        augment="elastic",
-        refit=True,
-    ),
+    # On the EMNIST-L subset refit=True scored the same (89.65 % vs 89.57 %) in twice the time.
+    "best": MLPConfig(epochs=400, patience=40, lr_decay=0.99, augment="elastic"),
 }
 
 

@@ -1,8 +1,9 @@
 """The letter reader's strong model: the `letters_cnn` torch CNN trained on EMNIST Letters.
 
 Owns `LettersCNNConfig` and `train_letters_cnn`, which loads the same seeded EMNIST split as the
-NumPy MLP, trains with the shared engine (`ocrlab.train.loop.fit`: AdamW, one-cycle schedule, small
-random affine warps on the device) on the training part, and writes a run folder that
+NumPy MLP, trains with the shared engine (`ocrlab.train.loop.fit`: AdamW, one-cycle schedule) on
+the training part, warping each batch either with the engine's small on-device affine maps or with
+the MLP's stronger affine + elastic warps (`ocrlab.scratch.augment`), and writes a run folder that
 `ocrlab.train.checkpoint` loads without flags: `model.safetensors`, `checkpoint.json` (kind
 "letters", classes A–Z, input 28×28×1), `history.csv`, `curves.png`, plus `metrics.json` with
 top-1/2/5, per-class and a–l test accuracy, `confusion.png` and `misclassified.png`. Imports torch;
@@ -11,10 +12,10 @@ nothing below `experiments` imports this module.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -32,12 +33,15 @@ from ocrlab.experiments.report import (
     write_json,
 )
 from ocrlab.models import build
+from ocrlab.rng import SAMPLES, make_rng
+from ocrlab.scratch.augment import augmenter
 from ocrlab.train import checkpoint
 from ocrlab.train.batches import DeviceBatches
 from ocrlab.train.device import resolve_device
 from ocrlab.train.loop import ClassifierTask, Run, TrainConfig, fit
 
 MODEL = "letters_cnn"
+Augment = Literal["none", "affine", "elastic"]
 
 
 @dataclass(frozen=True)
@@ -53,8 +57,9 @@ class LettersCNNConfig:
     """Peak learning rate of the one-cycle schedule."""
     weight_decay: float = 0.05
     label_smoothing: float = 0.1
-    augment: bool = True
-    """Small random affine warps (shift, scale, rotation, shear) of every training batch."""
+    augment: Augment = "elastic"
+    """none; affine: the engine's small on-device warps; elastic: the NumPy MLP's stronger affine
+    warps plus an elastic field (Simard et al. 2003), computed on the host."""
     val_fraction: float = 0.2
     protocol: Protocol = "auto"
     """EMNIST files: full (NIST's), subset (shared/data/emnist's), auto (full where present)."""
@@ -75,7 +80,7 @@ class LettersCNNConfig:
             lr=self.lr,
             weight_decay=self.weight_decay,
             label_smoothing=self.label_smoothing,
-            augment=self.augment,
+            augment=self.augment != "none",
             seed=self.seed,
             device=self.device,
         )
@@ -123,10 +128,11 @@ def train_letters_cnn(
     }
 
     def batches(part: LetterSet, train: bool) -> DeviceBatches:
+        kind = ElasticBatches if train and config.augment == "elastic" else DeviceBatches
         images = part.images[..., None]  # (N, 28, 28, 1): the engine's (N, H, W, C)
-        return DeviceBatches(
+        return kind(
             images, part.labels, config.batch_size, device, shuffle=train, seed=config.seed,
-            augment=train and config.augment,
+            augment=train and config.augment == "affine", channels_last=device.type == "cuda",
         )  # fmt: skip
 
     # The test set is only watched, never chosen on: without patience the last weights are kept.
@@ -160,6 +166,23 @@ def train_letters_cnn(
     write_json(out / "metrics.json", metrics)
     checkpoint.save_meta(out, {**checkpoint.load_meta(out), "metrics": metrics})
     return metrics
+
+
+class ElasticBatches(DeviceBatches):
+    """Training batches warped like the NumPy MLP's: `random_affine` with an elastic field.
+
+    The warp runs in NumPy on the host, seeded by (seed, epoch), so a run is reproducible.
+    """
+
+    def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        warp = augmenter("elastic", make_rng(self.seed, SAMPLES, self.epoch))
+        for x, y in super().__iter__():  # x (B, C, H, W) in [-1, 1]
+            flat = x.float().cpu().reshape(len(x), -1).numpy()  # (B, C·H·W)
+            warped = warp(np.ascontiguousarray((flat + 1.0) / 2.0, dtype=np.float32))
+            out = torch.from_numpy(warped * 2.0 - 1.0).reshape(x.shape).to(x.device)
+            if self.channels_last:
+                out = out.contiguous(memory_format=torch.channels_last)
+            yield out, y
 
 
 @torch.no_grad()
