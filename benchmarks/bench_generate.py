@@ -1,9 +1,10 @@
-"""Hard-set generation speed: ocrlab vs the `captcha` library, and the full 100,000-image set.
+"""Hard-set generation speed: ocrlab vs the `captcha` library (and trdg), and the full set.
 
 1. Images per second on one core, rendering in memory (no file encoding) the same words on a
    canvas of the same size with the same ten fonts: ocrlab's hard set (texture crop, random casing,
-   placement, colour and Gaussian noise) against `captcha.image.ImageCaptcha.generate_image`.
-   Printed as a ratio (target >= 3x).
+   placement, colour and Gaussian noise) against `captcha.image.ImageCaptcha.generate_image`, and
+   against trdg's `GeneratorFromStrings` when trdg imports and runs (it does not with Pillow >= 10:
+   the reason is recorded in the results). Printed as a ratio (target >= 3x).
 2. Time and peak memory to write the full 100,000-image hard set in packed format with `--workers`
    processes (target <= 60 s on 2 cores). Peak memory is the largest resident set of the main
    process and of any one worker.
@@ -28,6 +29,29 @@ from _common import report
 from ocrlab.synth import PRESETS, generate
 from ocrlab.synth.plan import make_plan
 
+TRDG_ABSENT = (
+    "trdg 1.8.0 (its latest release) installs on Python 3.11 but fails on its first image with "
+    "Pillow >= 10 (it calls ImageFont.getsize, removed in Pillow 10.0; ocrlab needs Pillow >= "
+    "10.1), and it pulls opencv-python, which clashes with the opencv-python-headless ddddocr uses"
+)
+
+
+def trdg_rate(texts: list[str], fonts: list[str], height: int) -> float | str:
+    """trdg's images per second on one core, or why there is no figure (recorded, not skipped)."""
+    try:
+        from trdg.generators import GeneratorFromStrings
+    except ImportError:
+        return f"not installed: {TRDG_ABSENT}"
+    try:
+        images = GeneratorFromStrings(texts, count=len(texts) + 1, fonts=fonts, size=height)
+        next(iter(images))  # fonts load once, outside the timing
+        start = time.perf_counter()
+        for _ in zip(texts, images, strict=False):
+            pass
+        return len(texts) / (time.perf_counter() - start)
+    except Exception as exc:  # a peer's failure is a finding to record, whatever its type
+        return f"failed: {type(exc).__name__}: {exc}"
+
 
 def per_core_rates(n: int) -> dict[str, float]:
     plan = make_plan(PRESETS["hard"])
@@ -47,10 +71,15 @@ def per_core_rates(n: int) -> dict[str, float]:
     for text in texts:
         lib.generate_image(text)
     captcha_rate = n / (time.perf_counter() - start)
+    trdg = trdg_rate(texts, fonts, plan.canvas.height)
     return {
+        "images": n,
         "ocrlab_images_per_s_per_core": round(ocrlab_rate, 1),
         "captcha_images_per_s_per_core": round(captcha_rate, 1),
         "ratio": round(ocrlab_rate / captcha_rate, 2),
+        "trdg_images_per_s_per_core": round(trdg, 1) if isinstance(trdg, float) else None,
+        "trdg_ratio": round(ocrlab_rate / trdg, 2) if isinstance(trdg, float) else None,
+        "trdg_absent": trdg if isinstance(trdg, str) else None,
         "canvas": [plan.canvas.height, plan.canvas.width],
     }
 
@@ -93,7 +122,7 @@ def main() -> None:
         "per_core": per_core_rates(args.samples),
         "full_hard_set_packed": full_set(20_000 if args.quick else None, args.workers),
     }
-    report("generate", figures, packages=("captcha",))
+    report("generate", figures, packages=("captcha", "trdg"), threads=1)
 
 
 if __name__ == "__main__":

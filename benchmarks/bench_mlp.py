@@ -4,7 +4,8 @@ Both train the same layer sizes with the same batch size, SGD with momentum (lr 
 softmax cross-entropy on the same random data (rows × 784 in [0, 1], 26 classes), with one shuffle
 and one gather per batch, on the same number of BLAS threads. The figure is the median epoch time
 after a warm-up epoch; the target is a ratio (NumPy / torch) of at most 1.2. Prints the machine,
-versions and figures, and writes benchmarks/results/mlp.json. Only this benchmark imports torch.
+versions and figures, and writes results/mlp.json. Both sides run in this one process, so load on
+the machine slows both and the ratio stays meaningful.
 
     python benchmarks/bench_mlp.py --rows 20000 --hidden 512 256 128 --batch 256 --threads 2
 """
@@ -12,16 +13,13 @@ versions and figures, and writes benchmarks/results/mlp.json. Only this benchmar
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import platform
 import statistics
-import sys
 import time
-from pathlib import Path
 from typing import Any
 
-RESULTS = Path(__file__).resolve().parent / "results" / "mlp.json"
+from _common import report
+
 CLASSES = 26
 FEATURES = 784
 
@@ -34,18 +32,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--epochs", type=int, default=4, help="timed epochs after one warm-up")
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--activations", nargs="+", default=["relu", "tanhexp"])
-    parser.add_argument("--out", type=Path, default=RESULTS)
     return parser.parse_args(argv)
-
-
-def cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def time_numpy(data: Any, labels: Any, args: argparse.Namespace, activation: str) -> list[float]:
@@ -120,25 +107,14 @@ def main(argv: list[str] | None = None) -> int:
                 "ratio": round(numpy_s / torch_s, 3),
             }
         )
-    report = {
-        "command": "python "
-        + " ".join([sys.argv[0], *(argv if argv is not None else sys.argv[1:])]),
-        "machine": {"cpu": cpu_name(), "cores": os.cpu_count(), "platform": platform.platform()},
-        "versions": {
-            "python": platform.python_version(),
-            "numpy": np.__version__,
-            "torch": torch.__version__,
-        },
-        "threads": args.threads,
+    figures = {
         "rows": args.rows,
         "hidden": args.hidden,
         "batch": args.batch,
         "timed_epochs": args.epochs,
         "runs": runs,
     }
-    print(json.dumps(report, indent=2))
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(report, indent=2) + "\n")
+    report("mlp", figures, packages=("torch",), threads=args.threads)
     return 0
 
 

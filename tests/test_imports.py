@@ -50,6 +50,8 @@ ALLOWED: dict[str, set[str]] = {
         "numpy",
         "PIL",
         "ocrlab.read",
+        "ocrlab.scratch",
+        "ocrlab.synth",
         "ocrlab.train",
         "ocrlab.models",
         "ocrlab.data",

@@ -291,7 +291,7 @@ def _add_train_seq(models: Any) -> None:
         default="quick",
         choices=["quick", "full", "captcha"],
         help="quick: small model at 32x224 for a CPU; full: larger model at full size; "
-        "captcha: small grayscale model, random split, 150 epochs (default quick)",
+        "captcha: small grayscale model, random split, 80 epochs (default quick)",
     )
     p.add_argument("--init", type=Path, help="fine-tune from this run folder's weights")
     p.add_argument("--split", choices=["word", "random"], help="held-out split (preset default)")
@@ -319,10 +319,18 @@ def _add_train_seq(models: Any) -> None:
 def cmd_read(args: argparse.Namespace) -> int:
     import json
 
-    from ocrlab.read.models import load_reader
+    from ocrlab.read.models import load_reader, read_with_stages
 
     reader = load_reader(args.model, args.device)
-    readings = reader.read([Path(p) for p in args.images], top_k=args.top_k)
+    paths = [Path(p) for p in args.images]
+    if args.debug is None:
+        readings = reader.read(paths, top_k=args.top_k)
+    else:
+        readings = []
+        for path in paths:
+            reading, stages = read_with_stages(reader, path, args.top_k)
+            stages.save(args.debug / path.stem)
+            readings.append(reading)
     if args.json:
         print(
             json.dumps(
@@ -335,10 +343,18 @@ def cmd_read(args: argparse.Namespace) -> int:
         )
         return 0
     for path, reading in zip(args.images, readings, strict=True):
-        line = f"{path}: {reading.text}  ({100 * reading.confidence:.1f}%)"
-        if args.top_k > 1 and len(reading.topk) > 1:
+        text = reading.text.replace("\n", " / ")
+        line = f"{path}: {text}  ({100 * reading.confidence:.1f}%)"
+        if args.top_k > 1 and len(reading.letters) > 1:
+            line += "  " + " ".join(
+                "[" + ", ".join(f"{c} {100 * p:.0f}%" for c, p in top) + "]"
+                for top in reading.letters
+            )
+        elif args.top_k > 1 and len(reading.topk) > 1:
             line += "  [" + ", ".join(f"{t} {100 * p:.1f}%" for t, p in reading.topk[1:]) + "]"
         print(line)
+    if args.debug is not None:
+        print(f"stages in {args.debug}/<image name>/", file=sys.stderr)
     return 0
 
 
@@ -346,19 +362,80 @@ def _add_read(sub: Any) -> None:
     p = sub.add_parser(
         "read",
         help="read the text in images (works offline after install)",
-        description="Read the text in images with a trained model: a run folder, "
-        "an exported .onnx file, or 'default' (the model shipped with ocrlab).",
+        description="Read the text in images: 'words' (the shipped sequence model: one line of "
+        "text), 'letters' (the shipped letters CNN through the letter reader: K-means "
+        "binarisation, segmentation into letters, EMNIST-like 28x28), 'captcha' (the shipped "
+        "reader of captcha_images_v2-style CAPTCHAs), 'auto' (letters for a lone "
+        "letter or several lines, else the more confident of the two), or a run folder, MLP "
+        ".npz or .onnx file.",
     )
     p.add_argument("images", nargs="+", help="image files (any size and mode)")
     p.add_argument(
         "--model",
         default="default",
-        help="run folder, .onnx file or 'default' (default: the shipped model)",
+        help="words (= default), letters, captcha, auto, a run folder, an MLP model.npz or a "
+        ".onnx file "
+        "(default: the shipped words model)",
     )
-    p.add_argument("--top-k", type=int, default=1, help="alternatives per image (default 1)")
+    p.add_argument(
+        "--top-k", type=int, default=1, help="alternatives per image, or per letter (default 1)"
+    )
     p.add_argument("--json", action="store_true", help="print JSON instead of text")
+    p.add_argument(
+        "--debug",
+        type=Path,
+        metavar="DIR",
+        help="write every preprocessing stage as DIR/<image name>/NN-stage.png",
+    )
     p.add_argument("--device", default="auto", help="auto, cpu or cuda (default auto)")
     p.set_defaults(handler=cmd_read)
+
+
+def cmd_data_letters_eval(args: argparse.Namespace) -> int:
+    from ocrlab.config import replace
+    from ocrlab.synth.letters_eval import LettersEvalConfig, make_letters_eval
+
+    names = {"seed": "seed", "letters": "letters", "words": "words", "lines": "lines",
+             "case": "case", "fonts": "fonts_dir"}  # fmt: skip
+    overrides = _flag_overrides(args, names)
+    if "fonts_dir" in overrides:
+        overrides["fonts_dir"] = str(overrides["fonts_dir"])
+    cfg = replace(LettersEvalConfig(), overrides)
+    manifest = make_letters_eval(cfg, args.out, overwrite=args.overwrite)
+    print(f"wrote {cfg.count():,} images to {args.out} ({manifest.name}, preview.png)")
+    return 0
+
+
+def _add_data(sub: Any) -> None:
+    p = sub.add_parser("data", help="make evaluation data")
+    kinds = p.add_subparsers(dest="data", required=True, metavar="SET")
+    q = kinds.add_parser(
+        "letters-eval",
+        help="held-out letters and words in fonts, colours and backgrounds no training set uses",
+        description="Render single letters (A-Z equally often), words of 3-6 letters and "
+        "two-line images in fonts, ink colours and backgrounds that no ocrlab training set uses. "
+        "Writes images/, manifest.csv (path, text, kind, font, scheme, size), config.json and "
+        "preview.png; the same seed writes the same bytes. Score a reader on it with "
+        "`ocrlab eval --model letters --data DIR --table`.",
+    )
+    q.add_argument("--out", type=Path, required=True, help="folder to write (must be empty)")
+    q.add_argument("--seed", type=int, help="random seed (default 0)")
+    q.add_argument("--letters", type=int, help="single-letter images (default 520)")
+    q.add_argument("--words", type=int, help="one-word images (default 240)")
+    q.add_argument("--lines", type=int, help="two-line images (default 60)")
+    q.add_argument("--case", choices=["upper", "lower"], help="letter case drawn (default upper)")
+    q.add_argument(
+        "--fonts", type=Path, help="folder of held-out fonts instead of the built-in ones"
+    )
+    q.add_argument("--overwrite", action="store_true", help="replace an earlier set in --out")
+    q.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a LettersEvalConfig field, e.g. --set max_size=64 --set noise=0",
+    )
+    q.set_defaults(handler=cmd_data_letters_eval)
 
 
 def cmd_export(args: argparse.Namespace) -> int:
@@ -429,26 +506,60 @@ def cmd_eval(args: argparse.Namespace) -> int:
     import json
 
     from ocrlab.read.evaluate import evaluate
+    from ocrlab.read.models import captcha_model_dir, default_model_dir
 
-    from ocrlab.read.models import default_model_dir
-
-    run = default_model_dir() if str(args.model) == "default" else args.model
-    metrics = evaluate(run, args.data, args.device, args.workers, args.held_out)
+    if len(args.data) == 1 and _is_letters_eval(args.data[0]):
+        metrics = _eval_letters(args)
+    else:
+        shipped = {"default": default_model_dir, "words": default_model_dir}
+        shipped["captcha"] = captcha_model_dir
+        run = shipped[str(args.model)]() if str(args.model) in shipped else args.model
+        metrics = evaluate(run, args.data, args.device, args.workers, args.held_out)
     text = json.dumps(metrics, indent=1)
-    print(text)
+    if args.table and any(k in metrics for k in ("letter", "multi")):
+        from ocrlab.read.evaluate import letters_table
+
+        print(letters_table(metrics, str(args.model)), end="")
+    else:
+        print(text)
     if args.json_out is not None:
         args.json_out.write_text(text + "\n", encoding="utf-8")
     return 0
+
+
+def _is_letters_eval(folder: Path) -> bool:
+    config = folder / "config.json"
+    return config.is_file() and '"letters-eval"' in config.read_text(encoding="utf-8")
+
+
+def _eval_letters(args: argparse.Namespace) -> dict[str, Any]:
+    from ocrlab.read.evaluate import evaluate_letters
+    from ocrlab.read.letters import LetterReader
+    from ocrlab.read.models import load_reader
+    from ocrlab.synth.letters_eval import read_eval_manifest
+
+    reader = load_reader(args.model, args.device)
+    naive = reader.model if isinstance(reader, LetterReader) else None
+    rows = len(read_eval_manifest(args.data[0]))
+    with _progress_bar(rows, f"reading {args.data[0]}") as bar:
+        metrics = evaluate_letters(reader, args.data[0], naive, bar.update)
+    return {**metrics, "model": str(args.model)}
 
 
 def _add_eval(sub: Any) -> None:
     p = sub.add_parser(
         "eval",
         help="measure a trained model on datasets (JSON)",
-        description="Evaluate a trained model on dataset folders; prints metrics as JSON.",
+        description="Evaluate a trained model on dataset folders; prints metrics as JSON. On a "
+        "letters-eval set (`ocrlab data letters-eval`), scores any reader of `ocrlab read` by "
+        "exact match per kind of image, ignoring case and spaces.",
     )
     p.add_argument(
-        "--model", type=Path, required=True, help="run folder of a trained model, or 'default'"
+        "--model",
+        type=Path,
+        required=True,
+        help="run folder of a trained model, or 'default'; on a letters-eval set also words, "
+        "letters, auto or an MLP model.npz",
     )
     p.add_argument("--data", type=Path, nargs="+", required=True, help="dataset folders")
     p.add_argument("--device", default="auto", help="auto, cpu or cuda (default auto)")
@@ -458,6 +569,9 @@ def _add_eval(sub: Any) -> None:
         "--held-out",
         action="store_true",
         help="sequence models: only the run's own test split of --data",
+    )
+    p.add_argument(
+        "--table", action="store_true", help="letters-eval sets: a Markdown table, not JSON"
     )
     p.set_defaults(handler=cmd_eval)
 
@@ -597,7 +711,7 @@ def cmd_train_mlp(args: argparse.Namespace) -> int:
         "activation": "activation", "output": "output", "lr": "lr", "momentum": "momentum",
         "batch": "batch_size", "epochs": "epochs", "patience": "patience",
         "lr_decay": "lr_decay", "l2": "l2", "augment": "augment", "refit": "refit",
-        "protocol": "protocol", "seed": "seed",
+        "protocol": "protocol", "seed": "seed", "printed": "printed",
     }  # fmt: skip
     overrides = _flag_overrides(args, names)
     if args.hidden is not None:
@@ -649,6 +763,12 @@ def _add_train_mlp(models: Any) -> None:
         action=argparse.BooleanOptionalAction,
         help="retrain on train + validation for the epochs early stopping chose",
     )
+    p.add_argument(
+        "--printed",
+        type=int,
+        metavar="N",
+        help="add N printed letters per class to training, as for letters-cnn (default 0)",
+    )
     _add_letters_flags(p, "run")
     p.set_defaults(handler=cmd_train_mlp)
 
@@ -660,6 +780,7 @@ def cmd_train_letters_cnn(args: argparse.Namespace) -> int:
     names = {
         "epochs": "epochs", "batch": "batch_size", "lr": "lr", "width": "width",
         "device": "device", "augment": "augment", "protocol": "protocol", "seed": "seed",
+        "printed": "printed",
     }  # fmt: skip
     cfg = replace(PRESETS[args.preset], _flag_overrides(args, names))
     m = train_letters_cnn(cfg, args.out, args.data, _TrainProgress(), overwrite=args.overwrite)
@@ -695,6 +816,14 @@ def _add_train_letters_cnn(models: Any) -> None:
         "--augment",
         help="none; affine: the engine's small on-device warps; elastic: the NumPy MLP's "
         "affine + elastic warps (default elastic)",
+    )
+    p.add_argument(
+        "--printed",
+        type=int,
+        metavar="N",
+        help="add N printed letters per class to training (training fonts, colours and "
+        "backgrounds through the letter reader's preprocessing), so `ocrlab read --model "
+        "letters` reads digital letters too (default 0: EMNIST only)",
     )
     p.add_argument("--device", help="auto (CUDA when present), cpu or cuda (default auto)")
     _add_letters_flags(p, "run")
@@ -762,6 +891,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_eval(sub)
     _add_predict(sub)
     _add_read(sub)
+    _add_data(sub)
     _add_export(sub)
     _add_serve(sub)
     _add_experiment(sub)

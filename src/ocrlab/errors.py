@@ -31,3 +31,7 @@ class DatasetError(UserError):
 
 class ImageError(UserError):
     """An image that cannot be decoded, is too large, or has an unusable shape."""
+
+
+class BlankImageError(ImageError):
+    """An image with nothing to read: one colour, or no ink at all."""

@@ -20,6 +20,7 @@ from torch import nn
 
 from ocrlab.data.atomic import atomic_write_bytes
 from ocrlab.errors import DatasetError
+from ocrlab.read.letters import LetterReader
 from ocrlab.read.predictor import ImageLike, Predictor, Reading
 
 META_KEY = "ocrlab"
@@ -95,7 +96,18 @@ class OnnxPredictor:
         x = batch.transpose(0, 3, 1, 2).astype(np.float32) / np.float32(127.5) - np.float32(1.0)
         return list(self.session.run(None, {"images": x}))
 
+    @property
+    def classes(self) -> list[str]:
+        return self._pre.classes
+
+    def probabilities(self, batch: np.ndarray) -> np.ndarray:
+        """(N, H, W, C) uint8 at the input size → (N, K) class probabilities."""
+        (probs,) = self.run(batch)
+        return probs
+
     def read(self, images: Sequence[ImageLike], top_k: int = 5) -> list[Reading]:
+        if self._pre.kind == "letters":  # through the letter reader, as the torch Predictor
+            return LetterReader(self).read(images, top_k)
         batch = self._pre.preprocess(images)
         if self._pre.kind != "seq":
             (probs,) = self.run(batch)

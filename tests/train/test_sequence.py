@@ -145,3 +145,19 @@ def _toml(value: object) -> str:
     if isinstance(value, str):
         return f'"{value}"'
     return str(value).replace("'", '"').lower() if isinstance(value, bool) else str(value)
+
+
+def test_ctc_loss_is_small_on_the_right_path_and_ignores_eos_and_pad() -> None:
+    import torch
+
+    from ocrlab.charset import EOS, PAD
+    from ocrlab.train.sequence import ctc_loss
+
+    a, b = 4, 5
+    path = [a, PAD, b, PAD]  # columns: a, blank, b, blank
+    logits = torch.full((1, 4, 6), -20.0)
+    logits[0, torch.arange(4), torch.tensor(path)] = 20.0
+    right = torch.tensor([[a, b, EOS, PAD, PAD]])
+    wrong = torch.tensor([[b, a, EOS, PAD, PAD]])
+    assert float(ctc_loss(logits, right)) < 1e-3
+    assert float(ctc_loss(logits, wrong)) > 10.0

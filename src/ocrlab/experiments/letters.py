@@ -24,6 +24,7 @@ from ocrlab import __version__
 from ocrlab.config import replace, to_dict
 from ocrlab.data.emnist import LETTERS, LetterSet, Protocol, to_features
 from ocrlab.errors import ConfigError
+from ocrlab.experiments.printed import with_printed
 from ocrlab.experiments.report import (
     letter_scores,
     load_letter_splits,
@@ -69,12 +70,16 @@ class MLPConfig:
     refit: bool = False
     """After early stopping picks the epochs, train afresh on train + validation for that many."""
     val_fraction: float = 0.2
+    printed: int = 0
+    """Printed letters per class added to the training part (`experiments.printed`), so the MLP
+    reads digital letters as well as handwriting; 0: EMNIST only, as the seed."""
     protocol: Protocol = "auto"
     """EMNIST files: full (NIST's), subset (shared/data/emnist's), auto (full where present)."""
     seed: int = 0
 
     def __post_init__(self) -> None:
         numbers = {
+            "printed": self.printed >= 0,
             "hidden": all(h > 0 for h in self.hidden),
             "lr": self.lr > 0,
             "momentum": 0 <= self.momentum < 1,
@@ -175,6 +180,7 @@ def train_mlp(
     data = load_letter_splits(data_root, config.protocol, config.seed, config.val_fraction)
     name = model_name(config.hidden, config.activation, config.output)
     prepare_folder(out, {"model": name, "config": to_dict(config)}, overwrite)
+    data = with_printed(data, config.printed, config.seed)
     started = time.perf_counter()
     history: list[dict[str, Any]] = []
     chosen = _fit_with_history(config, (data.train, data.val, data.test), history, callback)

@@ -25,6 +25,7 @@ from ocrlab import __version__
 from ocrlab.config import to_dict
 from ocrlab.data.emnist import LETTERS, SIDE, LetterSet, Protocol
 from ocrlab.errors import ConfigError
+from ocrlab.experiments.printed import with_printed
 from ocrlab.experiments.report import (
     letter_scores,
     load_letter_splits,
@@ -61,6 +62,10 @@ class LettersCNNConfig:
     """none; affine: the engine's small on-device warps; elastic: the NumPy MLP's stronger affine
     warps plus an elastic field (Simard et al. 2003), computed on the host."""
     val_fraction: float = 0.2
+    printed: int = 0
+    """Printed letters per class added to the training part (`experiments.printed`: training
+    fonts, colours and backgrounds through the letter reader's preprocessing), so the model reads
+    digital letters as well as handwriting; 0: EMNIST only."""
     protocol: Protocol = "auto"
     """EMNIST files: full (NIST's), subset (shared/data/emnist's), auto (full where present)."""
     device: str = "auto"
@@ -71,6 +76,8 @@ class LettersCNNConfig:
             raise ConfigError("need width ≥ 1, 0 ≤ dropout < 1 and 0 < val_fraction < 1")
         if not 0 <= self.label_smoothing < 1 or self.weight_decay < 0 or self.seed < 0:
             raise ConfigError("need 0 ≤ label_smoothing < 1, weight_decay ≥ 0 and seed ≥ 0")
+        if self.printed < 0:
+            raise ConfigError("need printed ≥ 0")
 
     def train_config(self) -> TrainConfig:
         """The shared engine's settings for this run (checked there too)."""
@@ -106,6 +113,7 @@ def train_letters_cnn(
     train_cfg = config.train_config()
     data = load_letter_splits(data_root, config.protocol, config.seed, config.val_fraction)
     prepare_folder(out, {"model": MODEL, "config": to_dict(config)}, overwrite)
+    data = with_printed(data, config.printed, config.seed)
     device = resolve_device(config.device)
     torch.manual_seed(config.seed)
     model_config = {
@@ -124,7 +132,8 @@ def train_letters_cnn(
         "channels": 1,
         "ocrlab": __version__,
         "config": to_dict(config),
-        "title": f"{MODEL} on {len(data.train.labels):,} EMNIST letters",
+        "title": f"{MODEL} on {len(data.train.labels):,} letters"
+        + (f" ({26 * config.printed:,} printed)" if config.printed else " (EMNIST)"),
     }
 
     def batches(part: LetterSet, train: bool) -> DeviceBatches:

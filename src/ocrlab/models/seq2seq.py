@@ -43,6 +43,7 @@ class ConvEncoder(nn.Module):
         h, w = input_size[0] // 16, input_size[1] // 8
         if h < 1 or w < 1:
             raise ValueError(f"input {input_size} is too small: need at least 16 x 8 pixels")
+        self.grid = (h, w)
         self.row = nn.Parameter(torch.randn(h, 1, d_model) * 0.02)
         self.col = nn.Parameter(torch.randn(1, w, d_model) * 0.02)
 
@@ -79,6 +80,7 @@ class Seq2Seq(nn.Module):
         )
         self.decoder = nn.TransformerDecoder(layer, layers, norm=nn.LayerNorm(d_model))
         self.head = nn.Linear(d_model, vocab_size)
+        self.ctc = nn.Linear(d_model, vocab_size)
 
     def decode(self, tokens: torch.Tensor, memory: torch.Tensor) -> torch.Tensor:
         """(B, T) tokens so far and (B, S, D) memory → (B, T, V) next-token logits."""
@@ -90,6 +92,16 @@ class Seq2Seq(nn.Module):
             x, memory, tgt_mask=causal, tgt_key_padding_mask=padding, tgt_is_causal=False
         )
         return self.head(y)
+
+    def ctc_logits(self, memory: torch.Tensor) -> torch.Tensor:
+        """(B, h·w, D) memory → (B, w, V) per-column logits, `<pad>` as the CTC blank.
+
+        Training only: an auxiliary CTC loss on the encoder (joint CTC-attention, Kim et al. 2017)
+        teaches it left-to-right alignment early, so the decoder's cross-attention converges in
+        a fraction of the steps it needs alone.
+        """
+        h, w = self.encoder.grid
+        return self.ctc(memory.reshape(memory.shape[0], h, w, -1).mean(dim=1))
 
     def forward(self, images: torch.Tensor, tokens: torch.Tensor) -> torch.Tensor:
         """(B, C, H, W) images, (B, T) input tokens (`<bos>` …) → (B, T, V) logits."""

@@ -95,3 +95,93 @@ def evaluate(
     if load_meta(run)["kind"] == "seq":
         return evaluate_seq(run, dirs, device, workers, held_out)
     return evaluate_classifier(run, dirs, device, workers)
+
+
+LETTER_KINDS = {"letter": "single letters", "word": "words (3–6 letters)", "lines": "two lines"}
+
+
+def _letters_only(text: str) -> str:
+    """What letter scoring compares: no whitespace, upper case (EMNIST's 26 merged classes)."""
+    return "".join(text.split()).upper()
+
+
+def evaluate_letters(
+    reader: Any, folder: Path, naive: Any = None, progress: Any = None
+) -> dict[str, Any]:
+    """Exact match by kind (single letters, words, two lines, every multi-letter image) of any
+    reader on a letters-eval set (`ocrlab data letters-eval`); case and whitespace are ignored.
+
+    `naive`, a letter model (`LetterModel`), adds the seed's baseline on the single letters:
+    grayscale, resize to 28×28, nothing else. An image the reader refuses counts as wrong.
+    """
+    from ocrlab.errors import UserError
+    from ocrlab.read.preprocess import naive_28
+    from ocrlab.synth.letters_eval import read_eval_manifest
+
+    rows = read_eval_manifest(folder)
+    truth, pred, top, refused = [], [], [], 0
+    for row in rows:
+        try:
+            reading = reader.read([folder / row["path"]], top_k=5)[0]
+        except UserError:
+            reading, refused = None, refused + 1
+        truth.append(_letters_only(row["text"]))
+        pred.append(_letters_only(reading.text) if reading else "")
+        top.append([_letters_only(t) for t, _ in reading.topk] if reading else [])
+        if progress is not None:
+            progress(1)
+    by_kind: dict[str, Any] = {}
+    for kind in (*LETTER_KINDS, "multi"):
+        idx = [
+            i
+            for i, r in enumerate(rows)
+            if r["kind"] == kind or (kind == "multi" and r["kind"] != "letter")
+        ]
+        if not idx:
+            continue
+        t, p = [truth[i] for i in idx], [pred[i] for i in idx]
+        by_kind[kind] = {
+            "images": len(idx),
+            "exact": exact_match(t, p, case_sensitive=True),
+            "top5": float(np.mean([truth[i] in top[i][:5] for i in idx])),
+            "cer": character_error_rate(t, p),
+        }
+    result: dict[str, Any] = {
+        "data": str(folder),
+        "images": len(rows),
+        "refused": refused,
+        **by_kind,
+    }
+    letters = [
+        (folder / r["path"], _letters_only(r["text"])) for r in rows if r["kind"] == "letter"
+    ]
+    if naive is not None and letters:
+        batch = np.stack([naive_28(path) for path, _ in letters])[..., None]
+        probs = naive.probabilities(batch)
+        guesses = [naive.classes[j] for j in probs.argmax(1)]
+        result["naive_letter"] = {
+            "images": len(letters),
+            "exact": float(np.mean([g == t for g, (_, t) in zip(guesses, letters, strict=True)])),
+        }
+    return result
+
+
+def letters_table(metrics: dict[str, Any], model: str) -> str:
+    """A Markdown table of `evaluate_letters` metrics (exact match; CER for multi-letter rows)."""
+    lines = [
+        f"| {model} on {metrics['data']} | images | exact | top-5 | CER |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    if "naive_letter" in metrics:
+        n = metrics["naive_letter"]
+        lines.append(
+            f"| single letters, seed's naive resize | {n['images']} | {100 * n['exact']:.1f}% | | |"
+        )
+    names = {**LETTER_KINDS, "multi": "all multi-letter images"}
+    for kind, name in names.items():
+        if kind in metrics:
+            m = metrics[kind]
+            cer = f"{100 * m['cer']:.1f}%" if kind != "letter" else ""
+            exact, top5 = f"{100 * m['exact']:.1f}%", f"{100 * m['top5']:.1f}%"
+            lines.append(f"| {name} | {m['images']} | {exact} | {top5} | {cer} |")
+    return "\n".join(lines) + "\n"

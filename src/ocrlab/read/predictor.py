@@ -8,7 +8,6 @@ CLI, the HTTP API and the web page all go through it.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -21,30 +20,14 @@ from ocrlab.data.images import open_image
 from ocrlab.errors import DatasetError
 from ocrlab.models import build
 from ocrlab.models.seq2seq import Seq2Seq
+from ocrlab.read.letters import LetterReader
+from ocrlab.read.reading import ImageLike, Reading
 from ocrlab.train import checkpoint
 from ocrlab.train.batches import to_input
 from ocrlab.train.device import resolve_device
 
-ImageLike = Path | bytes | np.ndarray
+__all__ = ["KINDS", "ImageLike", "Predictor", "Reading"]  # Reading lives in read/reading.py
 KINDS = ("classifier", "letters", "seq")
-
-
-@dataclass(frozen=True)
-class Reading:
-    """What the model read: text, confidence in [0, 1], per-character and top-k alternatives."""
-
-    text: str
-    confidence: float
-    chars: list[tuple[str, float]] = field(default_factory=list)
-    topk: list[tuple[str, float]] = field(default_factory=list)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "text": self.text,
-            "confidence": round(self.confidence, 6),
-            "chars": [{"char": c, "p": round(p, 6)} for c, p in self.chars],
-            "topk": [{"text": t, "p": round(p, 6)} for t, p in self.topk],
-        }
 
 
 class Predictor:
@@ -71,7 +54,8 @@ class Predictor:
         return cls(model.to(dev), meta, dev)
 
     def preprocess(self, images: Sequence[ImageLike]) -> np.ndarray:
-        """Any images → (N, H, W, C) uint8 at the model's input size."""
+        """Any images → (N, H, W, C) uint8 at the model's input size, resized as they are (for a
+        letters model that is the seed's naive resize, kept as a baseline; `read` does better)."""
         out = np.empty((len(images), *self.size, 1 if self.mode == "L" else 3), dtype=np.uint8)
         for i, image in enumerate(images):
             if isinstance(image, np.ndarray):
@@ -94,7 +78,13 @@ class Predictor:
         return np.concatenate(probs) if probs else np.zeros((0, len(self.classes)), np.float32)
 
     def read(self, images: Sequence[ImageLike], top_k: int = 5) -> list[Reading]:
-        """One Reading per image: text, confidence, per-character probabilities, top-k."""
+        """One Reading per image: text, confidence, per-character probabilities, top-k.
+
+        A letters model reads through the letter reader (K-means binarisation, segmentation,
+        EMNIST-like 28×28 letters): resizing a real image naively is the seed's failure.
+        """
+        if self.kind == "letters":
+            return LetterReader(self).read(images, top_k)
         return self.read_batch(self.preprocess(images), top_k)
 
     def read_batch(self, batch: np.ndarray, top_k: int = 5) -> list[Reading]:

@@ -19,6 +19,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from fastapi import FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
@@ -29,7 +30,9 @@ from starlette.types import Message
 
 from ocrlab import __version__
 from ocrlab.errors import ConfigError, UserError
+from ocrlab.read.letters import LetterReader
 from ocrlab.read.predictor import Predictor, Reading
+from ocrlab.read.preprocess import Stages
 from ocrlab.serve.gallery import Gallery
 from ocrlab.serve.gate import Gate
 from ocrlab.serve.schemas import (
@@ -227,6 +230,8 @@ def _read_image(
     t0 = time.perf_counter()
     pixels = decode_upload(data, max_pixels)
     t1 = time.perf_counter()
+    if predictor.kind == "letters":
+        return _read_letters(predictor, pixels, top_k, debug, t1 - t0)
     try:
         batch = predictor.preprocess([pixels])
         t2 = time.perf_counter()
@@ -237,6 +242,25 @@ def _read_image(
     timings = {"decode_ms": t1 - t0, "preprocess_ms": t2 - t1, "inference_ms": t3 - t2}
     stages = (
         [stage("decoded", pixels, max_side=320), stage("model input", batch[0])] if debug else []
+    )
+    return reading, {k: 1000 * v for k, v in timings.items()}, stages
+
+
+def _read_letters(
+    predictor: Predictor, pixels: np.ndarray, top_k: int, debug: bool, decode_s: float
+) -> tuple[Reading, dict[str, float], list[Stage]]:
+    """A letters model reads through the letter reader (binarise, segment, 28×28 letters); with
+    `debug`, every stage it made is returned. Preprocessing and inference share one timing."""
+    t1 = time.perf_counter()
+    recorded = Stages() if debug else None
+    try:
+        reading = LetterReader(predictor).read_one(pixels, top_k, recorded)
+    except UserError as exc:
+        raise ApiError(400, "bad_image", str(exc)) from None
+    spent = time.perf_counter() - t1
+    timings = {"decode_ms": decode_s, "preprocess_ms": 0.0, "inference_ms": spent}
+    stages = (
+        [stage(name, image, max_side=320) for name, image in recorded.images] if recorded else []
     )
     return reading, {k: 1000 * v for k, v in timings.items()}, stages
 

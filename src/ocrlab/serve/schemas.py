@@ -56,6 +56,9 @@ class ReadResponse(BaseModel):
     confidence: float = Field(ge=0, le=1)
     chars: list[CharProb] = Field(description="per-character probabilities (sequence models)")
     topk: list[Alternative]
+    letters: list[list[CharProb]] = Field(
+        default_factory=list, description="each letter's top-k (letters models)"
+    )
     model: str
     timings: Timings
     stages: list[Stage] = Field(description="preprocessing stages, only with debug=1")

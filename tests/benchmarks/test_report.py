@@ -1,0 +1,125 @@
+"""benchmarks/report.py builds the benchmarks page from results JSON alone (fake figures here)."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+REPORT = Path(__file__).resolve().parents[2] / "benchmarks" / "report.py"
+CONTEXT = {
+    "schema": 2,
+    "machine": "Test CPU, x86_64",
+    "cpus": 2,
+    "threads": 1,
+    "python": "3.11.7",
+    "versions": {"ocrlab": "0.1.0", "numpy": "2.0", "ddddocr": "not installed"},
+    "command": "python benchmarks/bench_x.py --quick",
+    "date": "2026-01-01 00:00 UTC",
+    "wall_s": 12.3,
+}
+
+
+def load_report() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("bench_report", REPORT)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def tool(exact: float, ms: float, per_s: float) -> dict[str, Any]:
+    return {
+        "images": 10,
+        "exact": exact,
+        "exact_case_insensitive": exact,
+        "cer": 1 - exact,
+        "cer_case_insensitive": 1 - exact,
+        "images_per_s": per_s,
+        "ms_per_image_one_at_a_time": ms,
+    }
+
+
+def fake_results(root: Path) -> None:
+    read = {
+        "device": "cpu",
+        "batch": 64,
+        "tesseract": "tesseract 5.3.0",
+        "datasets": [
+            {
+                "name": "hard set",
+                "model": "m",
+                "data": "d",
+                "held_out": 40,
+                "images": 10,
+                "charset": "abc",
+                "tools": {
+                    "ocrlab torch": tool(0.9, 5.0, 400.0),
+                    "ddddocr": tool(0.5, 20.0, 50.0),
+                    "tesseract": {"missing": "not available (no binary)"},
+                },
+            },
+            {"name": "captcha split", "model": "c", "data": "x", "missing": "no model at c"},
+        ],
+    }
+    generate = {
+        "per_core": {
+            "images": 100,
+            "ocrlab_images_per_s_per_core": 2000.0,
+            "captcha_images_per_s_per_core": 400.0,
+            "ratio": 5.0,
+            "trdg_images_per_s_per_core": None,
+            "trdg_ratio": None,
+            "trdg_absent": "not installed: Pillow 10 removed getsize",
+            "canvas": [48, 336],
+        },
+        "full_hard_set_packed": {
+            "images": 20000,
+            "workers": 2,
+            "seconds": 9.0,
+            "images_per_s": 2222.2,
+            "bytes_on_disk": 10**9,
+            "peak_rss_main_mib": 250.0,
+            "peak_rss_worker_mib": 80.0,
+        },
+    }
+    mlp = {
+        "rows": 20000,
+        "hidden": [512, 256, 128],
+        "batch": 256,
+        "timed_epochs": 4,
+        "runs": [{"activation": "relu", "numpy_epoch_s": 0.3, "torch_epoch_s": 0.4, "ratio": 0.75}],
+    }
+    for name, figures in (("read", read), ("generate", generate), ("mlp", mlp)):
+        (root / f"{name}.json").write_text(json.dumps({**CONTEXT, **figures}))
+    (root / "serve.json").write_text(json.dumps({"machine": "old layout"}))
+
+
+def test_build_writes_tables_context_and_plot(tmp_path: Path) -> None:
+    results, docs = tmp_path / "results", tmp_path / "docs"
+    results.mkdir()
+    fake_results(results)
+    page = load_report().build(results, docs).read_text()
+
+    assert "| ocrlab torch | 90.0% | 90.0% | 10.0% | 10.0% | 400 | 5.0 | 8.00× |" in page
+    assert "| ddddocr | 50.0% | 50.0% | 50.0% | 50.0% | 50.0 | 20.0 | 1.00× |" in page
+    assert "| tesseract | not measured: not available (no binary) |" in page
+    assert "**Not measured:** no model at c" in page
+    assert "10 of its 40 held-out images" in page
+    assert "| `captcha` ImageCaptcha | 400 | 5.00× |" in page
+    assert "trdg is not in the table: not installed: Pillow 10 removed getsize." in page
+    assert "| relu | 0.300 | 0.400 | 0.75 |" in page
+    assert "predates this page's format" in page  # serve.json without a schema
+    assert page.count("*Test CPU, x86_64, 2 CPUs, 1 thread(s); Python 3.11.7;") == 3
+    assert "`python benchmarks/bench_x.py --quick`" in page
+    assert "ddddocr not installed" not in page
+    assert "(benchmarks_reading.png)" in page
+    assert (docs / "benchmarks_reading.png").read_bytes().startswith(b"\x89PNG")
+
+
+def test_build_without_results_says_what_to_run(tmp_path: Path) -> None:
+    page = load_report().build(tmp_path, tmp_path / "docs").read_text()
+    assert page.count("No results yet: run `make bench`.") == 4
+    assert not (tmp_path / "docs" / "benchmarks_reading.png").exists()

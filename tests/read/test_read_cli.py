@@ -1,0 +1,117 @@
+"""`ocrlab read` on letters: every bad input is one clear line and exit 2; alpha and palette PNGs
+read; --json carries per-letter top-k; --debug writes the stages."""
+
+from __future__ import annotations
+
+import json
+import struct
+import zlib
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from ocrlab.cli import main
+
+Draw = Callable[..., np.ndarray]
+
+
+def _png_header(width: int, height: int) -> bytes:
+    """A PNG that declares a size and holds no pixels: a decompression bomb's first bytes."""
+
+    def chunk(kind: bytes, payload: bytes) -> bytes:
+        crc = struct.pack(">I", zlib.crc32(kind + payload))
+        return struct.pack(">I", len(payload)) + kind + payload + crc
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", b"") + chunk(b"IEND", b"")
+
+
+def _bad_inputs(root: Path) -> dict[str, tuple[Path, str]]:
+    def save(name: str, pixels: np.ndarray) -> Path:
+        Image.fromarray(pixels).save(root / name)
+        return root / name
+
+    stripes = np.where((np.arange(100) % 25 < 12)[None, :], 0, 255).astype(np.uint8)
+    (root / "notes.png").write_text("not an image at all", encoding="utf-8")
+    (root / "bomb.png").write_bytes(_png_header(100_000, 100_000))
+    return {
+        "blank": (save("blank.png", np.full((60, 80, 3), 255, np.uint8)), "one colour"),
+        "all ink": (save("black.png", np.zeros((60, 80), np.uint8)), "all ink"),
+        "mostly ink": (save("stripes.png", np.repeat(stripes, 40, 0)), "ink covers 48%"),
+        "tiny": (save("tiny.png", np.zeros((4, 5, 3), np.uint8)), "at least 8 pixels"),
+        "huge": (root / "bomb.png", "limit"),
+        "not an image": (root / "notes.png", "cannot decode"),
+        "missing": (root / "nowhere.png", "not found"),
+    }
+
+
+def test_every_bad_input_is_one_clear_line_and_exit_2(
+    tiny_run: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for name, (path, message) in _bad_inputs(tmp_path).items():
+        assert main(["read", str(path), "--model", str(tiny_run)]) == 2, name
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and err.startswith("ocrlab: error: "), (name, err)
+        assert message in err, (name, err)
+
+
+def test_alpha_and_palette_pngs_are_read(
+    tiny_run: Path, tmp_path: Path, draw: Draw, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rgb = draw("K", (0, 0, 0), (255, 255, 255))
+    rgba = np.zeros((*rgb.shape[:2], 4), np.uint8)
+    rgba[..., 3] = 255 - rgb[..., 0]
+    Image.fromarray(rgba).save(tmp_path / "alpha.png")
+    Image.fromarray(rgb).convert("P").save(tmp_path / "palette.png")
+    paths = [str(tmp_path / "alpha.png"), str(tmp_path / "palette.png")]
+    assert main(["read", *paths, "--model", str(tiny_run), "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert [len(r["text"]) for r in out] == [1, 1]
+
+
+def test_json_top_k_and_debug_stages(
+    tiny_run: Path, tmp_path: Path, draw: Draw, capsys: pytest.CaptureFixture[str]
+) -> None:
+    Image.fromarray(draw("OK")).save(tmp_path / "ok.png")
+    args = ["read", str(tmp_path / "ok.png"), "--model", str(tiny_run), "--top-k", "3"]
+    assert main([*args, "--json", "--debug", str(tmp_path / "dbg")]) == 0
+    (reading,) = json.loads(capsys.readouterr().out)
+    assert len(reading["text"]) == 2 and len(reading["chars"]) == 2
+    assert [len(top) for top in reading["letters"]] == [3, 3] and len(reading["topk"]) == 3
+    files = sorted(p.name for p in (tmp_path / "dbg" / "ok").iterdir())
+    assert files[:5] == [
+        "00-input.png", "01-working.png", "02-kmeans.png", "03-binary.png", "04-segments.png"
+    ]  # fmt: skip
+    assert files[-1] == "10-letter2-blur.png"
+    assert main(args) == 0
+    assert capsys.readouterr().out.count("[") == 2  # each letter's alternatives
+
+
+def test_words_is_the_shipped_sequence_model_or_a_clear_error(
+    tmp_path: Path, draw: Draw, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from ocrlab.read.models import default_model_dir
+
+    Image.fromarray(draw("OK")).save(tmp_path / "ok.png")
+    status = main(["read", str(tmp_path / "ok.png"), "--model", "words"])
+    if (default_model_dir() / "checkpoint.json").is_file():
+        assert status == 0 and capsys.readouterr().out.startswith(str(tmp_path / "ok.png"))
+    else:
+        assert status == 2 and "words model is not shipped" in capsys.readouterr().err
+
+
+def test_an_exported_letters_model_reads_like_the_run(
+    tiny_run: Path, tmp_path: Path, draw: Draw, capsys: pytest.CaptureFixture[str]
+) -> None:
+    Image.fromarray(draw("AX\nZ")).save(tmp_path / "ax.png")
+    assert main(["export", "--model", str(tiny_run), "--onnx", str(tmp_path / "m.onnx")]) == 0
+    capsys.readouterr()
+    outputs = []
+    for model in (str(tiny_run), str(tmp_path / "m.onnx")):
+        assert main(["read", str(tmp_path / "ax.png"), "--model", model, "--json"]) == 0
+        outputs.append(json.loads(capsys.readouterr().out)[0])
+    assert outputs[0]["text"] == outputs[1]["text"] and len(outputs[0]["text"]) == 4
+    assert outputs[0]["confidence"] == pytest.approx(outputs[1]["confidence"], abs=1e-4)
