@@ -37,8 +37,9 @@ demo: install
 	$(OCRLAB) data letters-eval --out $(DEMO)/letters --overwrite
 	$(OCRLAB) read $(DEMO)/letters/images/00018.png --model letters --top-k 3 --debug $(DEMO)/debug
 	$(OCRLAB) eval --model letters --data $(DEMO)/letters --table
-	$(OCRLAB) train classifier --data $(DEMO)/easy --out $(DEMO)/classifier --epochs 3 --overwrite \
-		--workers $(WORKERS) --set width=16 --set input_height=32 --set input_width=224
+	$(OCRLAB) train classifier --data $(DEMO)/easy --out $(DEMO)/classifier --epochs 20 --overwrite \
+		--workers $(WORKERS) --set width=32 --set input_height=24 --set input_width=168 \
+		--set dropout=0 --set train.weight_decay=0 --set train.augment=false
 	$(OCRLAB) predict --model $(DEMO)/classifier $(DEMO)/easy/images/0000000.png --top-k 3
 	@echo "demo in $(DEMO)/: datasets with preview.png, letter stages in debug/, a classifier with curves.png"
 

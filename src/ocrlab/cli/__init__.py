@@ -1,0 +1,76 @@
+"""The `ocrlab` command: one small handler per subcommand over the library API.
+
+Each handler turns flags into a config, calls one library function and prints the result. User
+mistakes (`UserError`) print one line on stderr and exit with status 2, without a traceback.
+`main(argv)` returns the exit status so tests call it directly. This module owns the top-level
+parser, the `train` group and `main`; each subcommand's flags and handler live in the module
+named for it (`generate`, `train_words`, `train_letters`, `read`, `serve`, `experiment`), and
+helpers two of them share in `_common`. Handlers import the library lazily, so importing this
+package stays cheap and never loads torch. Nothing outside this package imports it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from ocrlab import __version__
+from ocrlab.cli.experiment import _add_experiment
+from ocrlab.cli.generate import _add_generate
+from ocrlab.cli.read import _add_data, _add_eval, _add_export, _add_predict, _add_read
+from ocrlab.cli.serve import _add_serve
+from ocrlab.cli.train_letters import _add_train_letters_cnn, _add_train_mlp
+from ocrlab.cli.train_words import _add_train_classifier, _add_train_seq
+from ocrlab.errors import UserError
+
+__all__ = ["build_parser", "main"]
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def _add_train(sub: Any) -> None:
+    p = sub.add_parser(
+        "train", help="train a model", description="Train a model into a run folder."
+    )
+    models = p.add_subparsers(dest="model", required=True, metavar="MODEL")
+    _add_train_classifier(models)
+    _add_train_seq(models)
+    _add_train_mlp(models)
+    _add_train_letters_cnn(models)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="ocrlab",
+        description="Make text-image data, train recognisers for it, read CAPTCHAs and letters.",
+    )
+    parser.add_argument("--version", action="version", version=f"ocrlab {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _add_generate(sub)
+    _add_train(sub)
+    _add_eval(sub)
+    _add_predict(sub)
+    _add_read(sub)
+    _add_data(sub)
+    _add_export(sub)
+    _add_serve(sub)
+    _add_experiment(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI; returns the process exit status (2 for a user mistake)."""
+    args = build_parser().parse_args(argv)
+    handler: Handler = args.handler
+    try:
+        return handler(args)
+    except UserError as exc:
+        print(f"ocrlab: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(
+            "ocrlab: interrupted; run the same command with --resume to continue", file=sys.stderr
+        )
+        return 130

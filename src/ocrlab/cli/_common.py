@@ -1,0 +1,91 @@
+"""Helpers that more than one subcommand module shares: progress output and flag plumbing.
+
+It owns the tqdm bar over images (`_progress_bar`), the per-epoch bar and summary line of the
+torch trainers (`_TrainProgress`), the mapping from given flags plus `--set` pairs to config
+overrides (`_flag_overrides`, `_RUN_FLAGS`), and the flag block of the EMNIST Letters commands
+(`_add_letters_flags`). Like the rest of the CLI it imports tqdm and the library only when called.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+# The run flags of the torch trainers on word datasets (flag attribute → config key); `--workers`
+# always has a value, so it is always an override.
+_RUN_FLAGS = {
+    "workers": "workers",
+    "epochs": "train.epochs",
+    "seed": "train.seed",
+    "device": "train.device",
+    "limit": "limit",
+}
+
+
+def _progress_bar(total: int, desc: str) -> Any:
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc=desc, unit="img", disable=None, smoothing=0.1)
+
+
+class _TrainProgress:
+    """A tqdm bar over each epoch's batches and one summary line per epoch."""
+
+    def __init__(self, batches: int | None = None) -> None:
+        self.bar: Any = None
+        self.batches = batches
+
+    def __call__(self, event: dict[str, Any]) -> None:
+        from tqdm import tqdm
+
+        if event["event"] == "batch":
+            if self.bar is None:
+                self.bar = tqdm(total=self.batches, unit="batch", leave=False, disable=None)
+            self.bar.update(1)
+            self.bar.set_postfix(loss=f"{event['loss']:.3f}")
+            return
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+        print(
+            f"epoch {event['epoch']:>3}: train loss {event['train_loss']:.4f} acc "
+            f"{100 * event['train_acc']:.2f}% | test loss {event['test_loss']:.4f} acc "
+            f"{100 * event['test_acc']:.2f}% | {event['seconds']:.1f}s",
+            flush=True,
+        )
+
+
+def _flag_overrides(args: argparse.Namespace, names: dict[str, str]) -> dict[str, Any]:
+    """Config overrides from the flags given (flag attribute → config key), then --set pairs."""
+    from ocrlab.config import parse_overrides
+
+    given = {key: getattr(args, flag) for flag, key in names.items()}
+    return {**{k: v for k, v in given.items() if v is not None}, **parse_overrides(args.set)}
+
+
+def _add_letters_flags(p: Any, what: str) -> None:
+    """--data, --protocol, --out, --seed, --overwrite and --set, shared by the EMNIST commands."""
+    p.add_argument(
+        "--data",
+        type=Path,
+        help="folder of the EMNIST Letters files: NIST's idx files, the Kaggle CSVs, "
+        "emnist-letters.mat or the subset .npz files (default: $OCRLAB_DATA/emnist, else "
+        "../shared/data/emnist, else ~/.cache/ocrlab/data/emnist)",
+    )
+    p.add_argument(
+        "--protocol",
+        help="auto (NIST's full files where present, else the subset), full, or subset: train and "
+        "validate on the 8,880-image subset, test on the 10,467-image subset (default auto)",
+    )
+    p.add_argument("--out", type=Path, required=True, help=f"{what} folder to write")
+    p.add_argument("--seed", type=int, help="seed for the split, the weights and the batches")
+    p.add_argument("--overwrite", action="store_true", help=f"replace an earlier {what} in --out")
+    p.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override any config field, e.g. --set l2=0.0001 --set 'hidden=[256, 128]' "
+        "(repeatable)",
+    )
