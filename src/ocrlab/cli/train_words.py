@@ -84,8 +84,8 @@ def _add_train_classifier(models: Any) -> None:
     )
     _add_model_flags(
         p,
-        "quick: 10 epochs at 32x224 for a CPU; seed: the seed's 30 epochs at full "
-        "size (default quick)",
+        "quick: 60 epochs of a half-width ResNet18 at 24x168 for a CPU; seed: the seed's 30 "
+        "epochs at full size (default quick)",
     )
     p.add_argument("--resume", action="store_true", help="continue an interrupted run in --out")
     p.set_defaults(handler=cmd_train_classifier)

@@ -60,10 +60,11 @@ class ClassifierConfig:
 
 
 PRESETS: dict[str, ClassifierConfig] = {
-    "quick": ClassifierConfig(
-        input_height=32,
-        input_width=224,
-        train=TrainConfig(epochs=10, batch_size=64, lr=2e-3, weight_decay=0.05),
+    "quick": ClassifierConfig(  # half width at 24x168: 11 s an epoch of 9,000 images on 2 cores
+        width=32,
+        input_height=24,
+        input_width=168,
+        train=TrainConfig(epochs=60, batch_size=64, lr=2e-3, weight_decay=0.05),
     ),
     "seed": ClassifierConfig(train=TrainConfig(epochs=30, batch_size=256, lr=2e-3)),
 }
