@@ -82,6 +82,9 @@ def _imports(path: Path) -> set[str]:
             modules = [a.name for a in node.names]
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
             modules = [node.module]
+        elif isinstance(node, ast.ImportFrom):  # relative: resolve against the module's package
+            package = path.relative_to(SRC.parent).with_suffix("").parts[: -node.level]
+            modules = [".".join([*package, *([node.module] if node.module else [])])]
         for module in modules:
             parts = module.split(".")
             names.add(".".join(parts[:2]) if parts[0] == "ocrlab" else parts[0])

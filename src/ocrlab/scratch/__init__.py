@@ -8,11 +8,11 @@ no other ocrlab module, so it runs anywhere NumPy does.
 
 from __future__ import annotations
 
-from ocrlab.scratch.activations import ACTIVATION_NAMES, ACTIVATIONS, ActivationName, get_activation
-from ocrlab.scratch.augment import random_rotate, rotate
-from ocrlab.scratch.layers import Dense, Layer
-from ocrlab.scratch.losses import OUTPUT_NAMES, OutputName, get_output
-from ocrlab.scratch.mlp import EpochRecord, MLPClassifier
+from .activations import ACTIVATION_NAMES, ACTIVATIONS, ActivationName, get_activation
+from .augment import random_rotate, rotate
+from .layers import Dense, Layer
+from .losses import OUTPUT_NAMES, OutputName, get_output
+from .mlp import EpochRecord, MLPClassifier
 
 __all__ = [
     "ACTIVATIONS",

@@ -13,7 +13,7 @@ from typing import ClassVar, Literal, get_args
 import numpy as np
 import numpy.typing as npt
 
-from ocrlab.scratch.layers import F32, Layer
+from .layers import F32, Layer
 
 ActivationName = Literal["sigmoid", "tanh", "relu", "leaky_relu", "swish", "mish", "tanhexp"]
 ACTIVATION_NAMES: tuple[str, ...] = get_args(ActivationName)

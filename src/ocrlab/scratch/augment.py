@@ -17,7 +17,7 @@ from typing import Literal, get_args
 import numpy as np
 import numpy.typing as npt
 
-from ocrlab.scratch.layers import F32
+from .layers import F32
 
 
 def _side(images: F32) -> int:

@@ -12,8 +12,8 @@ from typing import Literal, get_args
 
 import numpy as np
 
-from ocrlab.scratch.activations import RELU_LIKE
-from ocrlab.scratch.layers import F32
+from .activations import RELU_LIKE
+from .layers import F32
 
 InitName = Literal["auto", "xavier", "he"]
 INIT_NAMES: tuple[str, ...] = get_args(InitName)

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from ocrlab.scratch.layers import F32
+from .layers import F32
 
 HEADER_KEY = "__header__"
 FORMAT_VERSION = 1

@@ -14,7 +14,7 @@ from typing import Literal, get_args
 import numpy as np
 import numpy.typing as npt
 
-from ocrlab.scratch.layers import F32, Workspace
+from .layers import F32, Workspace
 
 OutputName = Literal["softmax", "sigmoid"]
 OUTPUT_NAMES: tuple[str, ...] = get_args(OutputName)

@@ -19,13 +19,13 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from ocrlab.scratch import io
-from ocrlab.scratch.activations import ACTIVATION_NAMES, ActivationName, get_activation
-from ocrlab.scratch.augment import AUGMENT_NAMES, AugmentName, augmenter
-from ocrlab.scratch.init import INIT_NAMES, InitName, as_generator, init_weights, resolve_init
-from ocrlab.scratch.layers import F32, Dense, Layer, all_parameters, forward_all
-from ocrlab.scratch.losses import OUTPUT_NAMES, Labels, OutputName, get_output
-from ocrlab.scratch.optim import SGD, EarlyStopping, decayed_lr, evaluate, run_epoch
+from . import io
+from .activations import ACTIVATION_NAMES, ActivationName, get_activation
+from .augment import AUGMENT_NAMES, AugmentName, augmenter
+from .init import INIT_NAMES, InitName, as_generator, init_weights, resolve_init
+from .layers import F32, Dense, Layer, all_parameters, forward_all
+from .losses import OUTPUT_NAMES, Labels, OutputName, get_output
+from .optim import SGD, EarlyStopping, decayed_lr, evaluate, run_epoch
 
 FILE_KIND = "ocrlab.scratch.MLPClassifier"
 _PREDICT_ROWS = 2048

@@ -13,8 +13,8 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import numpy.typing as npt
 
-from ocrlab.scratch.layers import F32, Layer, Parameter, backward_all, forward_all
-from ocrlab.scratch.losses import Labels, OutputLoss
+from .layers import F32, Layer, Parameter, backward_all, forward_all
+from .losses import Labels, OutputLoss
 
 
 class SGD:
