@@ -75,6 +75,22 @@ def generate_section(r: dict[str, Any]) -> str:
     )
 
 
+def load_section(r: dict[str, Any]) -> str:
+    h, w, c = r["image_shape"]
+    aligned = "every sampled row matches its manifest word" if r["labels_aligned"] else "MISALIGNED"
+    return (
+        f"`load_many` of the hard set (packed) and the easy set (PNG): {r['images']:,} images of "
+        f"{h}×{w}×{c} in {r['seconds']:.1f} s ({_num(r['images_per_s'])} images/s, "
+        f"{r['workers']} PNG workers); {aligned}.\n\n"
+        "| uint8 array | peak resident memory | interpreter alone | beyond both "
+        "| (peak − interpreter) ÷ array |\n"
+        "|---:|---:|---:|---:|---:|\n"
+        f"| {_num(r['array_mib'])} MiB | {_num(r['peak_rss_mib'])} MiB "
+        f"| {_num(r['interpreter_rss_mib'])} MiB | {_num(r['beyond_array_mib'])} MiB "
+        f"| {r['peak_over_array']:.3f} |\n\n" + context(r)
+    )
+
+
 def _dataset_table(d: dict[str, Any]) -> str:
     if "missing" in d:
         return f"### {d['name']}\n\n**Not measured:** {d['missing']}\n"
@@ -210,11 +226,13 @@ TITLES = {
     "read": "2. Reading",
     "mlp": "3. NumPy vs torch",
     "serve": "4. HTTP API",
+    "load": "5. Loading data",
 }
 SECTIONS: dict[str, Callable[[dict[str, Any]], str]] = {
     "generate": generate_section,
     "mlp": mlp_section,
     "serve": serve_section,
+    "load": load_section,
 }
 
 

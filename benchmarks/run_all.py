@@ -36,6 +36,7 @@ def steps(full: bool) -> dict[str, tuple[list[str], dict[str, str]]]:
         "read": (["bench_read.py", mode], ONE_THREAD),
         "mlp": (["bench_mlp.py", "--threads", cpus], {}),
         "serve": (["bench_serve.py"], {}),
+        "load": (["bench_load.py", *([] if full else ["--quick"])], {}),
     }
 
 

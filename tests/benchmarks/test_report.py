@@ -92,7 +92,21 @@ def fake_results(root: Path) -> None:
         "timed_epochs": 4,
         "runs": [{"activation": "relu", "numpy_epoch_s": 0.3, "torch_epoch_s": 0.4, "ratio": 0.75}],
     }
-    for name, figures in (("read", read), ("generate", generate), ("mlp", mlp)):
+    load = {
+        "images": 21000,
+        "image_shape": [48, 336, 3],
+        "workers": 2,
+        "array_mib": 969.0,
+        "peak_rss_mib": 1027.2,
+        "interpreter_rss_mib": 40.5,
+        "beyond_array_mib": 17.7,
+        "peak_over_array": 1.018,
+        "seconds": 3.5,
+        "images_per_s": 6000,
+        "labels_aligned": True,
+    }
+    parts = (("read", read), ("generate", generate), ("mlp", mlp), ("load", load))
+    for name, figures in parts:
         (root / f"{name}.json").write_text(json.dumps({**CONTEXT, **figures}))
     (root / "serve.json").write_text(json.dumps({"machine": "old layout"}))
 
@@ -112,7 +126,9 @@ def test_build_writes_tables_context_and_plot(tmp_path: Path) -> None:
     assert "trdg is not in the table: not installed: Pillow 10 removed getsize." in page
     assert "| relu | 0.300 | 0.400 | 0.75 |" in page
     assert "predates this page's format" in page  # serve.json without a schema
-    assert page.count("*Test CPU, x86_64, 2 CPUs, 1 thread(s); Python 3.11.7;") == 3
+    assert "| 969 MiB | 1,027 MiB | 40.5 MiB | 17.7 MiB | 1.018 |" in page
+    assert "21,000 images of 48×336×3 in 3.5 s" in page
+    assert page.count("*Test CPU, x86_64, 2 CPUs, 1 thread(s); Python 3.11.7;") == 4
     assert "`python benchmarks/bench_x.py --quick`" in page
     assert "ddddocr not installed" not in page
     assert "(benchmarks_reading.png)" in page
@@ -121,5 +137,5 @@ def test_build_writes_tables_context_and_plot(tmp_path: Path) -> None:
 
 def test_build_without_results_says_what_to_run(tmp_path: Path) -> None:
     page = load_report().build(tmp_path, tmp_path / "docs").read_text()
-    assert page.count("No results yet: run `make bench`.") == 4
+    assert page.count("No results yet: run `make bench`.") == 5
     assert not (tmp_path / "docs" / "benchmarks_reading.png").exists()

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import dataclasses
+import tracemalloc
 from pathlib import Path
 
 import numpy as np
@@ -38,6 +39,22 @@ def test_ocrlab_datasets_load_with_manifest_labels(tmp_path: Path) -> None:
     assert png.vocab == packed.vocab and len(png.vocab) == 4
     both = load_many([tmp_path / "png", tmp_path / "packed"])
     assert len(both) == 60 and both.images.shape[1:] == png.images.shape[1:]
+
+
+def test_loading_several_sets_never_copies_them(tmp_path: Path) -> None:
+    """The seed crashed past 60,000 images: here the peak is the final array, not twice it."""
+    cfg = dataclasses.replace(PRESETS["hard"], words=4, limit=200, format="packed")
+    roots = [generate(dataclasses.replace(cfg, seed=s), tmp_path / str(s)) for s in range(3)]
+    height, width = load(roots[0]).images.shape[1:3]
+    _self_labelled_folder(tmp_path / "folder", 50, size=(height, width))
+    tracemalloc.start()
+    try:
+        data = load_many([*roots, tmp_path / "folder"], workers=1)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert len(data) == 650
+    assert peak < data.images.nbytes * 1.1 + 4_000_000, (peak, data.images.nbytes)
 
 
 def test_label_files(tmp_path: Path) -> None:

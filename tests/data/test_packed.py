@@ -27,6 +27,21 @@ def test_packed_images_follow_the_manifest_order(tmp_path: Path) -> None:
     assert packed.batch(np.array([0, 24]))[:, 0, 0, 0].tolist() == [24, 0]
 
 
+def test_read_into_keeps_any_manifest_order(tmp_path: Path) -> None:
+    (tmp_path / "shards").mkdir()
+    images = _labelled_images(25)
+    for k in range(3):
+        write_shard(tmp_path, k, images[k * 10 : (k + 1) * 10])
+    order = [*[*range(10, 25), *range(10)][::2], 3, 4, 5, 24]  # runs, jumps, shard changes
+    packed = PackedImages(tmp_path, [shard_ref(i // 10, i % 10) for i in order])
+    out = np.zeros((len(order) - 2, 4, 6, 3), np.uint8)
+    packed.read_into(out, start=2)
+    assert out[:, 0, 0, 0].tolist() == order[2:]
+    assert np.array_equal(out, packed.batch(np.arange(2, len(order))))
+    with pytest.raises(ValueError, match="C-contiguous uint8"):
+        packed.read_into(np.zeros((3, 6, 4, 3), np.uint8))
+
+
 def test_ref_round_trip_and_errors(tmp_path: Path) -> None:
     assert parse_ref(shard_ref(12, 345)) == (12, 345)
     with pytest.raises(DatasetError, match="not a packed image reference"):

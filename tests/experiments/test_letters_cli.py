@@ -78,6 +78,21 @@ def test_train_letters_cnn_writes_a_loadable_checkpoint(emnist_dir: Path, tmp_pa
     _pngs_exist(run, "curves.png", "confusion.png", "misclassified.png")
 
 
+def test_refit_trains_on_train_and_validation(
+    emnist_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    runs = {}
+    for name, extra in (("split", []), ("refit", ["--refit"])):
+        runs[name] = tmp_path / name
+        argv = ["train", "letters-cnn", "--data", str(emnist_dir), "--out", str(runs[name])]
+        assert main([*argv, "--epochs", "1", "--width", "4", "--device", "cpu", *extra]) == 0
+    split, refit = (json.loads((runs[n] / "metrics.json").read_text()) for n in ("split", "refit"))
+    parts = split["data"]
+    assert refit["data"]["train"]["images"] == parts["train"]["images"] + parts["val"]["images"]
+    assert refit["val_acc"] is None and split["val_acc"] is not None
+    assert "validation refit on it" in capsys.readouterr().out
+
+
 @pytest.mark.parametrize(
     ("extra", "needle"),
     [

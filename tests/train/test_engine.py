@@ -2,19 +2,21 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
+from safetensors.torch import load_file
 
-from ocrlab.errors import DatasetError
+from ocrlab.errors import ConfigError, DatasetError
 from ocrlab.models import build
 from ocrlab.synth import PRESETS, generate
 from ocrlab.train import checkpoint
-from ocrlab.train.batches import DeviceBatches, make_loader, to_input
+from ocrlab.train.batches import DeviceBatches, make_loader, to_input, train_test_batches
 from ocrlab.train.classifier import ClassifierConfig, train_classifier
-from ocrlab.train.loop import TrainConfig
+from ocrlab.train.loop import TrainConfig, native_cpu_bf16
 
 TINY = ClassifierConfig(
     width=8,
@@ -47,6 +49,21 @@ def test_batches_are_seeded_and_cover_everything() -> None:
         assert torch.equal(((x[:, 0, 0, 0] + 1) * 127.5).round().long(), y)
     loader = make_loader(images, labels, 4, shuffle=True, seed=3)
     assert sorted(int(v) for _, ys in loader for v in ys) == list(range(10))
+
+
+def test_train_and_test_sides_share_one_array_and_keep_their_labels() -> None:
+    images = np.arange(10, dtype=np.uint8)[:, None, None, None].repeat(2, 1).repeat(2, 2)
+    split = (np.array([0, 2, 3, 5, 6, 8, 9]), np.array([1, 4, 7]))
+    cpu = torch.device("cpu")
+    train, test = train_test_batches(images, np.arange(10), split, cpu, 3, 0, False)
+    assert train.images is images and test.images is images  # no copy of either part
+    assert (len(train), len(test)) == (3, 1)
+    seen = {}
+    for side, batches in (("train", train), ("test", test)):
+        for x, y in batches:
+            assert torch.equal(((x[:, 0, 0, 0] + 1) * 127.5).round().long(), y)
+            seen[side] = seen.get(side, []) + y.tolist()
+    assert sorted(seen["train"]) == split[0].tolist() and seen["test"] == split[1].tolist()
 
 
 def test_train_writes_a_complete_run(tmp_path: Path, words: Path) -> None:
@@ -118,3 +135,22 @@ def test_state_refuses_pickled_objects(tmp_path: Path) -> None:
     torch.save({"x": object()}, tmp_path / "state.pt")
     with pytest.raises(DatasetError, match="cannot resume"):
         checkpoint.load_state(tmp_path)
+
+
+def test_bf16_autocast_is_chosen_per_device_and_trains_on_the_cpu(
+    tmp_path: Path, words: Path
+) -> None:
+    cpu, cuda = torch.device("cpu"), torch.device("cuda")
+    assert TrainConfig().autocast(cuda) and not TrainConfig().autocast(cpu)
+    assert TrainConfig(cpu_amp="on").autocast(cpu) and not TrainConfig(amp=False).autocast(cuda)
+    assert TrainConfig(cpu_amp="auto").autocast(cpu) == native_cpu_bf16()
+    with pytest.raises(ConfigError, match="cpu_amp must be off, on or auto"):
+        TrainConfig(cpu_amp=True)  # type: ignore[arg-type]
+    cfg = dataclasses.replace(TINY, train=dataclasses.replace(TINY.train, cpu_amp="on"))
+    metrics = train_classifier([words], tmp_path / "bf16", cfg)
+    assert math.isfinite(metrics["train_loss"]) and math.isfinite(metrics["test_loss"])
+    weights = load_file(tmp_path / "bf16" / "model.safetensors")
+    assert {t.dtype for t in weights.values()} <= {
+        torch.float32,
+        torch.int64,
+    }  # fp32 master weights

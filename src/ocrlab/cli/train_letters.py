@@ -102,13 +102,14 @@ def cmd_train_letters_cnn(args: argparse.Namespace) -> int:
     names = {
         "epochs": "epochs", "batch": "batch_size", "lr": "lr", "width": "width",
         "device": "device", "augment": "augment", "protocol": "protocol", "seed": "seed",
-        "printed": "printed",
+        "printed": "printed", "refit": "refit",
     }  # fmt: skip
     cfg = replace(PRESETS[args.preset], _flag_overrides(args, names))
     m = train_letters_cnn(cfg, args.out, args.data, _TrainProgress(), overwrite=args.overwrite)
     test = m["test"]
+    val = "refit on it" if m["val_acc"] is None else f"{100 * m['val_acc']:.2f}%"
     print(
-        f"letters_cnn ({m['params']:,} parameters): validation {100 * m['val_acc']:.2f}%, test "
+        f"letters_cnn ({m['params']:,} parameters): validation {val}, test "
         f"{100 * test['top1']:.2f}% (top-2 {100 * test['top2']:.2f}%, top-5 "
         f"{100 * test['top5']:.2f}%) in {m['seconds']:.0f}s on {m['device']}; run in {args.out}"
     )
@@ -146,6 +147,13 @@ def _add_train_letters_cnn(models: Any) -> None:
         help="add N printed letters per class to training (training fonts, colours and "
         "backgrounds through the letter reader's preprocessing), so `ocrlab read --model "
         "letters` reads digital letters too (default 0: EMNIST only)",
+    )
+    p.add_argument(
+        "--refit",
+        action="store_true",
+        default=None,
+        help="train on the validation part too (the final model, once the recipe is chosen); "
+        "validation accuracy is then not reported",
     )
     p.add_argument("--device", help="auto (CUDA when present), cpu or cuda (default auto)")
     _add_letters_flags(p, "run")

@@ -77,15 +77,20 @@ def decode_all(
     mode: str = "RGB",
     workers: int = 1,
     progress: Callable[[int], None] | None = None,
+    out: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Decode `paths` in order into one (N, H, W, C) uint8 array.
+    """Decode `paths` in order into one (N, H, W, C) uint8 array: `out` when given (a slice of a
+    larger set, so nothing is copied later), else a new one.
 
     Without `size`, every image must have the first image's size; a mismatch names the file.
     """
     if not paths:
         raise ImageError("no images to decode")
     first = decode(paths[0], size, mode)
-    out = np.empty((len(paths), *first.shape), dtype=np.uint8)
+    if out is None:
+        out = np.empty((len(paths), *first.shape), dtype=np.uint8)
+    elif out.shape != (len(paths), *first.shape) or out.dtype != np.uint8:
+        raise ValueError(f"out is {out.dtype} {out.shape}, need uint8 {(len(paths), *first.shape)}")
     jobs = [(p, size, mode) for p in paths]
     pool = multiprocessing.get_context("spawn").Pool(workers) if workers > 1 else None
     try:

@@ -24,6 +24,8 @@ from ocrlab.errors import DatasetError, ImageError
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff")
 Progress = Callable[[int], None]
+Shape = tuple[int, ...]
+Fill = Callable[[np.ndarray, Progress | None], None]
 
 
 @dataclass
@@ -57,6 +59,24 @@ class ImageSet:
         )
 
 
+@dataclass
+class _Planned:
+    """A folder whose labels are read and whose images are not yet decoded: `fill` writes them
+    into a slice of the one array that holds every folder (so no folder is ever copied)."""
+
+    texts: list[str]
+    words: list[str]
+    sources: list[str]
+    vocab: list[str]
+    skipped: list[str]
+    shape: Shape
+    """(H, W, C) of every image once decoded."""
+    fill: Fill
+
+    def __len__(self) -> int:
+        return len(self.texts)
+
+
 def load(
     root: Path,
     size: tuple[int, int] | None = None,
@@ -65,37 +85,53 @@ def load(
     progress: Progress | None = None,
 ) -> ImageSet:
     """Load one dataset folder; `size` (H, W) resizes every image, else all must share one size."""
-    if not root.is_dir():
-        raise DatasetError(f"dataset folder not found: {root}")
-    if (root / MANIFEST).is_file():
-        return _load_ocrlab(root, size, workers, progress)
-    if (root / ".incomplete").exists():
-        raise DatasetError(f"{root} is an unfinished ocrlab dataset; finish it with --resume")
-    return _load_folder(root, size, workers, skip_bad, progress)
+    return load_many([root], size, workers, skip_bad, progress)
 
 
-def load_many(roots: Sequence[Path], size: tuple[int, int] | None = None, **kw: object) -> ImageSet:
-    """Load and concatenate datasets; their images must share a size (or pass `size`)."""
+def load_many(
+    roots: Sequence[Path],
+    size: tuple[int, int] | None = None,
+    workers: int = 1,
+    skip_bad: bool = False,
+    progress: Progress | None = None,
+) -> ImageSet:
+    """Load and concatenate datasets; their images must share a size (or pass `size`).
+
+    The folders are planned first and then decoded straight into one preallocated uint8 array,
+    so a set costs its packed size once: no per-folder arrays, no concatenated copy.
+    """
     if not roots:
         raise DatasetError("no dataset folders given")
-    sets = [load(r, size, **kw) for r in roots]  # type: ignore[arg-type]
-    shapes = {s.images.shape[1:] for s in sets}
+    plans = [_plan(root, size, workers, skip_bad) for root in roots]
+    shapes = {p.shape for p in plans}
     if len(shapes) > 1:
         raise DatasetError(f"datasets have different image sizes {sorted(shapes)}; pass a size")
-    vocab = list(dict.fromkeys(w for s in sets for w in s.vocab))
+    images = np.empty((sum(len(p) for p in plans), *plans[0].shape), dtype=np.uint8)
+    start = 0
+    for p in plans:
+        p.fill(images[start : start + len(p)], progress)
+        start += len(p)
     return ImageSet(
-        np.concatenate([s.images for s in sets]) if len(sets) > 1 else sets[0].images,
-        [t for s in sets for t in s.texts],
-        [w for s in sets for w in s.words],
-        [x for s in sets for x in s.sources],
-        vocab,
-        [x for s in sets for x in s.skipped],
+        images,
+        [t for p in plans for t in p.texts],
+        [w for p in plans for w in p.words],
+        [x for p in plans for x in p.sources],
+        list(dict.fromkeys(w for p in plans for w in p.vocab)),
+        [x for p in plans for x in p.skipped],
     )
 
 
-def _load_ocrlab(
-    root: Path, size: tuple[int, int] | None, workers: int, progress: Progress | None
-) -> ImageSet:
+def _plan(root: Path, size: tuple[int, int] | None, workers: int, skip_bad: bool) -> _Planned:
+    if not root.is_dir():
+        raise DatasetError(f"dataset folder not found: {root}")
+    if (root / MANIFEST).is_file():
+        return _plan_ocrlab(root, size, workers)
+    if (root / ".incomplete").exists():
+        raise DatasetError(f"{root} is an unfinished ocrlab dataset; finish it with --resume")
+    return _plan_folder(root, size, workers, skip_bad)
+
+
+def _plan_ocrlab(root: Path, size: tuple[int, int] | None, workers: int) -> _Planned:
     rows = read_manifest(root / MANIFEST)
     if not rows:
         raise DatasetError(f"{root / MANIFEST} lists no images")
@@ -103,44 +139,52 @@ def _load_ocrlab(
         vocab = json.loads((root / "vocab.json").read_text(encoding="utf-8"))["words"]
     except (OSError, ValueError, KeyError):
         vocab = list(dict.fromkeys(r.word for r in rows))
+    texts, words, sources = [r.text for r in rows], [r.word for r in rows], [r.path for r in rows]
     if rows[0].path.startswith("shards/"):
-        packed = PackedImages(root, [r.path for r in rows])
-        images = _copy_packed(packed, size, progress)
-    else:
-        paths = [root / r.path for r in rows]
-        missing = [p for p in paths if not p.is_file()]
-        if missing:
-            raise DatasetError(
-                f"{root / MANIFEST} names {len(missing)} missing file(s), e.g. {missing[0]}"
-            )
-        images = decode_all(paths, size, workers=workers, progress=progress)
-    return ImageSet(
-        images, [r.text for r in rows], [r.word for r in rows], [r.path for r in rows], list(vocab)
-    )
+        packed = PackedImages(root, sources)
+        h, w, c = packed.shape
+        shape = (*(size or (h, w)), c)
+
+        def fill(out: np.ndarray, progress: Progress | None) -> None:
+            _copy_packed(packed, out, progress)
+
+        return _Planned(texts, words, sources, vocab, [], shape, fill)
+    paths = [root / r.path for r in rows]
+    missing = [p for p in paths if not p.is_file()]
+    if missing:
+        raise DatasetError(
+            f"{root / MANIFEST} names {len(missing)} missing file(s), e.g. {missing[0]}"
+        )
+    return _Planned(texts, words, sources, vocab, [], *_decoder(paths, size, workers))
 
 
-def _copy_packed(
-    packed: PackedImages, size: tuple[int, int] | None, progress: Progress | None
-) -> np.ndarray:
+def _decoder(paths: list[Path], size: tuple[int, int] | None, workers: int) -> tuple[Shape, Fill]:
+    """The decoded image shape (the first image's, when no size is given) and the filler."""
+
+    def fill(out: np.ndarray, progress: Progress | None) -> None:
+        decode_all(paths, size, workers=workers, progress=progress, out=out)
+
+    return decode(paths[0], size).shape, fill
+
+
+def _copy_packed(packed: PackedImages, out: np.ndarray, progress: Progress | None) -> None:
+    """Copy packed images into `out`, resized to its size if they differ (a bounded batch at a
+    time; without resizing, read from the files straight into `out`)."""
     from PIL import Image
 
-    h, w, c = packed.shape
-    target = size or (h, w)
-    out = np.empty((len(packed), *target, c), dtype=np.uint8)
-    step = 4096
+    target = out.shape[1:3]
+    step = 1024
     for start in range(0, len(packed), step):
-        batch = packed.batch(np.arange(start, min(start + step, len(packed))))
-        if target != (h, w):
-            batch = np.stack(
-                [
-                    np.asarray(Image.fromarray(im).resize(target[::-1], Image.Resampling.BILINEAR))
-                    for im in batch
-                ]
-            )
-        out[start : start + len(batch)] = batch
+        idx = np.arange(start, min(start + step, len(packed)))
+        if target == packed.shape[:2]:
+            packed.read_into(out[start : start + len(idx)], start)
+        else:
+            for j, im in enumerate(packed.batch(idx)):
+                small = Image.fromarray(im.squeeze(-1) if im.shape[-1] == 1 else im)
+                small = small.resize(target[::-1], Image.Resampling.BILINEAR)
+                out[start + j] = np.asarray(small).reshape(out.shape[1:])
         if progress is not None:
-            progress(len(batch))
-    return out
+            progress(len(idx))
 
 
 def folder_labels(root: Path) -> list[tuple[Path, str]]:
@@ -183,13 +227,9 @@ def _read_label_file(root: Path, name: str) -> list[tuple[Path, str]]:
     return [(root / f.strip(), label.strip()) for f, label in rows]
 
 
-def _load_folder(
-    root: Path,
-    size: tuple[int, int] | None,
-    workers: int,
-    skip_bad: bool,
-    progress: Progress | None,
-) -> ImageSet:
+def _plan_folder(
+    root: Path, size: tuple[int, int] | None, workers: int, skip_bad: bool
+) -> _Planned:
     pairs, skipped = folder_labels(root), []
     if skip_bad:
         good = []
@@ -202,7 +242,9 @@ def _load_folder(
         if not good:
             raise DatasetError(f"no readable images in {root}")
         pairs = good
-    images = decode_all([p for p, _ in pairs], size, workers=workers, progress=progress)
-    labels = [label for _, label in pairs]
+    texts = [label for _, label in pairs]
     names = [p.name for p, _ in pairs]
-    return ImageSet(images, labels, labels, names, sorted(set(labels)), skipped)
+    paths = [p for p, _ in pairs]
+    return _Planned(
+        texts, texts, names, sorted(set(texts)), skipped, *_decoder(paths, size, workers)
+    )

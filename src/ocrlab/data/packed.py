@@ -1,15 +1,18 @@
-"""Packed datasets: images as uint8 `.npy` shards, memory-mapped on read.
+"""Packed datasets: images as uint8 `.npy` shards, memory-mapped for random access.
 
 The seed's loader crashed after 60,000 decoded images. Shards cost nothing until touched:
 `PackedImages` maps each shard read-only, so 100,000+ images open in milliseconds and a batch costs
-only its own bytes. Each shard is written atomically, which is also what makes an interrupted run
-resumable shard by shard. Imports NumPy and the standard library only.
+only its own bytes; loading a whole set reads the files straight into its one array instead,
+so the map's pages never count against the process. Each shard is written atomically, which is
+also what makes an interrupted run resumable shard by shard. NumPy and the standard library only.
 """
 
 from __future__ import annotations
 
+import io
 import re
 from collections.abc import Sequence
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
@@ -52,6 +55,8 @@ class PackedImages:
     def __init__(self, root: Path, refs: Sequence[str]) -> None:
         self.root = root
         self._shards: dict[int, np.ndarray] = {}
+        self._offsets: dict[int, int] = {}
+        """Where each shard's pixels start in its file (after the .npy header)."""
         parsed = [parse_ref(r) for r in refs]
         self._shard_of = np.array([s for s, _ in parsed], dtype=np.int64)
         self._row_of = np.array([r for _, r in parsed], dtype=np.int64)
@@ -73,9 +78,11 @@ class PackedImages:
             arr = np.load(path, mmap_mode="r", allow_pickle=False)
         except (OSError, ValueError) as exc:
             raise DatasetError(f"cannot open shard {path}: {exc}") from None
-        if arr.dtype != np.uint8 or arr.ndim != 4:
+        if not isinstance(arr, np.memmap) or arr.dtype != np.uint8 or arr.ndim != 4:
             raise DatasetError(f"{path} is not a uint8 (N, H, W, C) shard")
-        self._shards[shard] = arr
+        if not arr.flags.c_contiguous:
+            raise DatasetError(f"{path} is stored in Fortran order; write shards with np.save")
+        self._shards[shard], self._offsets[shard] = arr, int(arr.offset)
         return arr
 
     def __len__(self) -> int:
@@ -84,6 +91,36 @@ class PackedImages:
     def __getitem__(self, i: int) -> np.ndarray:
         """Image `i` as an (H, W, C) uint8 array (a copy, so the map can be closed)."""
         return np.array(self._shards[int(self._shard_of[i])][int(self._row_of[i])], dtype=np.uint8)
+
+    def read_into(self, out: np.ndarray, start: int = 0) -> None:
+        """Images `start`.. in manifest order, read from the shard files straight into `out`.
+
+        No memory map is touched, so loading grows the process by `out` alone (the pages a map
+        has read count as resident memory too). Runs of consecutive rows are one read each.
+        """
+        if out.dtype != np.uint8 or out.shape[1:] != self.shape or not out.flags.c_contiguous:
+            raise ValueError(f"out must be a C-contiguous uint8 (n, {self.shape}) array")
+        n = len(out)
+        if n == 0:
+            return
+        shard, row = self._shard_of[start : start + n], self._row_of[start : start + n]
+        cuts = np.flatnonzero((np.diff(shard) != 0) | (np.diff(row) != 1)) + 1
+        bounds = [0, *cuts.tolist(), n]
+        item = out[0].nbytes
+        handles: dict[int, io.BufferedReader] = {}
+        try:
+            for a, b in pairwise(bounds):
+                k = int(shard[a])
+                if k not in handles:
+                    handles[k] = shard_path(self.root, k).open("rb")
+                fh = handles[k]
+                fh.seek(self._offsets[k] + int(row[a]) * item)
+                view = out[a:b].data.cast("B")
+                if fh.readinto(view) != len(view):
+                    raise DatasetError(f"{shard_path(self.root, k)} ended early")
+        finally:
+            for fh in handles.values():
+                fh.close()
 
     def batch(self, indices: Sequence[int] | np.ndarray) -> np.ndarray:
         """Images at `indices` as one (B, H, W, C) uint8 array."""

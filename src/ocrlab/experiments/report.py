@@ -72,6 +72,17 @@ def load_letter_splits(
     )
 
 
+def with_val_in_train(data: LetterSplits) -> LetterSplits:
+    """`data` whose training part also holds the validation images (a final refit); the
+    validation part stays as it was, so it no longer measures generalisation."""
+    train = LetterSet(
+        np.concatenate([data.train.images, data.val.images]),
+        np.concatenate([data.train.labels, data.val.labels]),
+        f"{data.train.source}+val",
+    )
+    return LetterSplits(train, data.val, data.test)
+
+
 def letter_scores(
     proba: npt.NDArray[np.floating[Any]], labels: npt.NDArray[np.int64]
 ) -> dict[str, Any]:

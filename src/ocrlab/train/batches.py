@@ -50,7 +50,11 @@ def augment(x: torch.Tensor, gen: torch.Generator, strength: float = 1.0) -> tor
 
 @dataclass
 class DeviceBatches:
-    """Iterate `(x, y)` batches: x (B, C, h, w) float on `device`, y (B,) int64 labels."""
+    """Iterate `(x, y)` batches: x (B, C, h, w) float on `device`, y (B,) int64 labels.
+
+    `rows` picks the samples this iterator covers (sorted indices into `images` and `labels`), so
+    a train and a test side share one array instead of each holding a copy of its part.
+    """
 
     images: np.ndarray
     labels: np.ndarray
@@ -62,12 +66,18 @@ class DeviceBatches:
     augment: bool = False
     channels_last: bool = False
     epoch: int = 0
+    rows: np.ndarray | None = None
 
     def __len__(self) -> int:
-        return -(-len(self.labels) // self.batch_size)
+        return -(-self.count // self.batch_size)
+
+    @property
+    def count(self) -> int:
+        """Samples per epoch."""
+        return len(self.labels) if self.rows is None else len(self.rows)
 
     def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
-        n = len(self.labels)
+        n = self.count
         order = np.arange(n)
         if self.shuffle:
             gen = torch.Generator().manual_seed(self.seed * 100_003 + self.epoch)
@@ -76,6 +86,8 @@ class DeviceBatches:
         pin = self.device.type == "cuda"
         for start in range(0, n, self.batch_size):
             idx = np.sort(order[start : start + self.batch_size])  # sorted: sequential memory reads
+            if self.rows is not None:
+                idx = self.rows[idx]
             raw = torch.from_numpy(self.images[idx])
             y = torch.from_numpy(np.asarray(self.labels[idx], dtype=np.int64))
             if pin:
@@ -95,21 +107,16 @@ def train_test_batches(
     seed: int,
     augment: bool,
 ) -> tuple[DeviceBatches, DeviceBatches]:
-    """Shuffled (and, if asked, augmented) training batches and plain test batches of one set."""
+    """Shuffled (and, if asked, augmented) training batches and plain test batches of one set,
+    both reading the one `images` array (no copy of either part)."""
     cuda = device.type == "cuda"
-    train_idx, test_idx = split
+    train_idx, test_idx = (np.sort(np.asarray(part, dtype=np.int64)) for part in split)
     train = DeviceBatches(
-        images[train_idx],
-        targets[train_idx],
-        batch_size,
-        device,
-        shuffle=True,
-        seed=seed,
-        augment=augment,
-        channels_last=cuda,
-    )
+        images, targets, batch_size, device, shuffle=True, seed=seed, augment=augment,
+        channels_last=cuda, rows=train_idx,
+    )  # fmt: skip
     test = DeviceBatches(
-        images[test_idx], targets[test_idx], batch_size, device, seed=seed, channels_last=cuda
+        images, targets, batch_size, device, seed=seed, channels_last=cuda, rows=test_idx
     )
     return train, test
 

@@ -3,7 +3,8 @@
 `fit` runs epochs of `train_one_epoch` and `evaluate`, writes `history.csv` and a resumable state
 after every epoch, and at the end the chosen weights, `checkpoint.json`, `metrics.json` and the
 loss/accuracy curves. On CUDA it trains in bf16 autocast with channels-last tensors; on the CPU in
-float32. A task (classifier, sequence model) only supplies `loss(model, x, y)`.
+float32 unless `cpu_amp` asks for bf16. A task (classifier, sequence model) only supplies
+`loss(model, x, y)`.
 """
 
 from __future__ import annotations
@@ -47,11 +48,27 @@ class TrainConfig:
     seed: int = 0
     device: str = "auto"
     amp: bool = True
-    """bf16 autocast on CUDA (ignored on the CPU)."""
+    """bf16 autocast on CUDA."""
+    cpu_amp: Literal["off", "on", "auto"] = "off"
+    """bf16 autocast on the CPU: about 1.6× faster where the CPU computes in bf16 (AVX512-BF16,
+    AMX), slower where it is emulated; auto: on where it is native."""
+
+    def autocast(self, device: torch.device) -> bool:
+        """Whether to train and evaluate in bf16 autocast on `device`."""
+        if device.type == "cuda":
+            return self.amp
+        return self.cpu_amp == "on" or (self.cpu_amp == "auto" and native_cpu_bf16())
 
     def __post_init__(self) -> None:
         if self.epochs < 1 or self.batch_size < 1 or self.lr <= 0 or self.patience < 0:
             raise ConfigError("epochs and batch_size must be ≥ 1, lr > 0 and patience ≥ 0")
+        if self.cpu_amp not in ("off", "on", "auto"):
+            raise ConfigError(f"cpu_amp must be off, on or auto, got {self.cpu_amp!r}")
+
+
+def native_cpu_bf16() -> bool:
+    """Whether this CPU computes bf16 in hardware (AVX512-BF16 or AMX), where autocast pays."""
+    return bool(torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported())
 
 
 class Task(Protocol):
@@ -76,8 +93,7 @@ class ClassifierTask:
 
 
 def _autocast(device: torch.device, amp: bool) -> torch.autocast:
-    enabled = amp and device.type == "cuda"
-    return torch.autocast(device.type, dtype=torch.bfloat16, enabled=enabled)
+    return torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp)
 
 
 def train_one_epoch(
@@ -86,7 +102,7 @@ def train_one_epoch(
     task: Task,
     optimizer: torch.optim.Optimizer,
     scheduler: torch.optim.lr_scheduler.LRScheduler | None,
-    amp: bool = True,
+    amp: bool = False,
     callback: Callback | None = None,
 ) -> dict[str, float]:
     """One pass over `batches`; returns mean loss and accuracy."""
@@ -109,7 +125,7 @@ def train_one_epoch(
 
 @torch.no_grad()
 def evaluate(
-    model: nn.Module, batches: DeviceBatches, task: Task, amp: bool = True
+    model: nn.Module, batches: DeviceBatches, task: Task, amp: bool = False
 ) -> dict[str, float]:
     """Mean loss and accuracy over `batches`, in eval mode."""
     model.eval()
@@ -194,8 +210,9 @@ def fit(
             cfg.seed * 1000 + epoch
         )  # dropout draws depend on the epoch alone: resumable
         start = time.perf_counter()
-        tr = train_one_epoch(model, train, task, opt, sched, cfg.amp, callback)
-        te = evaluate(model, test, task, cfg.amp)
+        amp = cfg.autocast(train.device)
+        tr = train_one_epoch(model, train, task, opt, sched, amp, callback)
+        te = evaluate(model, test, task, amp)
         row = {
             "epoch": epoch,
             "train_loss": tr["loss"],

@@ -77,7 +77,10 @@ PRESETS: dict[str, SeqConfig] = {
         channels=(16, 32, 64, 128),
         input_height=32,
         input_width=224,
-        train=TrainConfig(epochs=12, batch_size=64, lr=2e-3, weight_decay=0.05),
+        ctc_weight=0.5,  # with no warps, 91.5 % on unseen words in 16 min on 2 cores (README)
+        train=TrainConfig(
+            epochs=9, batch_size=64, lr=2e-3, weight_decay=0.05, augment=False, cpu_amp="auto"
+        ),
     ),
     "full": SeqConfig(train=TrainConfig(epochs=30, batch_size=256, lr=1e-3)),
     "captcha": dataclasses.replace(
