@@ -22,6 +22,7 @@ import sys
 from pathlib import Path
 
 from _common import report
+from ocrlab.data.manifest import read_manifest
 from ocrlab.synth import PRESETS, generate
 
 CACHE = Path.home() / ".cache" / "ocrlab" / "bench"
@@ -60,10 +61,7 @@ def measure(roots: list[Path], workers: int, load: bool) -> dict[str, object]:
 
 
 def manifest_words(root: Path) -> list[str]:
-    import csv
-
-    with (root / "manifest.csv").open(newline="", encoding="utf-8") as fh:
-        return [row["word"] for row in csv.DictReader(fh)]
+    return [row.word for row in read_manifest(root / "manifest.csv")]
 
 
 def main() -> None:

@@ -29,6 +29,7 @@ from ocrlab.experiments.report import (
     letter_scores,
     load_letter_splits,
     prepare_folder,
+    with_val_in_train,
     write_csv,
     write_figures,
     write_json,
@@ -187,11 +188,7 @@ def train_mlp(
     final = chosen
     if config.refit:
         history.clear()
-        both = LetterSet(
-            np.concatenate([data.train.images, data.val.images]),
-            np.concatenate([data.train.labels, data.val.labels]),
-            f"{data.train.source}+val",
-        )
+        both = with_val_in_train(data).train
         refit = replace(config, {"epochs": chosen.best_epoch_})
         final = _fit_with_history(refit, (both, None, data.test), history, callback)
     seconds = time.perf_counter() - started

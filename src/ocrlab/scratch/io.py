@@ -10,9 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
-import zipfile
-import zlib
 from collections.abc import Sequence
 from itertools import pairwise
 from pathlib import Path
@@ -44,15 +41,15 @@ def write_npz(
     text = json.dumps({"format": kind, "version": FORMAT_VERSION, **header}, allow_nan=True)
     target.parent.mkdir(parents=True, exist_ok=True)
     # Write beside the target and rename, so a crash never leaves a half-written model behind.
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    tmp = target.parent / f".{target.name}.{os.urandom(6).hex()}.tmp"
     try:
-        with os.fdopen(fd, "wb") as fh:
+        with open(tmp, "xb") as fh:
             # Object arrays were refused above, so nothing in the archive is pickled.
             contents: dict[str, Any] = {HEADER_KEY: np.array(text), **arrays}
             np.savez(fh, **contents)
         os.replace(tmp, target)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
     return target
 
@@ -75,7 +72,7 @@ def read_npz(
                 raise ValueError("it holds a single array, not an archive")
             with loaded as archive:
                 arrays = {name: archive[name] for name in archive.files}
-    except (ValueError, OSError, EOFError, KeyError, zipfile.BadZipFile, zlib.error) as exc:
+    except Exception as exc:  # a corrupt archive fails in zipfile, zlib or NumPy, each its own way
         raise ValueError(f"{source} is not a readable .npz model file ({exc})") from exc
     raw = arrays.pop(HEADER_KEY, None)
     if raw is None or raw.shape != () or raw.dtype.kind != "U":

@@ -2,8 +2,8 @@
 
 The constructor only stores hyperparameters; `fit` builds Dense and activation layers, trains them
 with mini-batch SGD with momentum on data shuffled every epoch, optionally warping images on the
-fly, and keeps the weights of the epoch with the lowest validation loss. Models save to and load
-from pickle-free `.npz` files. NumPy and the standard library only.
+fly, and keeps the weights of the epoch with the lowest validation loss. Models are saved and
+loaded as pickle-free `.npz` files. NumPy and the standard library only.
 """
 
 from __future__ import annotations
