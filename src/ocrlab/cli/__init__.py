@@ -21,6 +21,7 @@ from ocrlab.cli.experiment import _add_experiment
 from ocrlab.cli.generate import _add_generate
 from ocrlab.cli.read import _add_data, _add_eval, _add_export, _add_predict, _add_read
 from ocrlab.cli.serve import _add_serve
+from ocrlab.cli.train_general import _add_train_general
 from ocrlab.cli.train_letters import _add_train_letters_cnn, _add_train_mlp
 from ocrlab.cli.train_words import _add_train_classifier, _add_train_seq
 from ocrlab.errors import UserError
@@ -39,6 +40,7 @@ def _add_train(sub: Any) -> None:
     _add_train_seq(models)
     _add_train_mlp(models)
     _add_train_letters_cnn(models)
+    _add_train_general(models)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -46,4 +46,4 @@ def build(name: str, **config: Any) -> nn.Module:
 
 
 def _load_all() -> None:
-    from ocrlab.models import letters_cnn, resnet, seq2seq  # noqa: F401  (registers on import)
+    from ocrlab.models import crnn, letters_cnn, resnet, seq2seq  # noqa: F401  (registers on import)
