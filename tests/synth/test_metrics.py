@@ -81,4 +81,4 @@ def test_a_failed_glyph_check_is_not_cached(cache: Path, tmp_path: Path) -> None
         with pytest.raises(FontError, match="boxes .* has no glyph for"):
             make_plan(cfg)
     checked = [json.loads(f.read_text())["glyphs_ok"] for f in cache.glob("*.json")]
-    assert sorted(map(bool, checked)) == [False] + [True] * 10  # only the passes are kept
+    assert len(checked) == 10 and all(checked)  # the bundled fonts' passes were kept
