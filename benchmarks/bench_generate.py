@@ -147,7 +147,11 @@ def planning(words: int, count: int) -> dict[str, float | int | str]:
         used = font_folder(tmp / "fonts", count)
         os.environ[CACHE_ENV] = str(tmp / "cache")
         cfg = dataclasses.replace(
-            PRESETS["hard"], vocab="english", words=words, limit=40_000, fonts_dir=str(tmp / "fonts")
+            PRESETS["hard"],
+            vocab="english",
+            words=words,
+            limit=40_000,
+            fonts_dir=str(tmp / "fonts"),
         )
         seconds = []
         for _ in range(2):
@@ -185,7 +189,9 @@ def main() -> None:
     parser.add_argument("--fonts", type=int, default=110, help="system fonts added for planning")
     parser.add_argument("--words", type=int, default=8000, help="English words for planning")
     parser.add_argument(
-        "--planning-only", action="store_true", help="run part 3 only (saved as generate_planning.json)"
+        "--planning-only",
+        action="store_true",
+        help="run part 3 only (saved as generate_planning.json)",
     )
     args = parser.parse_args()
     figures: dict[str, object] = {"planning": planning(args.words, args.fonts)}

@@ -100,3 +100,12 @@ def test_given_canvas_skips_fitting_and_too_small_is_refused(
     for h, w in [(tight[0], tight[1] - 1), (tight[0] - 1, tight[1])]:
         with pytest.raises(ConfigError, match=f"need at least {fitted.canvas.height}x"):
             make_plan(dataclasses.replace(cfg, height=h, width=w))
+
+
+def test_planning_reports_progress_per_font() -> None:
+    seen: list[tuple[str, int, int]] = []
+    make_plan(dataclasses.replace(PRESETS["easy"], words=5), lambda *step: seen.append(step))
+    assert [s for s in seen if s[0] == "checking fonts"] == [
+        ("checking fonts", k, 10) for k in range(1, 11)
+    ]
+    assert seen[-1] == ("fitting canvas", 10, 10)

@@ -78,7 +78,7 @@ def test_a_failed_glyph_check_is_not_cached(cache: Path, tmp_path: Path) -> None
     (folder / "boxes.ttf").symlink_to(matplotlib_font_dir() / "LastResortHE-Regular.ttf")
     cfg = dataclasses.replace(CFG, fonts_dir=str(folder))
     for _ in range(2):
-        with pytest.raises(FontError, match="boxes .* has no glyph for"):
+        with pytest.raises(FontError, match=r"boxes .* has no glyph for"):
             make_plan(cfg)
     checked = [json.loads(f.read_text())["glyphs_ok"] for f in cache.glob("*.json")]
     assert len(checked) == 10 and all(checked)  # the bundled fonts' passes were kept

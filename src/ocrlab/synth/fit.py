@@ -69,9 +69,7 @@ def _estimate(words: Words, m: FontMetrics) -> _Estimate:
         [m.length(casing[p // n] + casing[p % n]) for p in words.pairs.tolist()], np.float64
     )
     kern = np.append(kern - adv[words.pairs // n] - adv[words.pairs % n], 0.0)
-    width = (
-        adv[words.idx].sum(1) + kern[words.pidx].sum(1) - left[words.first] + over[words.last]
-    )
+    width = adv[words.idx].sum(1) + kern[words.pidx].sum(1) - left[words.first] + over[words.last]
     tolerance = 2.0 + np.ptp(over) + np.ptp(left) + max(0.0, -float(kern.min()))
     return _Estimate(casing, width, float(tolerance))
 

@@ -242,7 +242,9 @@ def _checked_metrics(
     fonts: list[FontSpec], words: tuple[str, ...], size: int, progress: Progress | None
 ) -> list[FontMetrics]:
     """Each font's metrics, once its glyphs for every character (both cases) are checked."""
-    needed = "".join(sorted({c for ch in set("".join(words)) for c in (ch, ch.upper(), ch.lower())}))
+    needed = "".join(
+        sorted({c for ch in set("".join(words)) for c in (ch, ch.upper(), ch.lower())})
+    )
     metrics, failing = [], []
     for k, spec in enumerate(fonts):
         m = FontMetrics(spec.path, size, cache_dir())
