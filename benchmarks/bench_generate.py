@@ -33,9 +33,10 @@ from captcha.image import ImageCaptcha
 
 from _common import report
 from ocrlab.synth import PRESETS, generate
+from ocrlab.synth.fit import ink_size, widest_casing
 from ocrlab.synth.fonts import DEFAULT_FONTS, FONT_SUFFIXES, load_font, missing_glyphs
-from ocrlab.synth.metrics import CACHE_ENV
-from ocrlab.synth.plan import make_plan
+from ocrlab.synth.metrics import CACHE_ENV, FontMetrics
+from ocrlab.synth.plan import Plan, make_plan
 
 SYSTEM_FONTS = Path("/usr/share/fonts")
 LATIN = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -139,8 +140,32 @@ def font_folder(dest: Path, count: int) -> int:
     return used
 
 
-def planning(words: int, count: int) -> dict[str, float | int | str]:
-    """make_plan's time with `count` extra fonts: cold (empty metrics cache), then warm."""
+def exact_check(plan: Plan, words: int) -> dict[str, int | float]:
+    """Fonts whose fitted ink width differs from measuring each of `words` words (spread over the
+    vocabulary) exactly."""
+    start, chosen, mismatches = (
+        time.perf_counter(),
+        plan.vocab.words[:: len(plan.vocab) // words][:words],
+        0,
+    )
+    for spec in plan.fonts:
+        m = FontMetrics(spec.path, plan.config.font_size)
+        widths = []
+        for word in chosen:
+            box = m.font.getbbox(widest_casing(word, m.font.getlength), anchor="ls")
+            widths.append(box[2] - box[0])
+        mismatches += ink_size(chosen, [m])[1] != max(widths)
+    return {
+        "words": len(chosen),
+        "fonts": len(plan.fonts),
+        "mismatches": mismatches,
+        "seconds": round(time.perf_counter() - start, 1),
+    }
+
+
+def planning(words: int, count: int, check: int) -> dict[str, object]:
+    """make_plan's time with `count` extra fonts: cold (empty metrics cache), then warm; with
+    `check`, the fitted width against measuring `check` words exactly in every font."""
     tmp = Path(tempfile.mkdtemp(prefix="ocrlab-bench-"))
     try:
         (tmp / "fonts").mkdir()
@@ -164,6 +189,7 @@ def planning(words: int, count: int) -> dict[str, float | int | str]:
         for i in ids:
             plan.render(i)
         rate = len(ids) / (time.perf_counter() - start)
+        checked = exact_check(plan, check) if check else None
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return {
@@ -174,6 +200,7 @@ def planning(words: int, count: int) -> dict[str, float | int | str]:
         "cold_cache_s": round(seconds[0], 2),
         "warm_cache_s": round(seconds[1], 2),
         "render_images_per_s_per_core": round(rate, 1),
+        "exact_check": checked,
     }
 
 
@@ -193,8 +220,15 @@ def main() -> None:
         action="store_true",
         help="run part 3 only (saved as generate_planning.json)",
     )
+    parser.add_argument(
+        "--check-words",
+        type=int,
+        default=0,
+        help="also measure this many words exactly in every font and count fonts whose fitted "
+        "width differs (minutes)",
+    )
     args = parser.parse_args()
-    figures: dict[str, object] = {"planning": planning(args.words, args.fonts)}
+    figures: dict[str, object] = {"planning": planning(args.words, args.fonts, args.check_words)}
     if not args.planning_only:
         figures["per_core"] = per_core_rates(args.samples)
         figures["full_hard_set_packed"] = full_set(20_000 if args.quick else None, args.workers)
