@@ -71,7 +71,21 @@ def generate_section(r: dict[str, Any]) -> str:
         + f"Writing the hard set to disk: {w['images']:,} images (packed) with {w['workers']} "
         f"workers in {w['seconds']:.1f} s ({_num(w['images_per_s'])} images/s, "
         f"{w['bytes_on_disk'] / 1e9:.2f} GB); peak memory {w['peak_rss_main_mib']:.0f} MiB "
-        f"(main), {w['peak_rss_worker_mib']:.0f} MiB (one worker).\n\n" + context(r)
+        f"(main), {w['peak_rss_worker_mib']:.0f} MiB (one worker).\n\n"
+        + planning_line(r.get("planning"))
+        + context(r)
+    )
+
+
+def planning_line(p: dict[str, Any] | None) -> str:
+    """The planning figure (`make_plan` with many fonts), in results written since it exists."""
+    if not p:
+        return ""
+    return (
+        f"Planning {p['words']:,} English words × {p['fonts']} fonts ({p['system_fonts_used']} "
+        f"from /usr/share/fonts): {p['cold_cache_s']:.2f} s with an empty font-metrics cache, "
+        f"{p['warm_cache_s']:.2f} s warm (target ≤ 5 s); canvas {p['canvas']}; rendering with "
+        f"those fonts {_num(p['render_images_per_s_per_core'])} images/s per core.\n\n"
     )
 
 

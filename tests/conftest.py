@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 from pathlib import Path
 
 import pytest
@@ -26,3 +27,9 @@ def tree_bytes() -> object:
         }
 
     return read
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _font_metrics_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Keep the generator's font-metrics cache out of the user's ~/.cache during tests."""
+    os.environ["OCRLAB_CACHE"] = str(tmp_path_factory.mktemp("ocrlab-cache"))

@@ -1,7 +1,8 @@
 """`ocrlab generate`: render a synthetic word-image dataset from the easy or hard preset.
 
-It owns the subcommand's flags and its handler, which turns them into a `GenerateConfig`, counts
-the plan for the progress bar and calls `ocrlab.synth.generate`.
+It owns the subcommand's flags and its handler, which turns them into a `GenerateConfig`, makes
+the plan once (with a bar per planning step that runs over a second), counts it for the image bar
+and hands it to `ocrlab.synth.generate`.
 """
 
 from __future__ import annotations
@@ -31,10 +32,15 @@ def cmd_generate(args: argparse.Namespace) -> int:
     if args.fonts_dir_only:
         overrides["only_user_fonts"] = True
     cfg = replace(PRESETS[args.preset], {**overrides, **parse_overrides(args.set)})
-    count = len(make_plan(cfg).ids)
+    steps = _StepBars()
+    try:
+        plan = make_plan(cfg, progress=steps)
+    finally:
+        steps.close()
+    count = len(plan.ids)
     with _progress_bar(count, f"{args.preset} → {args.out}") as bar:
         generate(
-            cfg,
+            plan,
             args.out,
             workers=args.workers,
             resume=args.resume,
@@ -43,6 +49,28 @@ def cmd_generate(args: argparse.Namespace) -> int:
         )
     print(f"wrote {count:,} images to {args.out} (manifest.csv, preview.png)")
     return 0
+
+
+class _StepBars:
+    """One bar per planning step (checking fonts, fitting the canvas), shown only past a second."""
+
+    def __init__(self) -> None:
+        self.step: str | None = None
+        self.bar: Any = None
+
+    def __call__(self, step: str, done: int, total: int) -> None:
+        from tqdm import tqdm
+
+        if step != self.step:
+            self.close()
+            self.step = step
+            self.bar = tqdm(total=total, desc=step, unit="font", delay=1.0, disable=None)
+        self.bar.update(done - self.bar.n)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+        self.step, self.bar = None, None
 
 
 def _add_generate(sub: Any) -> None:
