@@ -21,7 +21,7 @@ from torch import nn
 from ocrlab.data.atomic import atomic_write_bytes
 from ocrlab.errors import DatasetError
 from ocrlab.read.letters import LetterReader
-from ocrlab.read.predictor import ImageLike, Predictor, Reading
+from ocrlab.read.predictor import ImageLike, Predictor, Reading, readings_from_columns
 
 META_KEY = "ocrlab"
 
@@ -36,12 +36,15 @@ class _Greedy(nn.Module):
 
 
 class _Softmax(nn.Module):
+    """Class probabilities, over the last axis: (B, K) for a classifier, (B, T, V) for a CTC line
+    model's columns."""
+
     def __init__(self, model: nn.Module) -> None:
         super().__init__()
         self.model = model
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
-        return torch.softmax(self.model(images), dim=1)
+        return torch.softmax(self.model(images), dim=-1)
 
 
 def export_onnx(run: Path, out: Path, opset: int = 17) -> Path:
@@ -56,7 +59,7 @@ def export_onnx(run: Path, out: Path, opset: int = 17) -> Path:
     outputs = ["tokens", "probs"] if seq else ["probs"]
     tmp = out.with_name(f".{out.name}.tmp")
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # the tracer's notes on the unrolled loop are expected
+        warnings.simplefilter("ignore")  # the tracer's notes (unrolled loop, LSTM) are expected
         torch.onnx.export(
             wrapper,
             (example,),
@@ -109,6 +112,9 @@ class OnnxPredictor:
         if self._pre.kind == "letters":  # through the letter reader, as the torch Predictor
             return LetterReader(self).read(images, top_k)
         batch = self._pre.preprocess(images)
+        if self._pre.kind == "line":
+            assert self._pre.tokenizer is not None
+            return readings_from_columns(self.run(batch)[0], self._pre.tokenizer)
         if self._pre.kind != "seq":
             (probs,) = self.run(batch)
             return self._pre.readings_from_probs(probs, top_k)

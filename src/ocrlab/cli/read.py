@@ -126,13 +126,13 @@ def cmd_eval(args: argparse.Namespace) -> int:
     import json
 
     from ocrlab.read.evaluate import evaluate
-    from ocrlab.read.models import captcha_model_dir, default_model_dir
+    from ocrlab.read.models import captcha_model_dir, default_model_dir, general_model_dir
 
     if len(args.data) == 1 and _is_letters_eval(args.data[0]):
         metrics = _eval_letters(args)
     else:
-        shipped = {"default": default_model_dir, "words": default_model_dir}
-        shipped["captcha"] = captcha_model_dir
+        shipped = {"default": general_model_dir, "general": general_model_dir}
+        shipped |= {"words": default_model_dir, "captcha": captcha_model_dir}
         run = shipped[str(args.model)]() if str(args.model) in shipped else args.model
         metrics = evaluate(run, args.data, args.device, args.workers, args.held_out)
     text = json.dumps(metrics, indent=1)

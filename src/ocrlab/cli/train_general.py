@@ -17,7 +17,7 @@ def cmd_train_general(args: argparse.Namespace) -> int:
     from ocrlab.train.general import GeneralConfig, train_general
 
     flags: dict[str, Any] = {"archs": tuple(args.arch), "workers": args.workers}
-    for key in ("steps", "batch_size", "minutes", "seed", "device"):
+    for key in ("steps", "batch_size", "minutes", "seed", "device", "init"):
         if getattr(args, key) is not None:
             flags[key] = getattr(args, key)
     if args.fonts:
@@ -56,6 +56,7 @@ def _add_train_general(models: Any) -> None:
     p.add_argument("--batch-size", type=int, help="images per step (default 128)")
     p.add_argument("--minutes", type=float, help="stop at the first checkpoint past this time")
     p.add_argument("--seed", type=int, help="seed of the zoo stream and the initial weights")
+    p.add_argument("--init", help="a general-reader run whose weights start training")
     p.add_argument("--device", help="auto (CUDA when present), cpu or cuda")
     p.add_argument("--fonts", nargs="+", help="font sources: bundled, system, packages or folders")
     p.add_argument("--workers", type=int, default=os.cpu_count() or 1,

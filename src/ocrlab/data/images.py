@@ -16,10 +16,13 @@ import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from typing import Literal
+
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from ocrlab.errors import ImageError
+from ocrlab.runtime.line import to_line
 
 MAX_PIXELS = 40_000_000
 """Largest image accepted (about 6,300 × 6,300): beyond it a file is a decompression bomb."""
@@ -58,22 +61,28 @@ def _flatten(im: Image.Image, mode: str) -> Image.Image:
     return im.convert(mode)
 
 
-def decode(path: Path, size: tuple[int, int] | None = None, mode: str = "RGB") -> np.ndarray:
+Size = tuple[int, int] | Literal["line"] | None
+"""(H, W) to resize to; "line": the general reader's shape-kept grey line (`to_line`); None: as is."""
+
+
+def decode(path: Path, size: Size = None, mode: str = "RGB") -> np.ndarray:
     """One image as an (H, W, C) uint8 array, resized to `size` (H, W) when given."""
     im = open_image(path, mode)
+    if size == "line":
+        return to_line(np.asarray(im, dtype=np.uint8))[..., None]
     if size is not None and (im.height, im.width) != size:
         im = im.resize((size[1], size[0]), Image.Resampling.BILINEAR)
     arr = np.asarray(im, dtype=np.uint8)
     return arr[..., None] if arr.ndim == 2 else arr
 
 
-def _decode_job(job: tuple[Path, tuple[int, int] | None, str]) -> np.ndarray:
+def _decode_job(job: tuple[Path, Size, str]) -> np.ndarray:
     return decode(*job)
 
 
 def decode_all(
     paths: Sequence[Path],
-    size: tuple[int, int] | None = None,
+    size: Size = None,
     mode: str = "RGB",
     workers: int = 1,
     progress: Callable[[int], None] | None = None,

@@ -17,10 +17,13 @@ from pathlib import Path
 
 import numpy as np
 
-from ocrlab.data.images import decode, decode_all
+from ocrlab.data.images import Size, decode, decode_all
 from ocrlab.data.manifest import MANIFEST, read_manifest
 from ocrlab.data.packed import PackedImages
 from ocrlab.errors import DatasetError, ImageError
+from ocrlab.runtime.line import HEIGHT, WIDTH, to_line
+
+LINE_SHAPE = (HEIGHT, WIDTH)
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff")
 Progress = Callable[[int], None]
@@ -79,7 +82,7 @@ class _Planned:
 
 def load(
     root: Path,
-    size: tuple[int, int] | None = None,
+    size: Size = None,
     workers: int = 1,
     skip_bad: bool = False,
     progress: Progress | None = None,
@@ -90,7 +93,7 @@ def load(
 
 def load_many(
     roots: Sequence[Path],
-    size: tuple[int, int] | None = None,
+    size: Size = None,
     workers: int = 1,
     skip_bad: bool = False,
     progress: Progress | None = None,
@@ -121,7 +124,7 @@ def load_many(
     )
 
 
-def _plan(root: Path, size: tuple[int, int] | None, workers: int, skip_bad: bool) -> _Planned:
+def _plan(root: Path, size: Size, workers: int, skip_bad: bool) -> _Planned:
     if not root.is_dir():
         raise DatasetError(f"dataset folder not found: {root}")
     if (root / MANIFEST).is_file():
@@ -131,7 +134,7 @@ def _plan(root: Path, size: tuple[int, int] | None, workers: int, skip_bad: bool
     return _plan_folder(root, size, workers, skip_bad)
 
 
-def _plan_ocrlab(root: Path, size: tuple[int, int] | None, workers: int) -> _Planned:
+def _plan_ocrlab(root: Path, size: Size, workers: int) -> _Planned:
     rows = read_manifest(root / MANIFEST)
     if not rows:
         raise DatasetError(f"{root / MANIFEST} lists no images")
@@ -143,10 +146,10 @@ def _plan_ocrlab(root: Path, size: tuple[int, int] | None, workers: int) -> _Pla
     if rows[0].path.startswith("shards/"):
         packed = PackedImages(root, sources)
         h, w, c = packed.shape
-        shape = (*(size or (h, w)), c)
+        shape = (*LINE_SHAPE, 1) if size == "line" else (*(size or (h, w)), c)
 
         def fill(out: np.ndarray, progress: Progress | None) -> None:
-            _copy_packed(packed, out, progress)
+            _copy_packed(packed, out, progress, size == "line")
 
         return _Planned(texts, words, sources, vocab, [], shape, fill)
     paths = [root / r.path for r in rows]
@@ -158,7 +161,7 @@ def _plan_ocrlab(root: Path, size: tuple[int, int] | None, workers: int) -> _Pla
     return _Planned(texts, words, sources, vocab, [], *_decoder(paths, size, workers))
 
 
-def _decoder(paths: list[Path], size: tuple[int, int] | None, workers: int) -> tuple[Shape, Fill]:
+def _decoder(paths: list[Path], size: Size, workers: int) -> tuple[Shape, Fill]:
     """The decoded image shape (the first image's, when no size is given) and the filler."""
 
     def fill(out: np.ndarray, progress: Progress | None) -> None:
@@ -167,16 +170,21 @@ def _decoder(paths: list[Path], size: tuple[int, int] | None, workers: int) -> t
     return decode(paths[0], size).shape, fill
 
 
-def _copy_packed(packed: PackedImages, out: np.ndarray, progress: Progress | None) -> None:
-    """Copy packed images into `out`, resized to its size if they differ (a bounded batch at a
-    time; without resizing, read from the files straight into `out`)."""
+def _copy_packed(
+    packed: PackedImages, out: np.ndarray, progress: Progress | None, line: bool = False
+) -> None:
+    """Copy packed images into `out`, as lines (`line`) or resized to its size if they differ (a
+    bounded batch at a time; without resizing, read from the files straight into `out`)."""
     from PIL import Image
 
     target = out.shape[1:3]
     step = 1024
     for start in range(0, len(packed), step):
         idx = np.arange(start, min(start + step, len(packed)))
-        if target == packed.shape[:2]:
+        if line:
+            for j, im in enumerate(packed.batch(idx)):
+                out[start + j, ..., 0] = to_line(im)
+        elif target == packed.shape[:2]:
             packed.read_into(out[start : start + len(idx)], start)
         else:
             for j, im in enumerate(packed.batch(idx)):
@@ -228,7 +236,7 @@ def _read_label_file(root: Path, name: str) -> list[tuple[Path, str]]:
 
 
 def _plan_folder(
-    root: Path, size: tuple[int, int] | None, workers: int, skip_bad: bool
+    root: Path, size: Size, workers: int, skip_bad: bool
 ) -> _Planned:
     pairs, skipped = folder_labels(root), []
     if skip_bad:

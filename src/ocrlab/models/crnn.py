@@ -45,6 +45,11 @@ class CRNN(nn.Module):
         return self.head(f)  # (B, W/4, V)
 
 
+def line_input(lines: torch.Tensor) -> torch.Tensor:
+    """(B, 1, H, W) uint8 lines (`ocrlab.runtime.line.to_line`) → float32 in [-1, 1]."""
+    return lines.float().div_(127.5).sub_(1.0)
+
+
 @register("crnn")
 def crnn(vocab_size: int, channels: list[int] | None = None, hidden: int = 128) -> CRNN:
     return CRNN(vocab_size, tuple(channels or (32, 64, 128, 192)), hidden)

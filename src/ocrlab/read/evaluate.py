@@ -86,13 +86,47 @@ def evaluate_seq(
     }
 
 
+def evaluate_line(
+    run: Path, dirs: Sequence[Path], device: str = "auto", workers: int = 1
+) -> dict[str, Any]:
+    """Text metrics of a line model (the general reader), overall, per folder and per manifest
+    `background` (a zoo family, a text-eval layout), every image through `to_line`."""
+    from ocrlab.data.load import folder_labels
+    from ocrlab.data.manifest import MANIFEST, read_manifest
+
+    predictor = Predictor.load(run, device)
+    data = load_many(list(dirs), "line", workers=workers)
+    pred = [r.text for r in predictor.read_batch(data.images)]
+    groups: dict[str, list[int]] = {}
+    start = 0
+    for folder in dirs:
+        rows = read_manifest(folder / MANIFEST) if (folder / MANIFEST).is_file() else []
+        n = len(rows) or len(folder_labels(folder))
+        for k in range(start, start + n):
+            key = rows[k - start].background if rows else folder.name
+            groups.setdefault(key, []).append(k)
+        start += n
+    return {
+        **text_metrics(data.texts, pred),
+        "by_group": {
+            g: exact_match([data.texts[k] for k in ks], [pred[k] for k in ks], case_sensitive=True)
+            for g, ks in sorted(groups.items())
+        },
+        "data": [str(d) for d in dirs],
+        "model": str(run),
+    }
+
+
 def evaluate(
     run: Path, dirs: Sequence[Path], device: str = "auto", workers: int = 1, held_out: bool = False
 ) -> dict[str, Any]:
     """Metrics of any trained model on dataset folders, by the model's kind."""
     from ocrlab.train.checkpoint import load_meta
 
-    if load_meta(run)["kind"] == "seq":
+    kind = load_meta(run)["kind"]
+    if kind == "line":
+        return evaluate_line(run, dirs, device, workers)
+    if kind == "seq":
         return evaluate_seq(run, dirs, device, workers, held_out)
     return evaluate_classifier(run, dirs, device, workers)
 

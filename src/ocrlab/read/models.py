@@ -1,7 +1,9 @@
 """Find a reader by name: the shipped models, a run folder, an MLP file or an exported `.onnx`.
 
-Names: 'words' (or 'default'), the small sequence recogniser shipped in
-`ocrlab/read/assets/default/`, which spells one line of text; 'letters', the letters CNN shipped in
+Names: 'general' (or 'default'), the general reader shipped in `ocrlab/read/assets/general/`, a
+CRNN-CTC trained on the CAPTCHA zoo that reads one line of digits and letters in any font, style and
+shape; 'words', the sequence recogniser of "Breaking CAPTCHA" shipped in
+`ocrlab/read/assets/default/`, trained on ocrlab's hard set; 'letters', the letters CNN shipped in
 `ocrlab/read/assets/letters/`, read through the letter reader (preprocess → segment → 28×28);
 'captcha', a sequence recogniser for captcha_images_v2-style CAPTCHAs (`assets/captcha/`);
 'auto', which picks between them per image (`AutoReader`). Anything else is a path: a run folder
@@ -23,7 +25,7 @@ from ocrlab.read.letters import LetterConfig, LetterReader, MLPLetters
 from ocrlab.read.predictor import ImageLike, Predictor, Reading
 from ocrlab.read.preprocess import Stages, load_rgb
 
-NAMES = ("words", "letters", "captcha", "auto")
+NAMES = ("general", "words", "letters", "captcha", "auto")
 
 
 class Reader(Protocol):
@@ -38,6 +40,11 @@ def default_model_dir() -> Path:
 def letters_model_dir() -> Path:
     """The run folder of the letters CNN shipped inside the package."""
     return Path(str(resources.files("ocrlab.read").joinpath("assets", "letters")))
+
+
+def general_model_dir() -> Path:
+    """The run folder of the general reader shipped inside the package (any text line)."""
+    return Path(str(resources.files("ocrlab.read").joinpath("assets", "general")))
 
 
 def captcha_model_dir() -> Path:
@@ -103,7 +110,9 @@ def load_reader(
             Predictor.load(words_dir, device) if (words_dir / "checkpoint.json").is_file() else None
         )
         return AutoReader(letters, words)
-    if str(name) in ("default", "words"):
+    if str(name) in ("default", "general"):
+        path = _shipped(general_model_dir(), "general")
+    elif str(name) == "words":
         path = _shipped(default_model_dir(), "words")
     elif str(name) == "letters":
         path = _shipped(letters_model_dir(), "letters")

@@ -15,19 +15,22 @@ import numpy as np
 import torch
 from PIL import Image
 
-from ocrlab.charset import BOS, Charset, Tokenizer
+from ocrlab.charset import BOS, SPECIALS, Charset, Tokenizer
 from ocrlab.data.images import open_image
 from ocrlab.errors import DatasetError
 from ocrlab.models import build
 from ocrlab.models.seq2seq import Seq2Seq
+from ocrlab.models.crnn import line_input
 from ocrlab.read.letters import LetterReader
 from ocrlab.read.reading import ImageLike, Reading
+from ocrlab.runtime.ctc import ctc_greedy
+from ocrlab.runtime.line import to_lines
 from ocrlab.train import checkpoint
 from ocrlab.train.batches import to_input
 from ocrlab.train.device import resolve_device
 
 __all__ = ["KINDS", "ImageLike", "Predictor", "Reading"]  # Reading lives in read/reading.py
-KINDS = ("classifier", "letters", "seq")
+KINDS = ("classifier", "letters", "seq", "line")
 
 
 class Predictor:
@@ -40,7 +43,7 @@ class Predictor:
         self.mode = "L" if int(meta["channels"]) == 1 else "RGB"
         self.classes: list[str] = list(meta.get("classes", []))
         self.tokenizer: Tokenizer | None = None
-        if self.kind == "seq":
+        if self.kind in ("seq", "line"):
             self.tokenizer = Tokenizer(Charset(meta["charset"]), int(meta["max_len"]))
 
     @classmethod
@@ -54,8 +57,11 @@ class Predictor:
         return cls(model.to(dev), meta, dev)
 
     def preprocess(self, images: Sequence[ImageLike]) -> np.ndarray:
-        """Any images → (N, H, W, C) uint8 at the model's input size, resized as they are (for a
-        letters model that is the seed's naive resize, kept as a baseline; `read` does better)."""
+        """Any images → (N, H, W, C) uint8 at the model's input size: a line model's shape-kept
+        grey line (`to_line`), else resized as they are (for a letters model that is the naive
+        resize of "Letter Recognition", kept as a baseline; `read` does better)."""
+        if self.kind == "line":
+            return to_lines([_rgb(image) for image in images], *self.size)
         out = np.empty((len(images), *self.size, 1 if self.mode == "L" else 3), dtype=np.uint8)
         for i, image in enumerate(images):
             if isinstance(image, np.ndarray):
@@ -89,11 +95,23 @@ class Predictor:
 
     def read_batch(self, batch: np.ndarray, top_k: int = 5) -> list[Reading]:
         """Readings of an already preprocessed (N, H, W, C) uint8 batch (see `preprocess`)."""
+        if self.kind == "line":
+            return [r for s in range(0, len(batch), 64) for r in self._ctc(batch[s : s + 64])]
         if self.kind == "seq":
             return [
                 r for s in range(0, len(batch), 64) for r in self._spell(batch[s : s + 64], top_k)
             ]
         return self._classify(batch, top_k)
+
+    @torch.no_grad()
+    def column_probs(self, batch: np.ndarray) -> np.ndarray:
+        """(N, H, W, 1) uint8 lines → (N, T, V) per-column probabilities of a line model."""
+        x = line_input(torch.from_numpy(batch.transpose(0, 3, 1, 2)).to(self.device))
+        return self.model(x).float().softmax(-1).cpu().numpy()
+
+    def _ctc(self, batch: np.ndarray) -> list[Reading]:
+        assert self.tokenizer is not None
+        return readings_from_columns(self.column_probs(batch), self.tokenizer)
 
     def _classify(self, batch: np.ndarray, top_k: int) -> list[Reading]:
         return self.readings_from_probs(self.probabilities(batch), top_k)
@@ -145,3 +163,23 @@ class Predictor:
         start = torch.full((len(tokens), 1), BOS, dtype=torch.long, device=tokens.device)
         logits = self.model(x, torch.cat([start, tokens[:, :-1]], dim=1))  # (B, L, V)
         return torch.softmax(logits.float(), -1).gather(2, tokens[..., None])[..., 0].cpu()
+
+
+def _rgb(image: ImageLike) -> np.ndarray:
+    """Any image → (H, W, 3) uint8, decoded once at the edge."""
+    if isinstance(image, np.ndarray):
+        return image
+    return np.asarray(open_image(image, "RGB"), dtype=np.uint8)
+
+
+def readings_from_columns(probs: np.ndarray, tokenizer: Tokenizer) -> list[Reading]:
+    """Readings from (N, T, V) column probabilities of a CTC model (greedy decoding): the
+    confidence is the product of the characters' probabilities."""
+    readings = []
+    known = tokenizer.charset.chars
+    for chars in ctc_greedy(probs):
+        pairs = [(known[t - len(SPECIALS)], p) for t, p in chars if t >= len(SPECIALS)]
+        text = "".join(c for c, _ in pairs)
+        confidence = float(np.prod([p for _, p in pairs])) if pairs else 0.0
+        readings.append(Reading(text, confidence, pairs, [(text, confidence)]))
+    return readings

@@ -44,6 +44,7 @@ EFFECTS: dict[str, Effect] = {
     "lines": _count(clutter.lines),
     "bezier": _count(clutter.bezier),
     "arcs": _count(clutter.arcs),
+    "scribble": _count(clutter.scribble),
     "dots": lambda img, rng, s, c: clutter.dots(img, rng, c, _per_area(img, rng, s)),
     "speckle": lambda img, rng, s, c: clutter.speckle(img, rng, s),
     "salt_pepper": lambda img, rng, s, c: clutter.salt_pepper(img, rng, s),
@@ -94,17 +95,25 @@ FAMILIES: dict[str, Family] = {
     "strike": Family(
         "dark text struck through by thick curves on grey", papers=("gradient", "plain"),
         layout=Layout(rotate=4, spacing=(0.8, 1.0)), margin=(0.1, 0.9), wide=0.6,
-        effects=(("bezier", 0.9, 2), ("lines", 0.3, 2), ("blur", 0.5, 1.3), ("speckle", 0.3, 0.15)),
+        effects=(("bezier", 0.6, 2), ("scribble", 0.6, 2), ("lines", 0.2, 2), ("blur", 0.5, 1.3),
+                 ("speckle", 0.3, 0.15)),
     ),
     "jumble": Family(
         "turned, scaled, overlapping glyphs with dots and a curve", papers=("plain", "gradient"),
         layout=_JUMBLE, ink="any", multicolour=0.5, margin=(0.1, 0.6), wide=0.5,
-        effects=(("dots", 0.6, 2.5), ("bezier", 0.6, 2), ("elastic", 0.3, 0.8), ("blur", 0.2, 1.0)),
+        effects=(("dots", 0.6, 2.5), ("bezier", 0.5, 2), ("scribble", 0.3, 1), ("elastic", 0.3, 0.8),
+                 ("blur", 0.2, 1.0)),
+    ),
+    "crowd": Family(
+        "large turned glyphs squeezed into each other, dots and a curve in the ink's colour",
+        papers=("plain", "gradient"), layout=Layout(rotate=25, scale=0.25, baseline=0.08,
+        spacing=(0.68, 0.92)), ink="any", margin=(0.02, 0.3), wide=0.3,
+        effects=(("dots", 0.7, 3), ("bezier", 0.7, 1), ("elastic", 0.4, 0.6), ("blur", 0.2, 0.8)),
     ),
     "textured": Family(
         "coloured text on paper, wood-like or photo textures with noise", ink="any",
         papers=("texture", "photo", "gradient"), margin=(0.05, 0.8), wide=0.3,
-        effects=(("lines", 0.3, 3), ("noise", 0.6, 30), ("blur", 0.3, 1.0)),
+        effects=(("lines", 0.3, 3), ("scribble", 0.2, 2), ("noise", 0.6, 30), ("blur", 0.3, 1.0)),
     ),
     "colourful": Family(
         "multi-colour glyphs on colour panels with arcs", papers=("panels", "plain", "gradient"),

@@ -30,6 +30,8 @@ from ocrlab.charset import PAD, Charset, Tokenizer
 from ocrlab.config import to_dict
 from ocrlab.errors import ConfigError, DatasetError
 from ocrlab.models import build
+from ocrlab.models.crnn import line_input
+from ocrlab.runtime.ctc import ctc_greedy
 from ocrlab.runtime.line import HEIGHT, WIDTH, to_line
 from ocrlab.synth.fonts import FontSpec, font_pool
 from ocrlab.synth.zoo import FAMILIES, Zoo, ZooConfig
@@ -66,6 +68,8 @@ class GeneralConfig:
     device: str = "auto"
     minutes: float = 0.0
     """Stop at the first checkpoint past this many minutes (0: run all steps)."""
+    init: str | None = None
+    """A general-reader run whose weights start each architecture (`init/<arch>/` or `init/`)."""
 
     def __post_init__(self) -> None:
         unknown = [a for a in self.archs if a not in ARCHS]
@@ -98,31 +102,6 @@ class ZooBatches(Dataset[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]):
         return torch.from_numpy(x), torch.from_numpy(targets), torch.from_numpy(lengths)
 
 
-def to_tensor(lines: torch.Tensor) -> torch.Tensor:
-    """uint8 lines → float32 in [-1, 1], the CRNN's input range."""
-    return lines.float().div_(127.5).sub_(1.0)
-
-
-def ctc_greedy(logits: torch.Tensor) -> list[list[tuple[int, float]]]:
-    """(B, T, V) logits → per line, the (token, probability) of each emitted character: the best
-    class per column, repeats merged, blanks dropped; a character's probability is its best
-    column's."""
-    probs = logits.float().softmax(-1)
-    best_p, best = probs.max(-1)  # (B, T)
-    out = []
-    for row, row_p in zip(best.tolist(), best_p.tolist(), strict=True):
-        chars: list[tuple[int, float]] = []
-        prev = PAD
-        for tok, p in zip(row, row_p, strict=True):
-            if tok != PAD and tok != prev:
-                chars.append((tok, p))
-            elif tok != PAD and tok == prev and chars:
-                chars[-1] = (tok, max(chars[-1][1], p))
-            prev = tok
-        out.append(chars)
-    return out
-
-
 def validation_sets(cfg: GeneralConfig, fonts: Sequence[FontSpec]) -> dict[str, list[Any]]:
     """Fixed per-family sets (held-out families too) from a seed no training batch uses."""
     sets = {}
@@ -139,7 +118,7 @@ def accuracy(model: nn.Module, tokenizer: Tokenizer, samples: Sequence[Any], dev
     """Exact match (case-sensitive) of greedy CTC reading."""
     model.eval()
     x = torch.from_numpy(np.stack([to_line(s.image) for s in samples])[:, None]).to(device)
-    decoded = ctc_greedy(model(to_tensor(x)))
+    decoded = ctc_greedy(model(line_input(x)).float().softmax(-1).cpu().numpy())
     hits = sum(tokenizer.decode([t for t, _ in d]) == s.text for d, s in zip(decoded, samples, strict=True))
     model.train()
     return hits / max(len(samples), 1)
@@ -216,7 +195,7 @@ def train_general(
     began, seen, results = time.perf_counter(), 0, {}
     step = start
     for step, (x, targets, lengths) in enumerate(loader, start):
-        x = to_tensor(x.to(device, non_blocking=True))
+        x = line_input(x.to(device, non_blocking=True))
         for m in members:
             for group in m.opt.param_groups:
                 group["lr"] = _lr(cfg, step, time.perf_counter() - began)
@@ -261,6 +240,9 @@ def _start(
         run = out / arch
         run.mkdir(parents=True, exist_ok=True)
         step = 0
+        if cfg.init is not None and not resume:
+            start = Path(cfg.init) / arch if (Path(cfg.init) / arch).is_dir() else Path(cfg.init)
+            checkpoint.load_weights(start / checkpoint.WEIGHTS, model)
         if resume:
             if not (run / checkpoint.STATE).is_file():
                 raise DatasetError(f"cannot resume {run}: no checkpoint was saved")

@@ -53,6 +53,22 @@ def bezier(img: np.ndarray, rng: np.random.Generator, colour: np.ndarray, count:
     return _draw(img, paint)
 
 
+def scribble(img: np.ndarray, rng: np.random.Generator, colour: np.ndarray, count: int) -> np.ndarray:
+    """`count` polylines of 2-5 straight pieces that start and end anywhere, hooks and ticks
+    included: strokes a reader must not mistake for the edge of a letter."""
+    h, w = img.shape[:2]
+
+    def paint(d: ImageDraw.ImageDraw) -> None:
+        for _ in range(count):
+            n = int(rng.integers(2, 6))
+            xs = np.sort(rng.uniform(-0.1 * w, 1.1 * w, n))
+            ys = rng.uniform(0.05 * h, 0.95 * h, n)
+            d.line(list(zip(xs.tolist(), ys.tolist(), strict=True)), fill=_rgb(colour),
+                   width=int(rng.integers(1, 5)), joint="curve")  # fmt: skip
+
+    return _draw(img, paint)
+
+
 def arcs(img: np.ndarray, rng: np.random.Generator, colour: np.ndarray, count: int) -> np.ndarray:
     """`count` elliptical arcs, parts of circles larger than the text."""
     h, w = img.shape[:2]
