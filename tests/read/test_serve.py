@@ -10,8 +10,8 @@ import numpy as np
 from fastapi.testclient import TestClient
 from PIL import Image
 
-from ocrlab.read.predictor import Predictor
 from ocrlab.serve.app import create_app
+from ocrlab.serve.settings import ServeSettings
 
 Draw = Callable[..., np.ndarray]
 
@@ -19,7 +19,7 @@ Draw = Callable[..., np.ndarray]
 def test_letters_model_returns_letters_and_every_stage(tiny_run: Path, draw: Draw) -> None:
     buf = io.BytesIO()
     Image.fromarray(draw("AB")).save(buf, "PNG")
-    with TestClient(create_app({"letters": Predictor.load(tiny_run, "cpu")})) as client:
+    with TestClient(create_app({"letters": tiny_run}, ServeSettings(device="cpu"))) as client:
         r = client.post("/v1/read?debug=true&top_k=2", content=buf.getvalue())
         blank = client.post("/v1/read", content=_png(np.full((40, 40), 255, np.uint8)))
     assert r.status_code == 200, r.text

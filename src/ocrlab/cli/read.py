@@ -16,6 +16,11 @@ from typing import Any
 
 from ocrlab.cli._common import _flag_overrides, _progress_bar
 
+_ANY_MODEL = (
+    "a shipped model (default, words, captcha, letters, auto; see `python -c 'import ocrlab; "
+    "print(ocrlab.models())'`), a run folder, an MLP model.npz or an .onnx file"
+)
+
 
 def _print_json(images: list[str], readings: list[Any]) -> None:
     """The readings as a JSON list of {"image": path, **reading}, as `read` and `predict` print."""
@@ -30,9 +35,9 @@ def _print_json(images: list[str], readings: list[Any]) -> None:
 
 
 def cmd_read(args: argparse.Namespace) -> int:
-    from ocrlab.read.models import load_reader, read_with_stages
+    from ocrlab.read.resolve import load, read_with_stages
 
-    reader = load_reader(args.model, args.device)
+    reader = load(args.model, args.device)
     paths = [Path(p) for p in args.images]
     if args.debug is None:
         readings = reader.read(paths, top_k=args.top_k)
@@ -73,15 +78,12 @@ def _add_read(sub: Any) -> None:
         ".npz or .onnx file.",
     )
     p.add_argument("images", nargs="+", help="image files (any size and mode)")
+    p.add_argument("--model", default="default", help=f"{_ANY_MODEL} (default: default)")
     p.add_argument(
-        "--model",
-        default="default",
-        help="words (= default), letters, captcha, auto, a run folder, an MLP model.npz or a "
-        ".onnx file "
-        "(default: the shipped words model)",
-    )
-    p.add_argument(
-        "--top-k", type=int, default=1, help="alternatives per image, or per letter (default 1)"
+        "--top-k",
+        type=int,
+        default=1,
+        help="alternatives per image, or per letter (default 1: greedy; more: beam search)",
     )
     p.add_argument("--json", action="store_true", help="print JSON instead of text")
     p.add_argument(
@@ -95,10 +97,9 @@ def _add_read(sub: Any) -> None:
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
-    from ocrlab.read.predictor import Predictor
+    from ocrlab.read.resolve import load
 
-    predictor = Predictor.load(args.model, args.device)
-    readings = predictor.read([Path(p) for p in args.images], top_k=args.top_k)
+    readings = load(args.model, args.device).read([Path(p) for p in args.images], args.top_k)
     if args.json:
         _print_json(args.images, readings)
         return 0
@@ -114,9 +115,14 @@ def _add_predict(sub: Any) -> None:
         help="top-k words with probabilities for images",
         description="Classify images with a trained model.",
     )
-    p.add_argument("--model", type=Path, required=True, help="run folder of a trained model")
+    p.add_argument("--model", required=True, help=f"{_ANY_MODEL}")
     p.add_argument("images", nargs="+", help="image files (any size, PNG/JPEG/...)")
-    p.add_argument("--top-k", type=int, default=5, help="alternatives per image (default 5)")
+    p.add_argument(
+        "--top-k",
+        type=int,
+        default=1,
+        help="alternatives per image (default 1: greedy; more: beam search for sequence models)",
+    )
     p.add_argument("--json", action="store_true", help="print JSON instead of text")
     p.add_argument("--device", default="auto", help="auto, cpu or cuda (default auto)")
     p.set_defaults(handler=cmd_predict)
@@ -126,14 +132,12 @@ def cmd_eval(args: argparse.Namespace) -> int:
     import json
 
     from ocrlab.read.evaluate import evaluate
-    from ocrlab.read.models import captcha_model_dir, default_model_dir
+    from ocrlab.runtime.shipped import run_folder
 
     if len(args.data) == 1 and _is_letters_eval(args.data[0]):
         metrics = _eval_letters(args)
     else:
-        shipped = {"default": default_model_dir, "words": default_model_dir}
-        shipped["captcha"] = captcha_model_dir
-        run = shipped[str(args.model)]() if str(args.model) in shipped else args.model
+        run = run_folder(args.model)
         metrics = evaluate(run, args.data, args.device, args.workers, args.held_out)
     text = json.dumps(metrics, indent=1)
     if args.table and any(k in metrics for k in ("letter", "multi")):
@@ -155,10 +159,10 @@ def _is_letters_eval(folder: Path) -> bool:
 def _eval_letters(args: argparse.Namespace) -> dict[str, Any]:
     from ocrlab.read.evaluate import evaluate_letters
     from ocrlab.read.letters import LetterReader
-    from ocrlab.read.models import load_reader
+    from ocrlab.read.resolve import load
     from ocrlab.synth.letters_eval import read_eval_manifest
 
-    reader = load_reader(args.model, args.device)
+    reader = load(args.model, args.device)
     naive = reader.model if isinstance(reader, LetterReader) else None
     rows = len(read_eval_manifest(args.data[0]))
     with _progress_bar(rows, f"reading {args.data[0]}") as bar:
@@ -176,10 +180,9 @@ def _add_eval(sub: Any) -> None:
     )
     p.add_argument(
         "--model",
-        type=Path,
         required=True,
-        help="run folder of a trained model, or 'default'; on a letters-eval set also words, "
-        "letters, auto or an MLP model.npz",
+        help="a shipped name (default, words, captcha) or a run folder; on a letters-eval set "
+        "anything `ocrlab read` takes (letters, auto, an MLP model.npz, an .onnx file)",
     )
     p.add_argument("--data", type=Path, nargs="+", required=True, help="dataset folders")
     p.add_argument("--device", default="auto", help="auto, cpu or cuda (default auto)")
@@ -197,7 +200,7 @@ def _add_eval(sub: Any) -> None:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from ocrlab.export import export_onnx
+    from ocrlab.read.onnx import export_onnx
 
     path = export_onnx(args.model, args.onnx)
     print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")
@@ -211,7 +214,9 @@ def _add_export(sub: Any) -> None:
         description="Export a run folder's model to ONNX; `ocrlab read --model "
         "OUT.onnx` then runs it with onnxruntime.",
     )
-    p.add_argument("--model", type=Path, required=True, help="run folder of a trained model")
+    p.add_argument(
+        "--model", required=True, help="a shipped name (words, captcha, letters) or a run folder"
+    )
     p.add_argument("--onnx", type=Path, required=True, help="ONNX file to write")
     p.set_defaults(handler=cmd_export)
 

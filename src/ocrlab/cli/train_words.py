@@ -137,7 +137,11 @@ def _add_train_seq(models: Any) -> None:
         help="quick: small model at 32x224 for a CPU; full: larger model at full size; "
         "captcha: small grayscale model, random split, 80 epochs (default quick)",
     )
-    p.add_argument("--init", type=Path, help="fine-tune from this run folder's weights")
+    p.add_argument(
+        "--init",
+        help="fine-tune from these weights: a shipped sequence model (default, words, captcha) "
+        "or a run folder",
+    )
     p.add_argument("--split", choices=["word", "random"], help="held-out split (preset default)")
     p.add_argument(
         "--charset",

@@ -4,7 +4,7 @@ Owns `LettersCNNConfig` and `train_letters_cnn`, which loads the same seeded EMN
 NumPy MLP, trains with the shared engine (`ocrlab.train.loop.fit`: AdamW, one-cycle schedule) on
 the training part, warping each batch either with the engine's small on-device affine maps or with
 the MLP's stronger affine + elastic warps (`ocrlab.scratch.augment`), and writes a run folder that
-`ocrlab.train.checkpoint` loads without flags: `model.safetensors`, `checkpoint.json` (kind
+`ocrlab.runtime.checkpoint` loads without flags: `model.safetensors`, `checkpoint.json` (kind
 "letters", classes A–Z, input 28×28×1), `history.csv`, `curves.png`, plus `metrics.json` with
 top-1/2/5, per-class and a–l test accuracy, `confusion.png` and `misclassified.png`. Imports torch;
 nothing below `experiments` imports this module.
@@ -12,6 +12,7 @@ nothing below `experiments` imports this module.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,10 +37,11 @@ from ocrlab.experiments.report import (
 )
 from ocrlab.models import build
 from ocrlab.rng import SAMPLES, make_rng
+from ocrlab.runtime import checkpoint
+from ocrlab.runtime.checkpoint import Checkpoint
+from ocrlab.runtime.device import resolve_device
 from ocrlab.scratch.augment import augmenter
-from ocrlab.train import checkpoint
 from ocrlab.train.batches import DeviceBatches
-from ocrlab.train.device import resolve_device
 from ocrlab.train.loop import ClassifierTask, Run, TrainConfig, fit
 
 MODEL = "letters_cnn"
@@ -129,18 +131,17 @@ def train_letters_cnn(
         "dropout": config.dropout,
     }
     model = build(MODEL, **model_config).to(device)
-    meta = {
-        "kind": "letters",
-        "model": MODEL,
-        "model_config": model_config,
-        "classes": list(LETTERS),
-        "input_size": [SIDE, SIDE],
-        "channels": 1,
-        "ocrlab": __version__,
-        "config": to_dict(config),
-        "title": f"{MODEL} on {len(data.train.labels):,} letters"
+    ckpt = Checkpoint(
+        kind="letters",
+        model=MODEL,
+        model_config=model_config,
+        classes=list(LETTERS),
+        input_size=(SIDE, SIDE),
+        channels=1,
+        config=to_dict(config),
+        title=f"{MODEL} on {len(data.train.labels):,} letters"
         + (f" ({26 * config.printed:,} printed)" if config.printed else " (EMNIST)"),
-    }
+    )
 
     def batches(part: LetterSet, train: bool) -> DeviceBatches:
         kind = ElasticBatches if train and config.augment == "elastic" else DeviceBatches
@@ -152,7 +153,7 @@ def train_letters_cnn(
 
     # The test set is only watched, never chosen on: without patience the last weights are kept.
     history = fit(
-        Run(out, model, meta),
+        Run(out, model, ckpt),
         batches(data.train, True),
         batches(data.test, False),
         ClassifierTask(config.label_smoothing),
@@ -181,7 +182,8 @@ def train_letters_cnn(
         "ocrlab": __version__,
     }
     write_json(out / "metrics.json", metrics)
-    checkpoint.save_meta(out, {**checkpoint.load_meta(out), "metrics": metrics})
+    done = dataclasses.replace(checkpoint.load_checkpoint(out), metrics=metrics)
+    checkpoint.save_checkpoint(out, done)
     return metrics
 
 

@@ -17,17 +17,18 @@ from typing import Any
 import numpy as np
 import torch
 
-from ocrlab import __version__
 from ocrlab.config import to_dict
 from ocrlab.data.atomic import atomic_write_bytes
 from ocrlab.data.load import ImageSet, load_many
-from ocrlab.data.split import random_split, stratified_split
+from ocrlab.data.split import limit_rows, random_split, stratified_split
 from ocrlab.errors import ConfigError, DatasetError
 from ocrlab.models import build
 from ocrlab.rng import SPLITS, make_rng
-from ocrlab.train import checkpoint
+from ocrlab.runtime import checkpoint
+from ocrlab.runtime.checkpoint import Checkpoint
+from ocrlab.runtime.device import resolve_device
+from ocrlab.runtime.preprocess import PREPROCESS
 from ocrlab.train.batches import train_test_batches
-from ocrlab.train.device import resolve_device
 from ocrlab.train.loop import Callback, ClassifierTask, Run, TrainConfig, fit
 
 RUN_CONFIG = "config.json"
@@ -132,10 +133,8 @@ def load_data(
 ) -> tuple[ImageSet, list[str], np.ndarray]:
     """Images (subset and resized as configured), classes and labels (permuted if configured)."""
     size = None if cfg.input_height is None else (cfg.input_height, cfg.input_width or 0)
-    data = load_many(list(dirs), size, workers=cfg.workers)
-    if cfg.limit is not None and cfg.limit < len(data):
-        pick = make_rng(cfg.train.seed, SPLITS, 1).choice(len(data), cfg.limit, replace=False)
-        data = data.subset(np.sort(pick))
+    data = load_many(list(dirs), size, workers=cfg.workers, prepare=PREPROCESS["classifier"])
+    data = data.subset(limit_rows(len(data), cfg.limit, cfg.train.seed))
     classes, labels = class_labels(data) if cfg.limit is None else _loose_labels(data)
     if cfg.permute_labels:
         labels = make_rng(cfg.train.seed, SPLITS, 2).permutation(labels)
@@ -181,21 +180,20 @@ def train_classifier(
         cfg.train.seed,
         cfg.train.augment,
     )
-    meta = {
-        "kind": "classifier",
-        "model": cfg.model,
-        "model_config": model_config,
-        "classes": classes,
-        "input_size": list(data.images.shape[1:3]),
-        "channels": channels,
-        "ocrlab": __version__,
-        "data": description["data"],
-        "config": to_dict(cfg),
-        "split": {"train": len(train_idx), "test": len(test_idx)},
-        "title": f"{cfg.model} on {len(train_idx):,} images, {len(classes)} classes",
-    }
+    ckpt = Checkpoint(
+        kind="classifier",
+        model=cfg.model,
+        model_config=model_config,
+        classes=classes,
+        input_size=(data.images.shape[1], data.images.shape[2]),
+        channels=channels,
+        data=[str(d) for d in dirs],
+        config=to_dict(cfg),
+        split={"train": len(train_idx), "test": len(test_idx)},
+        title=f"{cfg.model} on {len(train_idx):,} images, {len(classes)} classes",
+    )
     fit(
-        Run(out, model, meta),
+        Run(out, model, ckpt),
         train,
         test,
         ClassifierTask(cfg.train.label_smoothing),
@@ -203,4 +201,4 @@ def train_classifier(
         resume=resume,
         callback=callback,
     )
-    return checkpoint.load_meta(out)["metrics"]
+    return checkpoint.load_checkpoint(out).metrics

@@ -19,20 +19,20 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ocrlab import __version__
 from ocrlab.charset import EOS, PAD, Charset, Tokenizer
 from ocrlab.config import to_dict
-from ocrlab.data.images import to_gray
 from ocrlab.data.load import ImageSet, load_many
-from ocrlab.data.split import group_split, random_split
+from ocrlab.data.split import limit_rows, text_split
 from ocrlab.errors import ConfigError, DatasetError
 from ocrlab.models import build
 from ocrlab.models.seq2seq import Seq2Seq
-from ocrlab.rng import SPLITS, make_rng
-from ocrlab.train import checkpoint
+from ocrlab.runtime import checkpoint
+from ocrlab.runtime.checkpoint import Checkpoint
+from ocrlab.runtime.device import resolve_device
+from ocrlab.runtime.preprocess import PREPROCESS
+from ocrlab.runtime.shipped import run_folder
 from ocrlab.train.batches import train_test_batches
 from ocrlab.train.classifier import prepare_run
-from ocrlab.train.device import resolve_device
 from ocrlab.train.loop import Callback, Run, TrainConfig, fit
 
 
@@ -60,7 +60,8 @@ class SeqConfig:
     ctc_weight: float = 0.3
     """Weight of the encoder's auxiliary CTC loss in training (0 turns it off)."""
     init: str | None = None
-    """A run folder whose weights start training (fine-tuning); its architecture and charset win."""
+    """Weights that start training (fine-tuning): a shipped name (default, words, captcha) or a
+    run folder; its architecture, charset, input size and mode win."""
     train: TrainConfig = field(default_factory=TrainConfig)
 
     def __post_init__(self) -> None:
@@ -142,11 +143,10 @@ def exact(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
 def _resolve(cfg: SeqConfig, data: ImageSet) -> tuple[Tokenizer, dict[str, object]]:
     """The tokenizer and model config: from `cfg.init`'s checkpoint, else from cfg and the data."""
     if cfg.init is not None:
-        meta = checkpoint.load_meta(Path(cfg.init))
-        if meta["kind"] != "seq":
-            raise DatasetError(f"--init {cfg.init} is a {meta['kind']} model, not a sequence model")
-        tokenizer = Tokenizer(Charset(meta["charset"]), int(meta["max_len"]))
-        return tokenizer, dict(meta["model_config"])
+        init = checkpoint.load_checkpoint(run_folder(cfg.init))
+        if init.kind != "seq":
+            raise DatasetError(f"--init {cfg.init} is a {init.kind} model, not a sequence model")
+        return Tokenizer(Charset(init.charset), init.max_len), dict(init.model_config)
     if cfg.charset == "auto":
         charset = Charset.from_texts(data.texts)
     elif cfg.charset in ("digits", "lower", "upper", "alnum", "alnum-lower"):
@@ -172,24 +172,16 @@ def _resolve(cfg: SeqConfig, data: ImageSet) -> tuple[Tokenizer, dict[str, objec
 def load_seq_data(dirs: Sequence[Path], cfg: SeqConfig) -> ImageSet:
     """Images at the model's input size and channels (those of `cfg.init` when fine-tuning)."""
     size = None if cfg.input_height is None else (cfg.input_height, cfg.input_width or 0)
-    gray = cfg.grayscale
+    mode = "L" if cfg.grayscale else "RGB"
     if cfg.init is not None:
-        meta = checkpoint.load_meta(Path(cfg.init))
-        size, gray = tuple(meta["input_size"]), meta["channels"] == 1
-    data = load_many(list(dirs), size, workers=cfg.workers)
-    if gray and data.images.shape[-1] == 3:
-        data.images = to_gray(data.images)
-    if cfg.limit is not None and cfg.limit < len(data):
-        pick = make_rng(cfg.train.seed, SPLITS, 1).choice(len(data), cfg.limit, replace=False)
-        data = data.subset(np.sort(pick))
-    return data
+        init = checkpoint.load_checkpoint(run_folder(cfg.init))
+        size, mode = init.input_size, init.mode
+    data = load_many(list(dirs), size, workers=cfg.workers, mode=mode, prepare=PREPROCESS["seq"])
+    return data.subset(limit_rows(len(data), cfg.limit, cfg.train.seed))
 
 
 def split_seq(data: ImageSet, cfg: SeqConfig) -> tuple[np.ndarray, np.ndarray]:
-    rng = make_rng(cfg.train.seed, SPLITS)
-    if cfg.split == "word":
-        return group_split([t.lower() for t in data.texts], cfg.test_fraction, rng)
-    return random_split(len(data), cfg.test_fraction, rng)
+    return text_split(data.texts, cfg.split, cfg.test_fraction, cfg.train.seed)
 
 
 def train_seq(
@@ -212,7 +204,7 @@ def train_seq(
     torch.manual_seed(cfg.train.seed)
     model = build("seq2seq", **model_config)
     if cfg.init is not None:
-        checkpoint.load_weights(Path(cfg.init) / checkpoint.WEIGHTS, model)
+        checkpoint.load_weights(run_folder(cfg.init) / checkpoint.WEIGHTS, model)
     train, test = train_test_batches(
         data.images,
         tokens,
@@ -222,27 +214,26 @@ def train_seq(
         cfg.train.seed,
         cfg.train.augment,
     )
-    meta = {
-        "kind": "seq",
-        "model": "seq2seq",
-        "model_config": model_config,
-        "charset": tokenizer.charset.chars,
-        "max_len": tokenizer.max_len,
-        "input_size": list(data.images.shape[1:3]),
-        "channels": int(data.images.shape[-1]),
-        "ocrlab": __version__,
-        "data": description["data"],
-        "config": to_dict(cfg),
-        "split": {
+    ckpt = Checkpoint(
+        kind="seq",
+        model="seq2seq",
+        model_config=model_config,
+        charset=tokenizer.charset.chars,
+        max_len=tokenizer.max_len,
+        input_size=(data.images.shape[1], data.images.shape[2]),
+        channels=int(data.images.shape[-1]),
+        data=[str(d) for d in dirs],
+        config=to_dict(cfg),
+        split={
             "kind": cfg.split,
             "train": len(train_idx),
             "test": len(test_idx),
             "test_words": sorted({data.texts[i].lower() for i in test_idx})[:2000],
         },
-        "title": f"seq2seq on {len(train_idx):,} images ({cfg.split} split)",
-    }
+        title=f"seq2seq on {len(train_idx):,} images ({cfg.split} split)",
+    )
     fit(
-        Run(out, model, meta),
+        Run(out, model, ckpt),
         train,
         test,
         SequenceTask(cfg.train.label_smoothing, cfg.ctc_weight),
@@ -250,4 +241,4 @@ def train_seq(
         resume=resume,
         callback=callback,
     )
-    return checkpoint.load_meta(out)["metrics"]
+    return checkpoint.load_checkpoint(out).metrics
