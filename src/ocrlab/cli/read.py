@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ocrlab.cli._common import _flag_overrides, _progress_bar
+from ocrlab.cli._common import _add_config, _flag_overrides, _progress_bar
 
 _ANY_MODEL = (
     "a shipped model (default, words, captcha, letters, auto; see `python -c 'import ocrlab; "
@@ -265,4 +265,5 @@ def _add_data(sub: Any) -> None:
         metavar="KEY=VALUE",
         help="override a LettersEvalConfig field, e.g. --set max_size=64 --set noise=0",
     )
+    _add_config(q)
     q.set_defaults(handler=cmd_data_letters_eval)
