@@ -16,7 +16,7 @@ from ocrlab.cli import main
 def captchas(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Four rendered CAPTCHAs in a plain folder, labelled by file name."""
     folder = tmp_path_factory.mktemp("captchas")
-    for i, text in enumerate(("x4bd7", "mn2p8", "c6wfy", "gg3en")):
+    for i, text in enumerate(("x4bd7", "mn2p8", "c6wfy")):
         ocrlab.render(text, style="easy", seed=i).save(folder / f"{text}.png")
     return folder
 
@@ -43,11 +43,11 @@ def test_eval_and_train_init_take_shipped_names(
     captchas: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert main(["eval", "--model", "captcha", "--data", str(captchas), "--workers", "1"]) == 0
-    assert json.loads(capsys.readouterr().out)["images"] == 4
+    assert json.loads(capsys.readouterr().out)["images"] == 3
     out = tmp_path / "tuned"
     args = ["train", "seq", "--data", str(captchas), "--out", str(out), "--init", "captcha"]
     args += ["--epochs", "1", "--split", "random", "--device", "cpu", "--workers", "1"]
-    assert main([*args, "--set", "train.batch_size=2", "--set", "test_fraction=0.5"]) == 0
+    assert main([*args, "--set", "train.batch_size=2", "--set", "test_fraction=0.34"]) == 0
     tuned = json.loads((out / "checkpoint.json").read_text())
     assert tuned["input_size"] == [32, 128] and tuned["channels"] == 1  # the shipped model's
     assert main(["read", "--model", "no-such-model", str(captchas)]) == 2
