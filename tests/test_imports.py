@@ -34,7 +34,7 @@ ALLOWED: dict[str, set[str]] = {
     "charset.py": {"ocrlab", "ocrlab.errors"},
     "plots.py": {"numpy", "matplotlib", *BASE},
     "models": {"torch", "ocrlab.models", *BASE},
-    "runtime": {"torch", "numpy", "safetensors", "ocrlab.runtime", "ocrlab.data", *BASE},
+    "runtime": {"torch", "numpy", "PIL", "safetensors", "ocrlab.runtime", "ocrlab.data", *BASE},
     "train": {
         "torch",
         "numpy",
@@ -43,6 +43,8 @@ ALLOWED: dict[str, set[str]] = {
         "ocrlab.runtime",
         "ocrlab.models",
         "ocrlab.data",
+        "ocrlab.synth",
+        "ocrlab.scratch",
         "ocrlab.plots",
         "ocrlab.metrics",
         *BASE,

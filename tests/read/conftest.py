@@ -13,10 +13,10 @@ import torch
 
 from ocrlab.data.emnist import LETTERS
 from ocrlab.models import build
-from ocrlab.read.letters import LetterConfig, find_lines
-from ocrlab.read.preprocess import to_emnist
-from ocrlab.read.segment import merge
 from ocrlab.runtime import checkpoint
+from ocrlab.runtime.binarise import to_emnist
+from ocrlab.runtime.letter_lines import LetterConfig, find_lines
+from ocrlab.runtime.segment import merge
 from ocrlab.synth.fonts import load_font, matplotlib_font_dir
 from ocrlab.synth.letters import compose, draw_ink
 

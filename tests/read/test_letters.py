@@ -15,8 +15,8 @@ from ocrlab.errors import BlankImageError, ImageError
 from ocrlab.read.auto import AutoReader
 from ocrlab.read.letters import LetterReader, MLPLetters, k_best
 from ocrlab.read.predictor import Reading
-from ocrlab.read.preprocess import naive_28
 from ocrlab.read.resolve import load, read_with_stages
+from ocrlab.runtime.binarise import naive_28
 from ocrlab.scratch.mlp import MLPClassifier
 
 Draw = Callable[..., np.ndarray]

@@ -15,8 +15,8 @@ from PIL import Image
 from ocrlab.cli import main
 from ocrlab.read.letters import LetterReader
 from ocrlab.read.predictor import Predictor
-from ocrlab.read.preprocess import PreprocessConfig, binarise, working_image
-from ocrlab.read.segment import components
+from ocrlab.runtime.binarise import PreprocessConfig, binarise, working_image
+from ocrlab.runtime.segment import components
 from ocrlab.runtime.shipped import shipped_folder
 
 Draw = Callable[..., np.ndarray]

@@ -7,8 +7,8 @@ from typing import Protocol
 
 from ocrlab.errors import BlankImageError, ImageError
 from ocrlab.read.letters import LetterReader
-from ocrlab.read.preprocess import Stages
 from ocrlab.read.reading import ImageLike, Reading
+from ocrlab.runtime.binarise import Stages
 
 
 class Reader(Protocol):

@@ -119,7 +119,7 @@ def evaluate_letters(
     grayscale, resize to 28×28, nothing else. An image the reader refuses counts as wrong.
     """
     from ocrlab.errors import UserError
-    from ocrlab.read.preprocess import naive_28
+    from ocrlab.runtime.binarise import naive_28
     from ocrlab.synth.letters_eval import read_eval_manifest
 
     rows = read_eval_manifest(folder)

@@ -17,7 +17,7 @@ from ocrlab.errors import DatasetError
 from ocrlab.read.auto import AutoReader, Reader
 from ocrlab.read.letters import LetterConfig, LetterReader, MLPLetters
 from ocrlab.read.predictor import ImageLike, Predictor, Reading
-from ocrlab.read.preprocess import Stages, load_rgb
+from ocrlab.runtime.binarise import Stages, load_rgb
 from ocrlab.runtime.shipped import AUTO, run_folder, shipped_folder
 
 __all__ = ["Reader", "load", "read_with_stages"]

@@ -35,8 +35,8 @@ from ocrlab.errors import UserError
 from ocrlab.read.auto import AutoReader, Reader
 from ocrlab.read.letters import LetterReader
 from ocrlab.read.predictor import Reading
-from ocrlab.read.preprocess import Stages
 from ocrlab.read.resolve import load
+from ocrlab.runtime.binarise import Stages
 from ocrlab.runtime.checkpoint import Checkpoint
 from ocrlab.runtime.shipped import SHIPPED, run_folder
 from ocrlab.serve.gallery import Gallery

@@ -12,7 +12,7 @@ import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import torch
@@ -28,12 +28,11 @@ from ocrlab.models import build
 from ocrlab.models.seq2seq import Seq2Seq
 from ocrlab.runtime import checkpoint
 from ocrlab.runtime.checkpoint import Checkpoint
-from ocrlab.runtime.device import resolve_device
 from ocrlab.runtime.preprocess import PREPROCESS
 from ocrlab.runtime.shipped import run_folder
-from ocrlab.train.batches import train_test_batches
-from ocrlab.train.classifier import prepare_run
-from ocrlab.train.loop import Callback, Run, TrainConfig, fit
+from ocrlab.train.batches import DeviceBatches, train_test_batches
+from ocrlab.train.loop import Callback, Run, Task, TrainConfig
+from ocrlab.train.skeleton import metrics, run_job
 
 
 @dataclass(frozen=True)
@@ -184,6 +183,68 @@ def split_seq(data: ImageSet, cfg: SeqConfig) -> tuple[np.ndarray, np.ndarray]:
     return text_split(data.texts, cfg.split, cfg.test_fraction, cfg.train.seed)
 
 
+Loaded = tuple[ImageSet, Tokenizer, dict[str, object], np.ndarray]
+"""Images, the tokenizer, the model config and the (N, max_len + 2) token targets."""
+Parts = tuple[np.ndarray, np.ndarray]
+
+
+class SequenceJob:
+    """The sequence recogniser's steps of the training skeleton (`ocrlab.train.skeleton`)."""
+
+    def __init__(self, dirs: Sequence[Path], cfg: SeqConfig) -> None:
+        self.dirs, self.cfg, self.train = list(dirs), cfg, cfg.train
+        self.description: dict[str, Any] = {"data": [str(d) for d in dirs], "config": to_dict(cfg)}
+        self.task: Task = SequenceTask(cfg.train.label_smoothing, cfg.ctc_weight)
+
+    def load(self) -> Loaded:
+        data = load_seq_data(self.dirs, self.cfg)
+        tokenizer, model_config = _resolve(self.cfg, data)
+        tokens = np.array(tokenizer.encode_batch(data.texts), dtype=np.int64)
+        return data, tokenizer, model_config, tokens
+
+    def split(self, loaded: Loaded) -> Parts:
+        return split_seq(loaded[0], self.cfg)
+
+    def build(self, loaded: Loaded, parts: Parts) -> tuple[nn.Module, Checkpoint]:
+        data, tokenizer, model_config, _ = loaded
+        cfg, (train_idx, test_idx) = self.cfg, parts
+        model = build("seq2seq", **model_config)
+        if cfg.init is not None:
+            checkpoint.load_weights(run_folder(cfg.init) / checkpoint.WEIGHTS, model)
+        ckpt = Checkpoint(
+            kind="seq",
+            model="seq2seq",
+            model_config=dict(model_config),
+            charset=tokenizer.charset.chars,
+            max_len=tokenizer.max_len,
+            input_size=(data.images.shape[1], data.images.shape[2]),
+            channels=int(data.images.shape[-1]),
+            data=self.description["data"],
+            config=to_dict(cfg),
+            split={
+                "kind": cfg.split,
+                "train": len(train_idx),
+                "test": len(test_idx),
+                "test_words": sorted({data.texts[i].lower() for i in test_idx})[:2000],
+            },
+            title=f"seq2seq on {len(train_idx):,} images ({cfg.split} split)",
+        )
+        return model, ckpt
+
+    def batches(
+        self, loaded: Loaded, parts: Parts, device: torch.device
+    ) -> tuple[DeviceBatches, DeviceBatches]:
+        t = self.train
+        return train_test_batches(
+            loaded[0].images, loaded[3], parts, device, t.batch_size, t.seed, t.augment
+        )
+
+    def finish(
+        self, run: Run, loaded: Loaded, parts: Parts, history: list[dict[str, float]]
+    ) -> Any:
+        return metrics(run.folder)
+
+
 def train_seq(
     dirs: Sequence[Path],
     out: Path,
@@ -194,51 +255,8 @@ def train_seq(
     callback: Callback | None = None,
 ) -> dict[str, float]:
     """Train a sequence recogniser into run folder `out`; returns the final metrics."""
-    data = load_seq_data(dirs, cfg)
-    tokenizer, model_config = _resolve(cfg, data)
-    tokens = np.array(tokenizer.encode_batch(data.texts), dtype=np.int64)  # (N, max_len + 2)
-    description = {"data": [str(d) for d in dirs], "config": to_dict(cfg)}
-    prepare_run(out, description, resume, overwrite)
-    train_idx, test_idx = split_seq(data, cfg)
-    device = resolve_device(cfg.train.device)
-    torch.manual_seed(cfg.train.seed)
-    model = build("seq2seq", **model_config)
-    if cfg.init is not None:
-        checkpoint.load_weights(run_folder(cfg.init) / checkpoint.WEIGHTS, model)
-    train, test = train_test_batches(
-        data.images,
-        tokens,
-        (train_idx, test_idx),
-        device,
-        cfg.train.batch_size,
-        cfg.train.seed,
-        cfg.train.augment,
+    job = SequenceJob(dirs, cfg)
+    result: dict[str, float] = run_job(
+        job, out, resume=resume, overwrite=overwrite, callback=callback
     )
-    ckpt = Checkpoint(
-        kind="seq",
-        model="seq2seq",
-        model_config=model_config,
-        charset=tokenizer.charset.chars,
-        max_len=tokenizer.max_len,
-        input_size=(data.images.shape[1], data.images.shape[2]),
-        channels=int(data.images.shape[-1]),
-        data=[str(d) for d in dirs],
-        config=to_dict(cfg),
-        split={
-            "kind": cfg.split,
-            "train": len(train_idx),
-            "test": len(test_idx),
-            "test_words": sorted({data.texts[i].lower() for i in test_idx})[:2000],
-        },
-        title=f"seq2seq on {len(train_idx):,} images ({cfg.split} split)",
-    )
-    fit(
-        Run(out, model, ckpt),
-        train,
-        test,
-        SequenceTask(cfg.train.label_smoothing, cfg.ctc_weight),
-        cfg.train,
-        resume=resume,
-        callback=callback,
-    )
-    return checkpoint.load_checkpoint(out).metrics
+    return result

@@ -7,8 +7,9 @@ K-means, call the larger cluster background, binarise (ink = 1), crop to the ink
 fit into a box centred by mass in 28×28 (MNIST/EMNIST style) and blur. Each stage can be recorded
 in `Stages` and written as numbered PNGs (`ocrlab read --debug DIR`). The K-means is a few lines
 of NumPy (no OpenCV or scikit-learn to install), deterministic: centres start at the commonest
-colour and the farthest colours from it, not at random. Imports NumPy, Pillow, `ocrlab.data.images`
-and `ocrlab.read.reading` only; never torch.
+colour and the farthest colours from it, not at random. It is the letters kind's preprocessing,
+shared by the letter reader and the trainers' printed letters. Imports NumPy, Pillow and
+`ocrlab.data.images` only; never torch.
 """
 
 from __future__ import annotations
@@ -22,9 +23,8 @@ import numpy as np
 import numpy.typing as npt
 from PIL import Image
 
-from ocrlab.data.images import MAX_PIXELS, open_image
+from ocrlab.data.images import MAX_PIXELS, ImageLike, open_image
 from ocrlab.errors import BlankImageError, ConfigError, ImageError
-from ocrlab.read.reading import ImageLike
 
 Mask = npt.NDArray[np.bool_]
 U8 = npt.NDArray[np.uint8]
