@@ -169,20 +169,24 @@ def mlp_section(r: dict[str, Any]) -> str:
 
 def serve_section(r: dict[str, Any]) -> str:
     rows = [
-        "| torch threads | requests/s | p50 ms | p99 ms | errors |",
-        "|---|---:|---:|---:|---:|",
+        "| model | torch threads | requests/s | p50 ms | p99 ms | errors |",
+        "|---|---|---:|---:|---:|---:|",
     ]
     rows += [
-        f"| {x['torch_threads']} | {_num(x['throughput_rps'])} | {x['latency_ms']['p50']:.0f} "
-        f"| {x['latency_ms']['p99']:.0f} | {x['errors']} |"
+        f"| {x.get('model', r['model'])} | {x['torch_threads']} | {_num(x['throughput_rps'])} "
+        f"| {x['latency_ms']['p50']:.0f} | {x['latency_ms']['p99']:.0f} | {x['errors']} |"
         for x in r["runs"]
     ]
+    ratio = r["throughput_ratio_1_thread_vs_default"]
+    if isinstance(ratio, dict):
+        ratio = ", ".join(f"{m} {v}×" for m, v in ratio.items())
+    else:
+        ratio = f"{ratio}×"
     return (
-        f"`POST /v1/read` on loopback: {r['requests']:,} requests, {r['concurrency']} at a time, "
-        f"{r['server_workers']} server workers, model {r['model']}.\n\n"
+        f"`POST /v1/read` on loopback: {r['requests']:,} requests per row, {r['concurrency']} at "
+        f"a time, {r['server_workers']} server workers, model {r['model']}.\n\n"
         + "\n".join(rows)
-        + "\n\nThroughput, one torch thread ÷ default: "
-        + f"{r['throughput_ratio_1_thread_vs_default']}×.\n\n"
+        + f"\n\nThroughput, one torch thread ÷ default: {ratio}.\n\n"
         + context(r)
     )
 

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+import ocrlab.runtime
 from ocrlab.cli import main
 
 Draw = Callable[..., np.ndarray]
@@ -93,11 +94,12 @@ def test_json_top_k_and_debug_stages(
 def test_words_is_the_shipped_sequence_model_or_a_clear_error(
     tmp_path: Path, draw: Draw, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from ocrlab.read.models import default_model_dir
+    from ocrlab.runtime.shipped import SHIPPED
 
     Image.fromarray(draw("OK")).save(tmp_path / "ok.png")
     status = main(["read", str(tmp_path / "ok.png"), "--model", "words"])
-    if (default_model_dir() / "checkpoint.json").is_file():
+    assets = Path(ocrlab.runtime.__file__).parent / "assets" / SHIPPED["words"].folder
+    if (assets / "checkpoint.json").is_file():
         assert status == 0 and capsys.readouterr().out.startswith(str(tmp_path / "ok.png"))
     else:
         assert status == 2 and "words model is not shipped" in capsys.readouterr().err

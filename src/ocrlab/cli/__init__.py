@@ -4,9 +4,10 @@ Each handler turns flags into a config, calls one library function and prints th
 mistakes (`UserError`) print one line on stderr and exit with status 2, without a traceback.
 `main(argv)` returns the exit status so tests call it directly. This module owns the top-level
 parser, the `train` group and `main`; each subcommand's flags and handler live in the module
-named for it (`generate`, `train_words`, `train_letters`, `read`, `serve`, `experiment`), and
-helpers two of them share in `_common`. Handlers import the library lazily, so importing this
-package stays cheap and never loads torch. Nothing outside this package imports it.
+named for it (`generate`, `train_words`, `train_letters`, `read`, `data`, `serve`,
+`experiment`), and helpers two of them share in `_common`. Handlers import the library lazily,
+so importing this package stays cheap and never loads torch. Nothing outside this package
+imports it.
 """
 
 from __future__ import annotations
@@ -17,9 +18,10 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from ocrlab import __version__
+from ocrlab.cli.data import _add_data
 from ocrlab.cli.experiment import _add_experiment
 from ocrlab.cli.generate import _add_generate
-from ocrlab.cli.read import _add_data, _add_eval, _add_export, _add_predict, _add_read
+from ocrlab.cli.read import _add_eval, _add_export, _add_predict, _add_read
 from ocrlab.cli.serve import _add_serve
 from ocrlab.cli.train_general import _add_train_general
 from ocrlab.cli.train_letters import _add_train_letters_cnn, _add_train_mlp

@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from ocrlab.cli._common import _progress_bar
+from ocrlab.cli._common import _add_config, _config_file, _progress_bar
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
@@ -31,7 +31,8 @@ def cmd_generate(args: argparse.Namespace) -> int:
     overrides = {k: v for k, v in flags.items() if v is not None}
     if args.fonts_dir_only:
         overrides["only_user_fonts"] = True
-    cfg = replace(PRESETS[args.preset], {**overrides, **parse_overrides(args.set)})
+    overrides = {**_config_file(args), **overrides, **parse_overrides(args.set)}
+    cfg = replace(PRESETS[args.preset], overrides)
     steps = _StepBars()
     try:
         plan = make_plan(cfg, progress=steps)
@@ -126,4 +127,5 @@ def _add_generate(sub: Any) -> None:
         help="override any GenerateConfig field, e.g. --set font_size=28 "
         '--set \'backgrounds=["kraft","wood"]\' (repeatable)',
     )
+    _add_config(p)
     p.set_defaults(handler=cmd_generate)

@@ -1,9 +1,9 @@
-"""The reading side of the CLI: `read`, `predict`, `eval`, `export` and `data letters-eval`.
+"""The reading side of the CLI: `read`, `predict`, `eval` and `export`.
 
 It owns those subcommands' flags and handlers: reading images with a shipped model, run folder,
-MLP or ONNX file (`read`), top-k words from a classifier run (`predict`), scoring a model on
-datasets or a reader on a letters-eval set (`eval`), exporting a run to ONNX (`export`), and
-rendering the held-out letters-eval set that `eval` scores readers on (`data letters-eval`).
+MLP or ONNX file (`read`), top-k readings with probabilities (`predict`), scoring a model on
+datasets or a reader on a letters-eval set (`eval`), and exporting a model to ONNX (`export`).
+Every `--model` goes through the one resolver, `ocrlab.read.resolve.load`.
 """
 
 from __future__ import annotations
@@ -14,7 +14,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ocrlab.cli._common import _flag_overrides, _progress_bar
+from ocrlab.cli._common import _progress_bar
+
+_ANY_MODEL = (
+    "a shipped model (default, words, captcha, letters, auto; see `python -c 'import ocrlab; "
+    "print(ocrlab.models())'`), a run folder, an MLP model.npz or an .onnx file"
+)
 
 
 def _print_json(images: list[str], readings: list[Any]) -> None:
@@ -30,9 +35,9 @@ def _print_json(images: list[str], readings: list[Any]) -> None:
 
 
 def cmd_read(args: argparse.Namespace) -> int:
-    from ocrlab.read.models import load_reader, read_with_stages
+    from ocrlab.read.resolve import load, read_with_stages
 
-    reader = load_reader(args.model, args.device)
+    reader = load(args.model, args.device)
     paths = [Path(p) for p in args.images]
     if args.debug is None:
         readings = reader.read(paths, top_k=args.top_k)
@@ -73,15 +78,12 @@ def _add_read(sub: Any) -> None:
         ".npz or .onnx file.",
     )
     p.add_argument("images", nargs="+", help="image files (any size and mode)")
+    p.add_argument("--model", default="default", help=f"{_ANY_MODEL} (default: default)")
     p.add_argument(
-        "--model",
-        default="default",
-        help="words (= default), letters, captcha, auto, a run folder, an MLP model.npz or a "
-        ".onnx file "
-        "(default: the shipped words model)",
-    )
-    p.add_argument(
-        "--top-k", type=int, default=1, help="alternatives per image, or per letter (default 1)"
+        "--top-k",
+        type=int,
+        default=1,
+        help="alternatives per image, or per letter (default 1: greedy; more: beam search)",
     )
     p.add_argument("--json", action="store_true", help="print JSON instead of text")
     p.add_argument(
@@ -95,10 +97,9 @@ def _add_read(sub: Any) -> None:
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
-    from ocrlab.read.predictor import Predictor
+    from ocrlab.read.resolve import load
 
-    predictor = Predictor.load(args.model, args.device)
-    readings = predictor.read([Path(p) for p in args.images], top_k=args.top_k)
+    readings = load(args.model, args.device).read([Path(p) for p in args.images], args.top_k)
     if args.json:
         _print_json(args.images, readings)
         return 0
@@ -114,9 +115,14 @@ def _add_predict(sub: Any) -> None:
         help="top-k words with probabilities for images",
         description="Classify images with a trained model.",
     )
-    p.add_argument("--model", type=Path, required=True, help="run folder of a trained model")
+    p.add_argument("--model", required=True, help=f"{_ANY_MODEL}")
     p.add_argument("images", nargs="+", help="image files (any size, PNG/JPEG/...)")
-    p.add_argument("--top-k", type=int, default=5, help="alternatives per image (default 5)")
+    p.add_argument(
+        "--top-k",
+        type=int,
+        default=1,
+        help="alternatives per image (default 1: greedy; more: beam search for sequence models)",
+    )
     p.add_argument("--json", action="store_true", help="print JSON instead of text")
     p.add_argument("--device", default="auto", help="auto, cpu or cuda (default auto)")
     p.set_defaults(handler=cmd_predict)
@@ -126,14 +132,12 @@ def cmd_eval(args: argparse.Namespace) -> int:
     import json
 
     from ocrlab.read.evaluate import evaluate
-    from ocrlab.read.models import captcha_model_dir, default_model_dir, general_model_dir
+    from ocrlab.runtime.shipped import run_folder
 
     if len(args.data) == 1 and _is_letters_eval(args.data[0]):
         metrics = _eval_letters(args)
     else:
-        shipped = {"default": general_model_dir, "general": general_model_dir}
-        shipped |= {"words": default_model_dir, "captcha": captcha_model_dir}
-        run = shipped[str(args.model)]() if str(args.model) in shipped else args.model
+        run = run_folder(args.model)
         metrics = evaluate(run, args.data, args.device, args.workers, args.held_out)
     text = json.dumps(metrics, indent=1)
     if args.table and any(k in metrics for k in ("letter", "multi")):
@@ -155,10 +159,10 @@ def _is_letters_eval(folder: Path) -> bool:
 def _eval_letters(args: argparse.Namespace) -> dict[str, Any]:
     from ocrlab.read.evaluate import evaluate_letters
     from ocrlab.read.letters import LetterReader
-    from ocrlab.read.models import load_reader
+    from ocrlab.read.resolve import load
     from ocrlab.synth.letters_eval import read_eval_manifest
 
-    reader = load_reader(args.model, args.device)
+    reader = load(args.model, args.device)
     naive = reader.model if isinstance(reader, LetterReader) else None
     rows = len(read_eval_manifest(args.data[0]))
     with _progress_bar(rows, f"reading {args.data[0]}") as bar:
@@ -176,10 +180,9 @@ def _add_eval(sub: Any) -> None:
     )
     p.add_argument(
         "--model",
-        type=Path,
         required=True,
-        help="run folder of a trained model, or 'default'; on a letters-eval set also words, "
-        "letters, auto or an MLP model.npz",
+        help="a shipped name (default, words, captcha) or a run folder; on a letters-eval set "
+        "anything `ocrlab read` takes (letters, auto, an MLP model.npz, an .onnx file)",
     )
     p.add_argument("--data", type=Path, nargs="+", required=True, help="dataset folders")
     p.add_argument("--device", default="auto", help="auto, cpu or cuda (default auto)")
@@ -197,7 +200,7 @@ def _add_eval(sub: Any) -> None:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from ocrlab.export import export_onnx
+    from ocrlab.read.onnx import export_onnx
 
     path = export_onnx(args.model, args.onnx)
     print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")
@@ -211,53 +214,8 @@ def _add_export(sub: Any) -> None:
         description="Export a run folder's model to ONNX; `ocrlab read --model "
         "OUT.onnx` then runs it with onnxruntime.",
     )
-    p.add_argument("--model", type=Path, required=True, help="run folder of a trained model")
+    p.add_argument(
+        "--model", required=True, help="a shipped name (words, captcha, letters) or a run folder"
+    )
     p.add_argument("--onnx", type=Path, required=True, help="ONNX file to write")
     p.set_defaults(handler=cmd_export)
-
-
-def cmd_data_letters_eval(args: argparse.Namespace) -> int:
-    from ocrlab.config import replace
-    from ocrlab.synth.letters_eval import LettersEvalConfig, make_letters_eval
-
-    names = {"seed": "seed", "letters": "letters", "words": "words", "lines": "lines",
-             "case": "case", "fonts": "fonts_dir"}  # fmt: skip
-    overrides = _flag_overrides(args, names)
-    if "fonts_dir" in overrides:
-        overrides["fonts_dir"] = str(overrides["fonts_dir"])
-    cfg = replace(LettersEvalConfig(), overrides)
-    manifest = make_letters_eval(cfg, args.out, overwrite=args.overwrite)
-    print(f"wrote {cfg.count():,} images to {args.out} ({manifest.name}, preview.png)")
-    return 0
-
-
-def _add_data(sub: Any) -> None:
-    p = sub.add_parser("data", help="make evaluation data")
-    kinds = p.add_subparsers(dest="data", required=True, metavar="SET")
-    q = kinds.add_parser(
-        "letters-eval",
-        help="held-out letters and words in fonts, colours and backgrounds no training set uses",
-        description="Render single letters (A-Z equally often), words of 3-6 letters and "
-        "two-line images in fonts, ink colours and backgrounds that no ocrlab training set uses. "
-        "Writes images/, manifest.csv (path, text, kind, font, scheme, size), config.json and "
-        "preview.png; the same seed writes the same bytes. Score a reader on it with "
-        "`ocrlab eval --model letters --data DIR --table`.",
-    )
-    q.add_argument("--out", type=Path, required=True, help="folder to write (must be empty)")
-    q.add_argument("--seed", type=int, help="random seed (default 0)")
-    q.add_argument("--letters", type=int, help="single-letter images (default 520)")
-    q.add_argument("--words", type=int, help="one-word images (default 240)")
-    q.add_argument("--lines", type=int, help="two-line images (default 60)")
-    q.add_argument("--case", choices=["upper", "lower"], help="letter case drawn (default upper)")
-    q.add_argument(
-        "--fonts", type=Path, help="folder of held-out fonts instead of the built-in ones"
-    )
-    q.add_argument("--overwrite", action="store_true", help="replace an earlier set in --out")
-    q.add_argument(
-        "--set",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="override a LettersEvalConfig field, e.g. --set max_size=64 --set noise=0",
-    )
-    q.set_defaults(handler=cmd_data_letters_eval)

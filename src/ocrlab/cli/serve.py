@@ -2,7 +2,7 @@
 
 It owns the subcommand's flags and its handler, which builds `ServeSettings` from the flags
 given (the rest keep the settings' defaults) and hands the `--model` list to
-`ocrlab.serve.app.serve`.
+`ocrlab.serve.app.serve` (none: every shipped model).
 """
 
 from __future__ import annotations
@@ -42,10 +42,11 @@ def _add_serve(sub: Any) -> None:
     p.add_argument(
         "--model",
         action="append",
-        required=True,
-        metavar="NAME=RUN_DIR",
-        help="a run folder to serve under NAME (repeatable; the first is the default; "
-        "without NAME= the folder's name)",
+        default=[],
+        metavar="NAME=MODEL",
+        help="a model to serve under NAME: a shipped name, a run folder, an MLP .npz or an "
+        ".onnx file (repeatable; the first is the default; without NAME= its own name); "
+        "default: every shipped model (default, words, captcha, letters)",
     )
     p.add_argument("--gallery", type=Path, help="an ocrlab dataset to show samples of")
     p.add_argument("--device", help="auto, cpu or cuda (default auto)")

@@ -12,8 +12,6 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ocrlab.models.registry import register
-
 
 def _conv(cin: int, cout: int) -> list[nn.Module]:
     return [nn.Conv2d(cin, cout, 3, 1, 1, bias=False), nn.BatchNorm2d(cout), nn.ReLU(inplace=True)]
@@ -50,6 +48,5 @@ def line_input(lines: torch.Tensor) -> torch.Tensor:
     return lines.float().div_(127.5).sub_(1.0)
 
 
-@register("crnn")
 def crnn(vocab_size: int, channels: list[int] | None = None, hidden: int = 128) -> CRNN:
     return CRNN(vocab_size, tuple(channels or (32, 64, 128, 192)), hidden)

@@ -6,17 +6,19 @@ preprocessing: decoding, resizing and normalisation exactly as `ocrlab predict` 
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from ocrlab.data.load import load_many
+from ocrlab.data.load import ImageSet, load_many
+from ocrlab.data.split import limit_rows, text_split
 from ocrlab.errors import DatasetError
 from ocrlab.metrics import accuracy, character_error_rate, exact_match, top_k_accuracy
 from ocrlab.read.predictor import Predictor
+from ocrlab.runtime.checkpoint import load_checkpoint
+from ocrlab.runtime.preprocess import PREPROCESS
 
 
 def evaluate_classifier(
@@ -24,7 +26,7 @@ def evaluate_classifier(
 ) -> dict[str, Any]:
     """Accuracy and top-5 accuracy of a trained classifier on dataset folders."""
     predictor = Predictor.load(run, device)
-    data = load_many(list(dirs), predictor.size, workers=workers)
+    data = _load(predictor, dirs, workers)
     index = {w: i for i, w in enumerate(predictor.classes)}
     unknown = sorted({w for w in data.words if w not in index})
     if unknown:
@@ -41,6 +43,13 @@ def evaluate_classifier(
         "data": [str(d) for d in dirs],
         "model": str(run),
     }
+
+
+def _load(predictor: Predictor, dirs: Sequence[Path], workers: int) -> ImageSet:
+    """The datasets through the model kind's preprocessing, once (as training loaded them)."""
+    ckpt = predictor.checkpoint
+    prepare = PREPROCESS[ckpt.kind]
+    return load_many(list(dirs), ckpt.input_size, workers=workers, mode=ckpt.mode, prepare=prepare)
 
 
 def text_metrics(truth: Sequence[str], pred: Sequence[str]) -> dict[str, Any]:
@@ -65,19 +74,16 @@ def evaluate_seq(
     run: Path, dirs: Sequence[Path], device: str = "auto", workers: int = 1, held_out: bool = False
 ) -> dict[str, Any]:
     """Text metrics of a sequence model; `held_out` keeps only the run's own test split."""
-    from ocrlab.config import from_dict
-    from ocrlab.train.checkpoint import load_meta
-    from ocrlab.train.sequence import SeqConfig, load_seq_data, split_seq
-
     predictor = Predictor.load(run, device)
-    saved = from_dict(SeqConfig, load_meta(run)["config"])
-    cfg = dataclasses.replace(
-        saved, workers=workers, init=str(run), limit=saved.limit if held_out else None
-    )
-    data = load_seq_data(dirs, cfg)
+    data = _load(predictor, dirs, workers)
     if held_out:
-        data = data.subset(split_seq(data, cfg)[1])
-    pred = [r.text for r in predictor.read(list(data.images), top_k=1)]
+        saved = predictor.checkpoint.config
+        seed = int(saved["train"]["seed"])
+        rows = limit_rows(len(data), saved.get("limit"), seed)
+        texts = [data.texts[i] for i in rows]
+        _, test = text_split(texts, saved["split"], float(saved["test_fraction"]), seed)
+        data = data.subset(rows[test])
+    pred = [r.text for r in predictor.read_batch(data.images, top_k=1)]
     return {
         **text_metrics(data.texts, pred),
         "data": [str(d) for d in dirs],
@@ -89,29 +95,29 @@ def evaluate_seq(
 def evaluate_line(
     run: Path, dirs: Sequence[Path], device: str = "auto", workers: int = 1
 ) -> dict[str, Any]:
-    """Text metrics of a line model (the general reader), overall, per folder and per manifest
-    `background` (a zoo family, a text-eval layout), every image through `to_line`."""
+    """Text metrics of a line model (the general reader), overall and per group: the manifest's
+    `background` column (a zoo family, a text-eval layout), else the folder's name."""
     from ocrlab.data.load import folder_labels
     from ocrlab.data.manifest import MANIFEST, read_manifest
+    from ocrlab.runtime.preprocess import line
 
     predictor = Predictor.load(run, device)
-    data = load_many(list(dirs), "line", workers=workers)
+    data = load_many(list(dirs), predictor.size, workers=workers, mode="L", prepare=line)
     pred = [r.text for r in predictor.read_batch(data.images)]
-    groups: dict[str, list[int]] = {}
-    start = 0
+    groups: list[str] = []
     for folder in dirs:
-        rows = read_manifest(folder / MANIFEST) if (folder / MANIFEST).is_file() else []
-        n = len(rows) or len(folder_labels(folder))
-        for k in range(start, start + n):
-            key = rows[k - start].background if rows else folder.name
-            groups.setdefault(key, []).append(k)
-        start += n
+        if (folder / MANIFEST).is_file():
+            groups += [r.background for r in read_manifest(folder / MANIFEST)]
+        else:
+            groups += [folder.name] * len(folder_labels(folder))
+    by_group = {
+        g: exact_match(*zip(*[(t, p) for t, p, x in zip(data.texts, pred, groups, strict=True)
+                               if x == g], strict=True), case_sensitive=True)
+        for g in sorted(set(groups))
+    }  # fmt: skip
     return {
         **text_metrics(data.texts, pred),
-        "by_group": {
-            g: exact_match([data.texts[k] for k in ks], [pred[k] for k in ks], case_sensitive=True)
-            for g, ks in sorted(groups.items())
-        },
+        "by_group": by_group,
         "data": [str(d) for d in dirs],
         "model": str(run),
     }
@@ -121,9 +127,7 @@ def evaluate(
     run: Path, dirs: Sequence[Path], device: str = "auto", workers: int = 1, held_out: bool = False
 ) -> dict[str, Any]:
     """Metrics of any trained model on dataset folders, by the model's kind."""
-    from ocrlab.train.checkpoint import load_meta
-
-    kind = load_meta(run)["kind"]
+    kind = load_checkpoint(run).kind
     if kind == "line":
         return evaluate_line(run, dirs, device, workers)
     if kind == "seq":
@@ -149,7 +153,7 @@ def evaluate_letters(
     grayscale, resize to 28×28, nothing else. An image the reader refuses counts as wrong.
     """
     from ocrlab.errors import UserError
-    from ocrlab.read.preprocess import naive_28
+    from ocrlab.runtime.binarise import naive_28
     from ocrlab.synth.letters_eval import read_eval_manifest
 
     rows = read_eval_manifest(folder)

@@ -1,2 +1,2 @@
-"""What training and reading share: the one preprocessing per model kind. Imports no training or
-serving module."""
+"""What training and reading share, so that neither imports the other: checkpoint I/O (one
+`Checkpoint` dataclass), the device choice and the one preprocessing per model kind."""

@@ -10,7 +10,6 @@ id order, so a small set still covers every combination evenly. Imports NumPy an
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -18,7 +17,7 @@ from typing import Literal
 import numpy as np
 
 from ocrlab import __version__
-from ocrlab.config import from_dict, to_dict
+from ocrlab.config import to_dict
 from ocrlab.errors import ConfigError, VocabError
 from ocrlab.rng import SAMPLES, TEXTURES, VOCAB, make_rng
 from ocrlab.synth import backgrounds
@@ -286,8 +285,3 @@ def dataset_json(plan: Plan) -> dict[str, object]:
         "backgrounds": [Path(b).name for b in plan.backgrounds],
         "words": list(plan.vocab.words),
     }
-
-
-def config_from_json(text: str) -> GenerateConfig:
-    """The GenerateConfig stored in a dataset's `config.json`."""
-    return from_dict(GenerateConfig, json.loads(text)["config"])

@@ -11,6 +11,7 @@ families included, as training goes.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import time
@@ -35,8 +36,9 @@ from ocrlab.runtime.ctc import ctc_greedy
 from ocrlab.runtime.line import HEIGHT, WIDTH, to_line
 from ocrlab.synth.fonts import FontSpec, font_pool
 from ocrlab.synth.zoo import FAMILIES, Zoo, ZooConfig
-from ocrlab.train import checkpoint
-from ocrlab.train.device import resolve_device
+from ocrlab.runtime import checkpoint
+from ocrlab.runtime.checkpoint import Checkpoint
+from ocrlab.runtime.device import resolve_device
 
 ARCHS: dict[str, dict[str, Any]] = {
     "small": {"channels": [16, 32, 64, 128], "hidden": 96},
@@ -143,22 +145,24 @@ class _Member:
     run: Path
     model: nn.Module
     opt: torch.optim.Optimizer
-    meta: dict[str, Any]
+    meta: Checkpoint
+    loss: float = 0.0
 
 
-def _meta(arch: str, model_config: dict[str, Any], tokenizer: Tokenizer, cfg: GeneralConfig) -> dict[str, Any]:
-    return {
-        "kind": "line",
-        "model": "crnn",
-        "model_config": model_config,
-        "charset": tokenizer.charset.chars,
-        "max_len": tokenizer.max_len,
-        "input_size": [HEIGHT, WIDTH],
-        "channels": 1,
-        "ocrlab": __version__,
-        "config": to_dict(cfg),
-        "title": f"general reader, CRNN {arch}, zoo {', '.join(cfg.zoo.families)}",
-    }
+def _meta(
+    arch: str, model_config: dict[str, Any], tokenizer: Tokenizer, cfg: GeneralConfig
+) -> Checkpoint:
+    return Checkpoint(
+        kind="line",
+        model="crnn",
+        model_config=model_config,
+        input_size=(HEIGHT, WIDTH),
+        channels=1,
+        charset=tokenizer.charset.chars,
+        max_len=tokenizer.max_len,
+        config=to_dict(cfg),
+        title=f"general reader, CRNN {arch}, zoo {', '.join(sorted(set(cfg.zoo.families)))}",
+    )
 
 
 def train_general(
@@ -207,7 +211,7 @@ def train_general(
             loss.backward()
             nn.utils.clip_grad_norm_(m.model.parameters(), 5.0)
             m.opt.step()
-            m.meta["last_loss"] = loss.item()
+            m.loss = loss.item()
         seen += len(x)
         done = step + 1
         over_time = cfg.minutes > 0 and time.perf_counter() - began > cfg.minutes * 60
@@ -215,7 +219,7 @@ def train_general(
             results = _evaluate(members, tokenizer, val, device)
             record = {"step": done, "images": done * cfg.batch_size, "seconds": round(time.perf_counter() - began, 1),
                       "images_per_s": round(seen / (time.perf_counter() - began), 1),
-                      "lr": _lr(cfg, step, time.perf_counter() - began), "loss": {m.arch: m.meta["last_loss"] for m in members}, "val": results}  # fmt: skip
+                      "lr": _lr(cfg, step, time.perf_counter() - began), "loss": {m.arch: m.loss for m in members}, "val": results}  # fmt: skip
             with (out / LOG).open("a") as fh:
                 fh.write(json.dumps(record) + "\n")
             if log is not None:
@@ -246,11 +250,10 @@ def _start(
         if resume:
             if not (run / checkpoint.STATE).is_file():
                 raise DatasetError(f"cannot resume {run}: no checkpoint was saved")
-            saved = checkpoint.load_meta(run)
-            if saved["config"] != to_dict(cfg):
+            if checkpoint.load_checkpoint(run).config != to_dict(cfg):
                 raise DatasetError(f"cannot resume {run}: it was started with another configuration")
-            checkpoint.load_weights(run / checkpoint.LAST, model)
             state = checkpoint.load_state(run)
+            model.load_state_dict(state["model"])
             opt.load_state_dict(state["optimizer"])
             step = int(state["step"])
         steps.append(step)
@@ -268,9 +271,10 @@ def _evaluate(members: list[_Member], tokenizer: Tokenizer, val: dict[str, list[
 
 
 def _save(m: _Member, step: int, val: dict[str, float]) -> None:
-    """Weights, optimizer state and metadata, each written atomically; last.safetensors and
-    state.pt always belong to the same step."""
-    checkpoint.save_weights(m.run / checkpoint.LAST, m.model)
-    checkpoint.save_state(m.run, {"optimizer": m.opt.state_dict(), "step": step})
+    """The resume state (weights, optimizer, step: one atomic file, so a kill never leaves parts
+    of two steps), then the weights to use and the checkpoint, each written atomically."""
+    state = {"model": m.model.state_dict(), "optimizer": m.opt.state_dict(), "step": step}
+    checkpoint.save_state(m.run, state)
     checkpoint.save_weights(m.run / checkpoint.WEIGHTS, m.model)
-    checkpoint.save_meta(m.run, {**m.meta, "step": step, "metrics": {"val": val}})
+    metrics = {"step": step, "loss": m.loss, "val": val}
+    checkpoint.save_checkpoint(m.run, dataclasses.replace(m.meta, metrics=metrics))

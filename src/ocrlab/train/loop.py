@@ -10,6 +10,7 @@ float32 unless `cpu_amp` asks for bf16. A task (classifier, sequence model) only
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import math
 import time
@@ -24,7 +25,8 @@ from torch import nn
 from ocrlab.config import to_dict
 from ocrlab.data.atomic import atomic_write_bytes
 from ocrlab.errors import ConfigError
-from ocrlab.train import checkpoint
+from ocrlab.runtime import checkpoint
+from ocrlab.runtime.checkpoint import Checkpoint
 from ocrlab.train.batches import DeviceBatches
 
 Event = dict[str, Any]
@@ -177,7 +179,7 @@ class Run:
 
     folder: Path
     model: nn.Module
-    meta: dict[str, Any]
+    checkpoint: Checkpoint
 
 
 def fit(
@@ -266,8 +268,9 @@ def _finish(run: Run, cfg: TrainConfig, history: list[dict[str, float]], best_ep
     if cfg.patience:
         chosen = history[best_epoch - 1]
         metrics.update(test_acc=chosen["test_acc"], test_loss=chosen["test_loss"])
-    checkpoint.save_meta(run.folder, {**run.meta, "train": to_dict(cfg), "metrics": metrics})
+    done = dataclasses.replace(run.checkpoint, train=to_dict(cfg), metrics=metrics)
+    checkpoint.save_checkpoint(run.folder, done)
     import json
 
     atomic_write_bytes(run.folder / "metrics.json", (json.dumps(metrics, indent=1) + "\n").encode())
-    plot_curves(history, run.folder / "curves.png", title=run.meta.get("title", ""))
+    plot_curves(history, run.folder / "curves.png", title=run.checkpoint.title)
