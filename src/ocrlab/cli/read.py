@@ -14,38 +14,27 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from ocrlab.cli._batch import add_batch_flags, run_batch
 from ocrlab.cli._common import _flag_overrides, _progress_bar
-
-
-def _print_json(images: list[str], readings: list[Any]) -> None:
-    """The readings as a JSON list of {"image": path, **reading}, as `read` and `predict` print."""
-    import json
-
-    print(
-        json.dumps(
-            [{"image": str(p), **r.to_dict()} for p, r in zip(images, readings, strict=True)],
-            indent=1,
-        )
-    )
 
 
 def cmd_read(args: argparse.Namespace) -> int:
     from ocrlab.read.models import load_reader, read_with_stages
 
     reader = load_reader(args.model, args.device)
-    paths = [Path(p) for p in args.images]
-    if args.debug is None:
-        readings = reader.read(paths, top_k=args.top_k)
-    else:
+    debug: Path | None = args.debug
+
+    def read(paths: list[Path]) -> list[Any]:
+        if debug is None:
+            return reader.read(paths, top_k=args.top_k)
         readings = []
         for path in paths:
             reading, stages = read_with_stages(reader, path, args.top_k)
-            stages.save(args.debug / path.stem)
+            stages.save(debug / path.stem)
             readings.append(reading)
-    if args.json:
-        _print_json(args.images, readings)
-        return 0
-    for path, reading in zip(args.images, readings, strict=True):
+        return readings
+
+    def show(path: str, reading: Any) -> None:
         text = reading.text.replace("\n", " / ")
         line = f"{path}: {text}  ({100 * reading.confidence:.1f}%)"
         if args.top_k > 1 and len(reading.letters) > 1:
@@ -56,9 +45,11 @@ def cmd_read(args: argparse.Namespace) -> int:
         elif args.top_k > 1 and len(reading.topk) > 1:
             line += "  [" + ", ".join(f"{t} {100 * p:.1f}%" for t, p in reading.topk[1:]) + "]"
         print(line)
-    if args.debug is not None:
-        print(f"stages in {args.debug}/<image name>/", file=sys.stderr)
-    return 0
+
+    status = run_batch(args, read, show)
+    if debug is not None:
+        print(f"stages in {debug}/<image name>/", file=sys.stderr)
+    return status
 
 
 def _add_read(sub: Any) -> None:
@@ -91,6 +82,7 @@ def _add_read(sub: Any) -> None:
         help="write every preprocessing stage as DIR/<image name>/NN-stage.png",
     )
     p.add_argument("--device", default="auto", help="auto, cpu or cuda (default auto)")
+    add_batch_flags(p)
     p.set_defaults(handler=cmd_read)
 
 
@@ -98,14 +90,12 @@ def cmd_predict(args: argparse.Namespace) -> int:
     from ocrlab.read.predictor import Predictor
 
     predictor = Predictor.load(args.model, args.device)
-    readings = predictor.read([Path(p) for p in args.images], top_k=args.top_k)
-    if args.json:
-        _print_json(args.images, readings)
-        return 0
-    for path, reading in zip(args.images, readings, strict=True):
+
+    def show(path: str, reading: Any) -> None:
         alternatives = ", ".join(f"{t} {100 * p:.1f}%" for t, p in reading.topk)
         print(f"{path}: {reading.text} ({100 * reading.confidence:.1f}%)  [{alternatives}]")
-    return 0
+
+    return run_batch(args, lambda paths: predictor.read(paths, top_k=args.top_k), show)
 
 
 def _add_predict(sub: Any) -> None:
@@ -119,6 +109,7 @@ def _add_predict(sub: Any) -> None:
     p.add_argument("--top-k", type=int, default=5, help="alternatives per image (default 5)")
     p.add_argument("--json", action="store_true", help="print JSON instead of text")
     p.add_argument("--device", default="auto", help="auto, cpu or cuda (default auto)")
+    add_batch_flags(p)
     p.set_defaults(handler=cmd_predict)
 
 
@@ -134,7 +125,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
         shipped = {"default": default_model_dir, "words": default_model_dir}
         shipped["captcha"] = captcha_model_dir
         run = shipped[str(args.model)]() if str(args.model) in shipped else args.model
-        metrics = evaluate(run, args.data, args.device, args.workers, args.held_out)
+        metrics = evaluate(run, args.data, args.device, args.workers, args.held_out, args.strict)
+        for name in metrics.get("failed", []):
+            print(f"ocrlab: error: cannot read {name}; left out", file=sys.stderr)
     text = json.dumps(metrics, indent=1)
     if args.table and any(k in metrics for k in ("letter", "multi")):
         from ocrlab.read.evaluate import letters_table
@@ -144,7 +137,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         print(text)
     if args.json_out is not None:
         args.json_out.write_text(text + "\n", encoding="utf-8")
-    return 0
+    return 1 if metrics.get("failed") else 0
 
 
 def _is_letters_eval(folder: Path) -> bool:
@@ -192,6 +185,12 @@ def _add_eval(sub: Any) -> None:
     )
     p.add_argument(
         "--table", action="store_true", help="letters-eval sets: a Markdown table, not JSON"
+    )
+    p.add_argument(
+        "--strict",
+        action="store_true",
+        help="stop at the first unreadable image (exit 2); by default it is left out, listed "
+        "under 'failed' and the exit status is 1",
     )
     p.set_defaults(handler=cmd_eval)
 

@@ -125,13 +125,15 @@ def _plan(root: Path, size: tuple[int, int] | None, workers: int, skip_bad: bool
     if not root.is_dir():
         raise DatasetError(f"dataset folder not found: {root}")
     if (root / MANIFEST).is_file():
-        return _plan_ocrlab(root, size, workers)
+        return _plan_ocrlab(root, size, workers, skip_bad)
     if (root / ".incomplete").exists():
         raise DatasetError(f"{root} is an unfinished ocrlab dataset; finish it with --resume")
     return _plan_folder(root, size, workers, skip_bad)
 
 
-def _plan_ocrlab(root: Path, size: tuple[int, int] | None, workers: int) -> _Planned:
+def _plan_ocrlab(
+    root: Path, size: tuple[int, int] | None, workers: int, skip_bad: bool = False
+) -> _Planned:
     rows = read_manifest(root / MANIFEST)
     if not rows:
         raise DatasetError(f"{root / MANIFEST} lists no images")
@@ -155,7 +157,26 @@ def _plan_ocrlab(root: Path, size: tuple[int, int] | None, workers: int) -> _Pla
         raise DatasetError(
             f"{root / MANIFEST} names {len(missing)} missing file(s), e.g. {missing[0]}"
         )
-    return _Planned(texts, words, sources, vocab, [], *_decoder(paths, size, workers))
+    skipped: list[str] = []
+    if skip_bad:
+        keep, skipped = _readable(paths)
+        if not keep:
+            raise DatasetError(f"no readable images in {root}")
+        texts, words = [texts[i] for i in keep], [words[i] for i in keep]
+        sources, paths = [sources[i] for i in keep], [paths[i] for i in keep]
+    return _Planned(texts, words, sources, vocab, skipped, *_decoder(paths, size, workers))
+
+
+def _readable(paths: Sequence[Path]) -> tuple[list[int], list[str]]:
+    """(indices of the images that decode, names of those that do not)."""
+    keep, skipped = [], []
+    for i, path in enumerate(paths):
+        try:
+            decode(path)
+            keep.append(i)
+        except ImageError:
+            skipped.append(path.name)
+    return keep, skipped
 
 
 def _decoder(paths: list[Path], size: tuple[int, int] | None, workers: int) -> tuple[Shape, Fill]:
@@ -232,16 +253,10 @@ def _plan_folder(
 ) -> _Planned:
     pairs, skipped = folder_labels(root), []
     if skip_bad:
-        good = []
-        for path, label in pairs:
-            try:
-                decode(path)
-                good.append((path, label))
-            except ImageError:
-                skipped.append(path.name)
-        if not good:
+        keep, skipped = _readable([p for p, _ in pairs])
+        if not keep:
             raise DatasetError(f"no readable images in {root}")
-        pairs = good
+        pairs = [pairs[i] for i in keep]
     texts = [label for _, label in pairs]
     names = [p.name for p, _ in pairs]
     paths = [p for p, _ in pairs]

@@ -13,18 +13,41 @@ from typing import Any
 
 import numpy as np
 
-from ocrlab.data.load import load_many
-from ocrlab.errors import DatasetError
+from ocrlab.data.images import to_gray
+from ocrlab.data.load import ImageSet, load_many
+from ocrlab.errors import DatasetError, ImageError
 from ocrlab.metrics import accuracy, character_error_rate, exact_match, top_k_accuracy
 from ocrlab.read.predictor import Predictor
 
 
+def load_for(
+    predictor: Predictor, dirs: Sequence[Path], workers: int = 1, strict: bool = False
+) -> ImageSet:
+    """The datasets at the model's input size and channels. An unreadable image is left out
+    and named in `skipped` (one bad file must not cost the whole evaluation) unless `strict`."""
+    try:
+        data = load_many(list(dirs), predictor.size, workers=workers)
+    except ImageError:
+        if strict:
+            raise
+        # The fast path stops at the first bad image; only then check every image one by one.
+        data = load_many(list(dirs), predictor.size, workers=workers, skip_bad=True)
+    if predictor.mode == "L" and data.images.shape[-1] == 3:
+        data.images = to_gray(data.images)
+    return data
+
+
+def _failed(data: ImageSet) -> dict[str, Any]:
+    return {"failed": data.skipped} if data.skipped else {}
+
+
 def evaluate_classifier(
-    run: Path, dirs: Sequence[Path], device: str = "auto", workers: int = 1
+    run: Path, dirs: Sequence[Path], device: str = "auto", workers: int = 1, strict: bool = False
 ) -> dict[str, Any]:
-    """Accuracy and top-5 accuracy of a trained classifier on dataset folders."""
+    """Accuracy and top-5 accuracy of a trained classifier on dataset folders; images that
+    cannot be read are listed under `failed` (see `load_for`)."""
     predictor = Predictor.load(run, device)
-    data = load_many(list(dirs), predictor.size, workers=workers)
+    data = load_for(predictor, dirs, workers, strict)
     index = {w: i for i, w in enumerate(predictor.classes)}
     unknown = sorted({w for w in data.words if w not in index})
     if unknown:
@@ -40,6 +63,7 @@ def evaluate_classifier(
         "top5_accuracy": top_k_accuracy(probs, labels, min(5, probs.shape[1])),
         "data": [str(d) for d in dirs],
         "model": str(run),
+        **_failed(data),
     }
 
 
@@ -62,39 +86,52 @@ def _num(item: tuple[str, list[int]]) -> int:
 
 
 def evaluate_seq(
-    run: Path, dirs: Sequence[Path], device: str = "auto", workers: int = 1, held_out: bool = False
+    run: Path,
+    dirs: Sequence[Path],
+    device: str = "auto",
+    workers: int = 1,
+    held_out: bool = False,
+    strict: bool = False,
 ) -> dict[str, Any]:
-    """Text metrics of a sequence model; `held_out` keeps only the run's own test split."""
+    """Text metrics of a sequence model; `held_out` keeps only the run's own test split (which
+    needs every image: leaving one out would shift the split). Otherwise images that cannot be
+    read are listed under `failed`."""
     from ocrlab.config import from_dict
     from ocrlab.train.checkpoint import load_meta
     from ocrlab.train.sequence import SeqConfig, load_seq_data, split_seq
 
     predictor = Predictor.load(run, device)
-    saved = from_dict(SeqConfig, load_meta(run)["config"])
-    cfg = dataclasses.replace(
-        saved, workers=workers, init=str(run), limit=saved.limit if held_out else None
-    )
-    data = load_seq_data(dirs, cfg)
     if held_out:
+        saved = from_dict(SeqConfig, load_meta(run)["config"])
+        cfg = dataclasses.replace(saved, workers=workers, init=str(run))
+        data = load_seq_data(dirs, cfg)
         data = data.subset(split_seq(data, cfg)[1])
+    else:
+        data = load_for(predictor, dirs, workers, strict)
     pred = [r.text for r in predictor.read(list(data.images), top_k=1)]
     return {
         **text_metrics(data.texts, pred),
         "data": [str(d) for d in dirs],
         "model": str(run),
         "held_out": held_out,
+        **_failed(data),
     }
 
 
 def evaluate(
-    run: Path, dirs: Sequence[Path], device: str = "auto", workers: int = 1, held_out: bool = False
+    run: Path,
+    dirs: Sequence[Path],
+    device: str = "auto",
+    workers: int = 1,
+    held_out: bool = False,
+    strict: bool = False,
 ) -> dict[str, Any]:
     """Metrics of any trained model on dataset folders, by the model's kind."""
     from ocrlab.train.checkpoint import load_meta
 
     if load_meta(run)["kind"] == "seq":
-        return evaluate_seq(run, dirs, device, workers, held_out)
-    return evaluate_classifier(run, dirs, device, workers)
+        return evaluate_seq(run, dirs, device, workers, held_out, strict)
+    return evaluate_classifier(run, dirs, device, workers, strict)
 
 
 LETTER_KINDS = {"letter": "single letters", "word": "words (3–6 letters)", "lines": "two lines"}

@@ -1,0 +1,122 @@
+"""Read many images and keep going: one unreadable image is one error, never the whole batch.
+
+Someone reading 100,000 scraped CAPTCHAs must not lose the run to one truncated file. `read_each`
+reads images in chunks (so a model still sees batches) and, when a chunk holds an image the reader
+refuses (`UserError`), reads that chunk again one image at a time, so each image gets its own
+`Outcome`: a reading or the one-sentence error. `strict` stops at the first error instead.
+`ResultLog` streams outcomes to a JSON Lines file as they come and tells a restarted run which
+images are already there. Bugs (anything but `UserError`) still stop the run. Imports the standard
+library and `ocrlab.errors` only; the reader is passed in.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+from ocrlab.errors import DatasetError, UserError
+
+ReadFn = Callable[[list[Path]], Sequence[Any]]
+"""Paths → one reading (anything with `to_dict()`) per path; raises `UserError` on a bad image."""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One image's result: a reading, or the sentence saying why it could not be read."""
+
+    image: str
+    reading: Any = None
+    error: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        if self.error is not None:
+            return {"image": self.image, "error": self.error}
+        return {"image": self.image, **self.reading.to_dict()}
+
+
+def read_each(
+    read: ReadFn, images: Sequence[str], strict: bool = False, chunk: int = 32
+) -> Iterator[Outcome]:
+    """One Outcome per image, in order; a refused image is an error Outcome unless `strict`."""
+    for start in range(0, len(images), chunk):
+        part = list(images[start : start + chunk])
+        try:
+            readings = read([Path(p) for p in part])
+        except UserError:
+            if strict:
+                raise
+            yield from (_read_one(read, p) for p in part)
+            continue
+        yield from (Outcome(p, r) for p, r in zip(part, readings, strict=True))
+
+
+def _read_one(read: ReadFn, image: str) -> Outcome:
+    try:
+        return Outcome(image, read([Path(image)])[0])
+    except UserError as exc:
+        return Outcome(image, error=str(exc))
+
+
+def error_line(outcome: Outcome) -> str:
+    """The stderr line for a failed image; names the image when the error does not."""
+    error = outcome.error or ""
+    return f"ocrlab: error: {error if outcome.image in error else f'{outcome.image}: {error}'}"
+
+
+class ResultLog:
+    """A JSON Lines file of outcomes, one object per line, appended and flushed as they come.
+
+    Opening an existing file keeps its complete lines (a run killed mid-line leaves a torn last
+    line, which is cut off) and `done` holds their images, so a restarted run skips them;
+    `failed` holds those recorded as errors.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path, self.done, self.failed = path, set[str](), set[str]()
+        kept = 0
+        if path.is_file():
+            data = path.read_bytes()
+            for line in data.splitlines(keepends=True):
+                if not line.endswith(b"\n"):
+                    break  # the torn line of a killed run
+                image, failed = _image_of(line, path)
+                self.done.add(image)
+                if failed:
+                    self.failed.add(image)
+                kept += len(line)
+        try:
+            self._fh: IO[str] = path.open("a+", encoding="utf-8")
+            self._fh.truncate(kept)
+        except OSError as exc:
+            raise DatasetError(f"cannot write {path}: {exc.strerror or exc}") from None
+
+    def write(self, outcome: Outcome) -> None:
+        self._fh.write(json.dumps(outcome.to_dict(), ensure_ascii=False) + "\n")
+        self._fh.flush()
+        self.done.add(outcome.image)
+        if outcome.error is not None:
+            self.failed.add(outcome.image)
+
+    def close(self) -> None:
+        self._fh.close()
+
+    def __enter__(self) -> ResultLog:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _image_of(line: bytes, path: Path) -> tuple[str, bool]:
+    """(image, whether it failed) of one complete line of a results file."""
+    try:
+        row = json.loads(line)
+        image = row["image"]
+    except (ValueError, KeyError, TypeError):
+        image = None
+    if not isinstance(image, str):
+        raise DatasetError(f"{path} is not a results file of ocrlab (a line without an image)")
+    return image, "error" in row
