@@ -13,9 +13,9 @@ import torch
 from PIL import Image
 
 from ocrlab.cli import main
+from ocrlab.errors import DatasetError, ImageError
 from ocrlab.models import build
 from ocrlab.read.batch import ResultLog, read_each
-from ocrlab.errors import DatasetError, ImageError
 from ocrlab.train import checkpoint
 
 Draw = Callable[..., np.ndarray]
@@ -37,7 +37,8 @@ def test_read_reports_the_bad_image_and_reads_the_others(
     assert main(["read", *images, "--model", str(tiny_run)]) == 1
     out, err = capsys.readouterr()
     assert [line.split(":")[0] for line in out.splitlines()] == [images[0], images[2]]
-    assert err.splitlines() == [f"ocrlab: error: cannot decode {images[1]}: image file is truncated"]
+    expected = f"ocrlab: error: cannot decode {images[1]}: image file is truncated"
+    assert err.splitlines() == [expected]
     assert main(["read", *images, "--model", str(tiny_run), "--json"]) == 1
     rows = json.loads(capsys.readouterr().out)
     assert [r["image"] for r in rows] == images

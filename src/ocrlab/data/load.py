@@ -251,7 +251,7 @@ def _read_label_file(root: Path, name: str) -> list[tuple[Path, str]]:
 def _plan_folder(
     root: Path, size: tuple[int, int] | None, workers: int, skip_bad: bool
 ) -> _Planned:
-    pairs, skipped = folder_labels(root), []
+    pairs, skipped = folder_labels(root), list[str]()
     if skip_bad:
         keep, skipped = _readable([p for p, _ in pairs])
         if not keep:
