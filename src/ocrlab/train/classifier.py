@@ -86,7 +86,13 @@ def class_labels(data: ImageSet) -> tuple[list[str], np.ndarray]:
 
 
 def prepare_run(out: Path, description: dict[str, Any], resume: bool, overwrite: bool) -> None:
-    """Create or check a run folder: refuse to mix runs, resume only the same configuration."""
+    """Create or check a run folder: refuse to mix runs, resume only the same configuration.
+
+    Resuming removes what a killed write left (`.NAME.*.tmp`); a run killed before its first
+    epoch was saved starts over, which gives the same weights (the start is seeded)."""
+    if resume and out.is_dir():
+        for torn in out.glob(".*.tmp"):
+            torn.unlink()
     if out.exists() and any(out.iterdir()):
         if resume:
             saved = _read_json(out / RUN_CONFIG)
@@ -94,8 +100,6 @@ def prepare_run(out: Path, description: dict[str, Any], resume: bool, overwrite:
                 raise DatasetError(
                     f"cannot resume {out}: it was started with another configuration"
                 )
-            if not (out / checkpoint.STATE).is_file():
-                raise DatasetError(f"cannot resume {out}: no finished epoch was saved")
             return
         if not overwrite:
             raise DatasetError(f"{out} is not empty; pass --resume to continue it or --overwrite")
