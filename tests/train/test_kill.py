@@ -57,7 +57,7 @@ print(json.dumps(counts))
 """
 
 
-def _train(data: Path, out: Path, mode: str = "none", n: int = 0) -> subprocess.CompletedProcess[str]:
+def _train(data: Path, out: Path, mode: str = "", n: int = 0) -> subprocess.CompletedProcess[str]:
     src = str(Path(__file__).resolve().parents[2] / "src")
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([src, os.environ.get("PYTHONPATH", "")])}
     argv = [sys.executable, "-c", CHILD, str(data), str(out), mode, str(n)]
@@ -100,5 +100,5 @@ def test_kill_9_during_an_epoch_and_during_a_write_then_resume_is_bit_exact(
     assert not list(run.glob(".*.tmp"))
     for name in (checkpoint.WEIGHTS, checkpoint.LAST):
         assert (run / name).read_bytes() == (tmp_path / "whole" / name).read_bytes(), name
-    history = [json.loads(p.read_text()) for p in (run / "metrics.json", tmp_path / "whole" / "metrics.json")]
-    assert history[0]["test_loss"] == history[1]["test_loss"]
+    metrics = [json.loads((r / "metrics.json").read_text()) for r in (run, tmp_path / "whole")]
+    assert metrics[0]["test_loss"] == metrics[1]["test_loss"]
