@@ -32,6 +32,7 @@ def open_image(
     name = str(source) if isinstance(source, Path) else "the image"
     try:
         with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # e.g. a TIFF tag of the wrong length
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             fp = io.BytesIO(source) if isinstance(source, bytes) else source
             with Image.open(fp) as im:

@@ -231,7 +231,10 @@ def folder_labels(root: Path) -> list[tuple[Path, str]]:
 
 
 def _read_label_file(root: Path, name: str) -> list[tuple[Path, str]]:
-    text = (root / name).read_text(encoding="utf-8")
+    try:
+        text = (root / name).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DatasetError(f"cannot read {root / name}: {exc}") from None
     if name.endswith(".csv"):
         rows = [r for r in csv.reader(io.StringIO(text)) if r]
         if rows and rows[0][:2] in (["file", "label"], ["path", "label"], ["filename", "text"]):

@@ -21,6 +21,7 @@ from ocrlab.errors import DatasetError
 from ocrlab.models import build
 from ocrlab.models.seq2seq import Seq2Seq
 from ocrlab.read.letters import LetterReader
+from ocrlab.read.preprocess import load_rgb
 from ocrlab.read.reading import ImageLike, Reading
 from ocrlab.train import checkpoint
 from ocrlab.train.batches import to_input
@@ -58,8 +59,8 @@ class Predictor:
         letters model that is the seed's naive resize, kept as a baseline; `read` does better)."""
         out = np.empty((len(images), *self.size, 1 if self.mode == "L" else 3), dtype=np.uint8)
         for i, image in enumerate(images):
-            if isinstance(image, np.ndarray):
-                im = Image.fromarray(image.squeeze()).convert(self.mode)
+            if isinstance(image, np.ndarray):  # checked like every array a reader takes
+                im = Image.fromarray(load_rgb(image)).convert(self.mode)
             else:
                 im = open_image(image, self.mode)
             if (im.height, im.width) != self.size:
