@@ -173,6 +173,7 @@ def run_soak(args: argparse.Namespace) -> None:
     cfg = SoakConfig(minutes=args.soak, clients=args.concurrency)
     shipped = {"words": default_model_dir(), "captcha": captcha_model_dir()}
     shipped["letters"] = letters_model_dir()
+    load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="bench-soak-") as tmp:
         images = _soak_images(Path(tmp))
         port = _free_port()
@@ -186,6 +187,8 @@ def run_soak(args: argparse.Namespace) -> None:
             server.wait(30)
         log = server.stderr.read().decode() if server.stderr else ""
     figures["server_tracebacks"] = log.count("Traceback")
+    # What else ran on the machine: the soak's own load plus any other, as 1-minute averages.
+    figures["load_average"] = [round(load_before, 2), round(os.getloadavg()[0], 2)]
     settings = {"workers": args.workers, "queue": args.queue, "timeout_s": args.timeout}
     report(
         "soak",

@@ -199,7 +199,8 @@ def soak_section(r: dict[str, Any]) -> str:
         f"out for its Retry-After), {r['hangup_clients']} clients hanging up mid-upload and "
         f"{r['slow_loris_clients']} slow-loris clients (one body byte a second); "
         f"{s['workers']} workers and a line of {s['queue']}, so the pool is full, timeout "
-        f"{s['timeout_s']:g} s. Errors exclude the deliberate 503 and 408 answers.\n\n"
+        f"{s['timeout_s']:g} s. Errors exclude the deliberate 503 and 408 answers. Load "
+        f"average before → after: {' → '.join(map(str, r.get('load_average', ['?'])))}.\n\n"
         + "\n".join(summary)
         + "\n\n"
         + "\n".join(windows)
