@@ -38,7 +38,7 @@ class Outcome:
 
 
 def read_each(
-    read: ReadFn, images: Sequence[str], strict: bool = False, chunk: int = 32
+    read: ReadFn, images: Sequence[str], strict: bool = False, chunk: int = 64
 ) -> Iterator[Outcome]:
     """One Outcome per image, in order; a refused image is an error Outcome unless `strict`."""
     for start in range(0, len(images), chunk):
