@@ -51,7 +51,7 @@ def test_strict_stops_at_the_first_bad_image(
     for command in ("read", "predict"):
         assert main([command, *images, "--model", str(tiny_run), "--strict"]) == 2
         out, err = capsys.readouterr()
-        assert out == "" and "truncated" in err and err.count("\n") == 1
+        assert images[2] not in out and "truncated" in err and err.count("\n") == 1
 
 
 def test_predict_keeps_going_too(
@@ -82,7 +82,7 @@ def test_out_streams_jsonl_and_a_rerun_skips_what_is_there(
         ResultLog(tmp_path / "notes.jsonl")
 
 
-def test_read_each_reads_in_chunks_and_retries_only_the_bad_chunk() -> None:
+def test_read_each_reads_in_chunks_and_splits_only_a_chunk_with_a_bad_image() -> None:
     calls: list[int] = []
 
     def read(paths: list[Path]) -> list[str]:
@@ -95,6 +95,12 @@ def test_read_each_reads_in_chunks_and_retries_only_the_bad_chunk() -> None:
     outcomes = list(read_each(read, names, chunk=2))
     assert [o.reading for o in outcomes] == ["a", "b", None, "c", "d"]
     assert outcomes[2].error == "cannot decode bad" and calls == [2, 2, 1, 1, 1]
+    calls.clear()
+    names = [f"n{i}" for i in range(8)]
+    names[5] = "bad"
+    outcomes = list(read_each(read, names, chunk=8))
+    assert [o.error is not None for o in outcomes] == [i == 5 for i in range(8)]
+    assert calls == [8, 4, 4, 2, 1, 1, 2]  # halves down to the bad image only
     with pytest.raises(ImageError):
         list(read_each(read, names, strict=True, chunk=2))
 

@@ -37,13 +37,14 @@ def add_batch_flags(p: Any) -> None:
     )
 
 
-def run_batch(args: argparse.Namespace, read: ReadFn, show: Show) -> int:
-    """Read `args.images` with `read` and print or log each outcome; returns the exit status."""
+def run_batch(args: argparse.Namespace, read: ReadFn, show: Show, chunk: int = 64) -> int:
+    """Read `args.images` with `read`, `chunk` at a time (1 for readers that take images one by
+    one anyway), and print or log each outcome; returns the exit status."""
     images: list[str] = list(args.images)
     if args.out is not None:
-        return _to_file(args.out, images, read, args.strict)
+        return _to_file(args.out, images, read, args.strict, chunk)
     failed, results = 0, []
-    for outcome in read_each(read, images, args.strict):
+    for outcome in read_each(read, images, args.strict, chunk):
         failed += outcome.error is not None
         if outcome.error is not None:
             print(error_line(outcome), file=sys.stderr, flush=True)
@@ -56,11 +57,11 @@ def run_batch(args: argparse.Namespace, read: ReadFn, show: Show) -> int:
     return 1 if failed else 0
 
 
-def _to_file(path: Path, images: list[str], read: ReadFn, strict: bool) -> int:
+def _to_file(path: Path, images: list[str], read: ReadFn, strict: bool, chunk: int) -> int:
     """Stream outcomes to `path`; exit 1 when any of `images` failed, in this run or before."""
     with ResultLog(path) as log:
         todo = [p for p in images if p not in log.done]
-        for outcome in read_each(read, todo, strict):
+        for outcome in read_each(read, todo, strict, chunk):
             log.write(outcome)
             if outcome.error is not None:
                 print(error_line(outcome), file=sys.stderr, flush=True)

@@ -19,7 +19,8 @@ from ocrlab.cli._common import _flag_overrides, _progress_bar
 
 
 def cmd_read(args: argparse.Namespace) -> int:
-    from ocrlab.read.models import load_reader, read_with_stages
+    from ocrlab.read.letters import LetterReader
+    from ocrlab.read.models import AutoReader, load_reader, read_with_stages
 
     reader = load_reader(args.model, args.device)
     debug: Path | None = args.debug
@@ -46,7 +47,9 @@ def cmd_read(args: argparse.Namespace) -> int:
             line += "  [" + ", ".join(f"{t} {100 * p:.1f}%" for t, p in reading.topk[1:]) + "]"
         print(line)
 
-    status = run_batch(args, read, show)
+    # The letter readers take images one at a time: a batch of them gains nothing.
+    one_by_one = debug is not None or isinstance(reader, LetterReader | AutoReader)
+    status = run_batch(args, read, show, 1 if one_by_one else 64)
     if debug is not None:
         print(f"stages in {debug}/<image name>/", file=sys.stderr)
     return status

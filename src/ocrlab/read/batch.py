@@ -2,8 +2,8 @@
 
 Someone reading 100,000 scraped CAPTCHAs must not lose the run to one truncated file. `read_each`
 reads images in chunks (so a model still sees batches) and, when a chunk holds an image the reader
-refuses (`UserError`), reads that chunk again one image at a time, so each image gets its own
-`Outcome`: a reading or the one-sentence error. `strict` stops at the first error instead.
+refuses (`UserError`), reads its halves again the same way down to single images, so each image
+gets its own `Outcome`: a reading or the one-sentence error. `strict` stops at the first error.
 `ResultLog` streams outcomes to a JSON Lines file as they come and tells a restarted run which
 images are already there. Bugs (anything but `UserError`) still stop the run. Imports the standard
 library and `ocrlab.errors` only; the reader is passed in.
@@ -43,21 +43,30 @@ def read_each(
     """One Outcome per image, in order; a refused image is an error Outcome unless `strict`."""
     for start in range(0, len(images), chunk):
         part = list(images[start : start + chunk])
-        try:
-            readings = read([Path(p) for p in part])
-        except UserError:
-            if strict:
-                raise
-            yield from (_read_one(read, p) for p in part)
-            continue
-        yield from (Outcome(p, r) for p, r in zip(part, readings, strict=True))
+        if strict:
+            yield from (Outcome(p, r) for p, r in zip(part, read(_paths(part)), strict=True))
+        else:
+            yield from _read_split(read, part)
 
 
-def _read_one(read: ReadFn, image: str) -> Outcome:
+def _read_split(read: ReadFn, part: list[str]) -> Iterator[Outcome]:
+    """Read `part` as one batch; if an image in it is refused, read each half the same way, so
+    one bad image costs about log2(len(part)) smaller batches, not len(part) single reads."""
     try:
-        return Outcome(image, read([Path(image)])[0])
+        readings = read(_paths(part))
     except UserError as exc:
-        return Outcome(image, error=str(exc))
+        if len(part) == 1:
+            yield Outcome(part[0], error=str(exc))
+            return
+        half = len(part) // 2
+        yield from _read_split(read, part[:half])
+        yield from _read_split(read, part[half:])
+        return
+    yield from (Outcome(p, r) for p, r in zip(part, readings, strict=True))
+
+
+def _paths(images: list[str]) -> list[Path]:
+    return [Path(p) for p in images]
 
 
 def error_line(outcome: Outcome) -> str:
