@@ -10,6 +10,13 @@ intra-op threads and with one (OMP_NUM_THREADS=1), and prints the ratio. The cli
 machine with the server: the figures are a floor for a dedicated one.
 
     python benchmarks/bench_serve.py [--requests 500] [--concurrency 16] [--workers 2]
+
+`--soak MINUTES` instead serves the shipped models (general, words, captcha, letters) for that long
+to 32 clients reading in a loop, clients that hang up mid-upload and slow-loris clients, with a
+line of 16 behind 2 workers so the pool fills; it reports throughput, p50/p99 and resident memory
+per 10-second window, deliberate refusals (503, 408) apart from errors (see `_soak.py`).
+
+    python benchmarks/bench_serve.py --soak 1 [--concurrency 32] [--queue 16]
 """
 
 from __future__ import annotations
@@ -61,11 +68,15 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _start_server(port: int, workers: int, env: dict[str, str] | None) -> subprocess.Popen[bytes]:
+def _start_server(
+    models: list[str], port: int, workers: int, env: dict[str, str] | None, *extra: str
+) -> subprocess.Popen[bytes]:
+    """`ocrlab serve` with `models` (names or NAME=RUN specs) in a subprocess, once it answers
+    /health."""
     argv = [sys.executable, "-m", "ocrlab.cli", "serve", "--host", "127.0.0.1"]
-    argv += ["--port", str(port), "--workers", str(workers)]
-    argv += [arg for name in MODELS for arg in ("--model", name)]
-    argv += ["--device", "cpu"]
+    argv += ["--port", str(port), "--workers", str(workers), "--device", "cpu", *extra]
+    for spec in models:
+        argv += ["--model", spec]
     proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
@@ -133,7 +144,7 @@ def _measure(
     each in turn."""
     env = {**os.environ, "OMP_NUM_THREADS": threads} if threads else None
     port = _free_port()
-    server = _start_server(port, args.workers, env)
+    server = _start_server(list(MODELS), port, args.workers, env)
     try:
         url = f"http://127.0.0.1:{port}"
         loads = {
@@ -175,12 +186,68 @@ def _figures(
     }
 
 
+def _soak_images(root: Path) -> list[tuple[str, bytes]]:
+    """(shipped model, image) pairs: CAPTCHAs of the hard set for words and captcha, held-out
+    letters and words for letters."""
+    from ocrlab.synth.letters_eval import LettersEvalConfig, make_letters_eval
+
+    generate(dataclasses.replace(PRESETS["hard"], words=8, limit=8), root / "hard")
+    letters = dataclasses.replace(LettersEvalConfig(), letters=4, words=4, lines=0)
+    make_letters_eval(letters, root / "letters")
+    hard = sorted((root / "hard" / "images").iterdir())
+    return [
+        *((model, p.read_bytes()) for p in hard for model in ("general", "words", "captcha")),
+        *(("letters", p.read_bytes()) for p in sorted((root / "letters" / "images").iterdir())),
+    ]
+
+
+def run_soak(args: argparse.Namespace) -> None:
+    """The shipped models for `args.soak` minutes under load and abuse (see `_soak.py`)."""
+    from _soak import SoakConfig, soak
+    cfg = SoakConfig(minutes=args.soak, clients=args.concurrency)
+    shipped = ("general", "words", "captcha", "letters")
+    load_before = os.getloadavg()[0]
+    with tempfile.TemporaryDirectory(prefix="bench-soak-") as tmp:
+        images = _soak_images(Path(tmp))
+        port = _free_port()
+        extra = ("--queue", str(args.queue), "--timeout", str(args.timeout))
+        server = _start_server(list(shipped), port, args.workers, None, *extra)
+        try:
+            figures = asyncio.run(soak(f"http://127.0.0.1:{port}", server.pid, images, cfg))
+        finally:
+            server.terminate()
+            server.wait(30)
+        log = server.stderr.read().decode() if server.stderr else ""
+    figures["server_tracebacks"] = log.count("Traceback")
+    # What else ran on the machine: the soak's own load plus any other, as 1-minute averages.
+    figures["load_average"] = [round(load_before, 2), round(os.getloadavg()[0], 2)]
+    settings = {"workers": args.workers, "queue": args.queue, "timeout_s": args.timeout}
+    report(
+        "soak",
+        {**figures, "server": settings, "models": list(shipped), "images": len(images)},
+        packages=("torch", "fastapi", "uvicorn", "httpx2"),
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=500, help="per model and thread setting")
-    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--concurrency", type=int, default=16, help="clients (soak: 32)")
     parser.add_argument("--workers", type=int, default=2, help="server reads at once")
+    parser.add_argument(
+        "--soak",
+        type=float,
+        metavar="MINUTES",
+        help="instead: the shipped models for MINUTES under load, hang-ups and slow uploads",
+    )
+    parser.add_argument("--queue", type=int, default=16, help="soak: server --queue")
+    parser.add_argument("--timeout", type=float, default=10, help="soak: server --timeout")
     args = parser.parse_args()
+    if args.soak is not None:
+        if "--concurrency" not in sys.argv:
+            args.concurrency = 32
+        run_soak(args)
+        return
 
     images = _images()
     runs = [run for threads in ("", "1") for run in _measure(images, args, threads)]

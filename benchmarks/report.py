@@ -191,6 +191,42 @@ def serve_section(r: dict[str, Any]) -> str:
     )
 
 
+def soak_section(r: dict[str, Any]) -> str:
+    abuse = r["abuse"]
+    slow = sum(n for k, n in abuse.items() if k.startswith("slow-loris 408"))
+    hangups = sum(n for k, n in abuse.items() if k.startswith("hang-up"))
+    summary = [
+        "| reads | reads/s | 503 busy | errors | slow uploads → 408 | hang-ups | RSS start → end "
+        "| RSS growth | p99 last ÷ first window | tracebacks | /health after |",
+        "|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|",
+        f"| {r['reads']:,} | {_num(r['reads_per_s'])} | {r['busy_503']:,} | {r['errors']} "
+        f"| {slow} | {hangups} | {r['rss_mib_start']:.0f} → {r['rss_mib_end']:.0f} MiB "
+        f"| {r['rss_growth_pct']:+.1f}% | {r['p99_last_over_first']} | {r['server_tracebacks']} "
+        f"| {r['health_after']} |",
+    ]
+    windows = ["| t (s) | reads/s | p50 ms | p99 ms | RSS MiB |", "|---:|---:|---:|---:|---:|"]
+    windows += [
+        f"| {w['t_s']} | {_num(w['reads_per_s'])} | {w['p50_ms']} | {w['p99_ms']} "
+        f"| {w['rss_mib']:.0f} |"
+        for w in r["windows"]
+    ]
+    s = r["server"]
+    return (
+        f"The shipped models ({', '.join(r['models'])}) behind `ocrlab serve` for "
+        f"{r['minutes']:g} minute(s): {r['clients']} clients reading in a loop (a 503 is waited "
+        f"out for its Retry-After), {r['hangup_clients']} clients hanging up mid-upload and "
+        f"{r['slow_loris_clients']} slow-loris clients (one body byte a second); "
+        f"{s['workers']} workers and a line of {s['queue']}, so the pool is full, timeout "
+        f"{s['timeout_s']:g} s. Errors exclude the deliberate 503 and 408 answers. Load "
+        f"average before → after: {' → '.join(map(str, r.get('load_average', ['?'])))}.\n\n"
+        + "\n".join(summary)
+        + "\n\n"
+        + "\n".join(windows)
+        + "\n\n"
+        + context(r)
+    )
+
+
 def plot_reading(r: dict[str, Any], out: Path) -> bool:
     """Exact match against ms per image one at a time: one point per tool per dataset."""
     points = [
@@ -245,12 +281,14 @@ TITLES = {
     "mlp": "3. NumPy vs torch",
     "serve": "4. HTTP API",
     "load": "5. Loading data",
+    "soak": "6. Server soak",
 }
 SECTIONS: dict[str, Callable[[dict[str, Any]], str]] = {
     "generate": generate_section,
     "mlp": mlp_section,
     "serve": serve_section,
     "load": load_section,
+    "soak": soak_section,
 }
 
 

@@ -7,8 +7,19 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from ocrlab.synth import PRESETS, GenerateConfig
+
+# Fuzz tests: a modest number of examples, the same ones every run (derandomize: a failure
+# reproduces), no example database in the checkout, no per-example deadline on a busy machine.
+# OCRLAB_HYPOTHESIS=thorough searches twenty times wider.
+_FUZZ = {"deadline": None, "derandomize": True, "database": None}
+settings.register_profile(
+    "ocrlab", max_examples=25, suppress_health_check=[HealthCheck.too_slow], **_FUZZ
+)
+settings.register_profile("thorough", max_examples=500, **_FUZZ)
+settings.load_profile(os.environ.get("OCRLAB_HYPOTHESIS", "ocrlab"))
 
 
 @pytest.fixture

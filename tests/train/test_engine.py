@@ -154,10 +154,3 @@ def test_bf16_autocast_is_chosen_per_device_and_trains_on_the_cpu(
         torch.float32,
         torch.int64,
     }  # fp32 master weights
-
-
-def test_run_folders_know_the_resumable_state_file() -> None:
-    """`run_folder` names the state without importing torch; it must be the one `fit` saves."""
-    from ocrlab.train import run_folder
-
-    assert run_folder.STATE == checkpoint.STATE

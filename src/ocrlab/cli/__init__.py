@@ -1,7 +1,8 @@
 """The `ocrlab` command: one small handler per subcommand over the library API.
 
 Each handler turns flags into a config, calls one library function and prints the result. User
-mistakes (`UserError`) print one line on stderr and exit with status 2, without a traceback.
+mistakes (`UserError`) print one line on stderr and exit with status 2, without a traceback; a
+command over many images reports each unreadable one and goes on, then exits 1 (`_batch`).
 `main(argv)` returns the exit status so tests call it directly. This module owns the top-level
 parser, the `train` group and `main`; each subcommand's flags and handler live in the module
 named for it (`generate`, `train_words`, `train_letters`, `read`, `data`, `serve`,

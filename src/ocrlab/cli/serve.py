@@ -21,6 +21,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         "port": args.port,
         "device": args.device,
         "workers": args.workers,
+        "queue": args.queue,
         "timeout_s": args.timeout,
         "gallery": args.gallery,
     }
@@ -51,5 +52,10 @@ def _add_serve(sub: Any) -> None:
     p.add_argument("--gallery", type=Path, help="an ocrlab dataset to show samples of")
     p.add_argument("--device", help="auto, cpu or cuda (default auto)")
     p.add_argument("--workers", type=int, help="reads at once; more requests queue (default 2)")
+    p.add_argument(
+        "--queue",
+        type=int,
+        help="requests that may wait for a worker; beyond them 503 with Retry-After (default 64)",
+    )
     p.add_argument("--timeout", type=float, help="seconds a request may take (default 10)")
     p.set_defaults(handler=cmd_serve)

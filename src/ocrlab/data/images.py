@@ -43,6 +43,7 @@ def open_image(source: ImageLike, mode: str = "RGB", max_pixels: int = MAX_PIXEL
     name = str(source) if isinstance(source, Path) else "the image"
     try:
         with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # e.g. a TIFF tag of the wrong length
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             fp = io.BytesIO(source) if isinstance(source, bytes) else source
             with Image.open(fp) as im:

@@ -147,13 +147,13 @@ def _plan(root: Path, how: _How, skip_bad: bool) -> _Planned:
     if not root.is_dir():
         raise DatasetError(f"dataset folder not found: {root}")
     if (root / MANIFEST).is_file():
-        return _plan_ocrlab(root, how)
+        return _plan_ocrlab(root, how, skip_bad)
     if (root / ".incomplete").exists():
         raise DatasetError(f"{root} is an unfinished ocrlab dataset; finish it with --resume")
     return _plan_folder(root, how, skip_bad)
 
 
-def _plan_ocrlab(root: Path, how: _How) -> _Planned:
+def _plan_ocrlab(root: Path, how: _How, skip_bad: bool = False) -> _Planned:
     rows = read_manifest(root / MANIFEST)
     if not rows:
         raise DatasetError(f"{root / MANIFEST} lists no images")
@@ -176,7 +176,26 @@ def _plan_ocrlab(root: Path, how: _How) -> _Planned:
         raise DatasetError(
             f"{root / MANIFEST} names {len(missing)} missing file(s), e.g. {missing[0]}"
         )
-    return _Planned(texts, words, sources, vocab, [], *_decoder(paths, how))
+    skipped: list[str] = []
+    if skip_bad:
+        keep, skipped = _readable(paths)
+        if not keep:
+            raise DatasetError(f"no readable images in {root}")
+        texts, words = [texts[i] for i in keep], [words[i] for i in keep]
+        sources, paths = [sources[i] for i in keep], [paths[i] for i in keep]
+    return _Planned(texts, words, sources, vocab, skipped, *_decoder(paths, how))
+
+
+def _readable(paths: Sequence[Path]) -> tuple[list[int], list[str]]:
+    """(indices of the images that decode, names of those that do not)."""
+    keep, skipped = [], []
+    for i, path in enumerate(paths):
+        try:
+            decode(path)
+            keep.append(i)
+        except ImageError:
+            skipped.append(path.name)
+    return keep, skipped
 
 
 def _decoder(paths: list[Path], how: _How) -> tuple[Shape, Fill]:
@@ -229,7 +248,10 @@ def folder_labels(root: Path) -> list[tuple[Path, str]]:
 
 
 def _read_label_file(root: Path, name: str) -> list[tuple[Path, str]]:
-    text = (root / name).read_text(encoding="utf-8")
+    try:
+        text = (root / name).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DatasetError(f"cannot read {root / name}: {exc}") from None
     if name.endswith(".csv"):
         rows = [r for r in csv.reader(io.StringIO(text)) if r]
         if rows and rows[0][:2] in (["file", "label"], ["path", "label"], ["filename", "text"]):
@@ -247,18 +269,12 @@ def _read_label_file(root: Path, name: str) -> list[tuple[Path, str]]:
 
 
 def _plan_folder(root: Path, how: _How, skip_bad: bool) -> _Planned:
-    pairs, skipped = folder_labels(root), []
+    pairs, skipped = folder_labels(root), list[str]()
     if skip_bad:
-        good = []
-        for path, label in pairs:
-            try:
-                decode(path)
-                good.append((path, label))
-            except ImageError:
-                skipped.append(path.name)
-        if not good:
+        keep, skipped = _readable([p for p, _ in pairs])
+        if not keep:
             raise DatasetError(f"no readable images in {root}")
-        pairs = good
+        pairs = [pairs[i] for i in keep]
     texts = [label for _, label in pairs]
     names = [p.name for p, _ in pairs]
     paths = [p for p, _ in pairs]

@@ -14,19 +14,41 @@ import numpy as np
 
 from ocrlab.data.load import ImageSet, load_many
 from ocrlab.data.split import limit_rows, text_split
-from ocrlab.errors import DatasetError
+from ocrlab.errors import DatasetError, ImageError
 from ocrlab.metrics import accuracy, character_error_rate, exact_match, top_k_accuracy
 from ocrlab.read.predictor import Predictor
 from ocrlab.runtime.checkpoint import load_checkpoint
 from ocrlab.runtime.preprocess import PREPROCESS
 
 
+def load_for(
+    predictor: Predictor, dirs: Sequence[Path], workers: int = 1, strict: bool = False
+) -> ImageSet:
+    """The datasets through the model kind's preprocessing, once (as training loaded them). An
+    unreadable image is left out
+    and named in `skipped` (one bad file must not cost the whole evaluation) unless `strict`."""
+    ckpt = predictor.checkpoint
+    how = {"workers": workers, "mode": ckpt.mode, "prepare": PREPROCESS[ckpt.kind]}
+    try:
+        return load_many(list(dirs), ckpt.input_size, **how)
+    except ImageError:
+        if strict:
+            raise
+        # The fast path stops at the first bad image; only then check every image one by one.
+        return load_many(list(dirs), ckpt.input_size, skip_bad=True, **how)
+
+
+def _failed(data: ImageSet) -> dict[str, Any]:
+    return {"failed": data.skipped} if data.skipped else {}
+
+
 def evaluate_classifier(
-    run: Path, dirs: Sequence[Path], device: str = "auto", workers: int = 1
+    run: Path, dirs: Sequence[Path], device: str = "auto", workers: int = 1, strict: bool = False
 ) -> dict[str, Any]:
-    """Accuracy and top-5 accuracy of a trained classifier on dataset folders."""
+    """Accuracy and top-5 accuracy of a trained classifier on dataset folders; images that
+    cannot be read are listed under `failed` (see `load_for`)."""
     predictor = Predictor.load(run, device)
-    data = _load(predictor, dirs, workers)
+    data = load_for(predictor, dirs, workers, strict)
     index = {w: i for i, w in enumerate(predictor.classes)}
     unknown = sorted({w for w in data.words if w not in index})
     if unknown:
@@ -42,14 +64,8 @@ def evaluate_classifier(
         "top5_accuracy": top_k_accuracy(probs, labels, min(5, probs.shape[1])),
         "data": [str(d) for d in dirs],
         "model": str(run),
+        **_failed(data),
     }
-
-
-def _load(predictor: Predictor, dirs: Sequence[Path], workers: int) -> ImageSet:
-    """The datasets through the model kind's preprocessing, once (as training loaded them)."""
-    ckpt = predictor.checkpoint
-    prepare = PREPROCESS[ckpt.kind]
-    return load_many(list(dirs), ckpt.input_size, workers=workers, mode=ckpt.mode, prepare=prepare)
 
 
 def text_metrics(truth: Sequence[str], pred: Sequence[str]) -> dict[str, Any]:
@@ -71,11 +87,18 @@ def _num(item: tuple[str, list[int]]) -> int:
 
 
 def evaluate_seq(
-    run: Path, dirs: Sequence[Path], device: str = "auto", workers: int = 1, held_out: bool = False
+    run: Path,
+    dirs: Sequence[Path],
+    device: str = "auto",
+    workers: int = 1,
+    held_out: bool = False,
+    strict: bool = False,
 ) -> dict[str, Any]:
-    """Text metrics of a sequence model; `held_out` keeps only the run's own test split."""
+    """Text metrics of a sequence model; `held_out` keeps only the run's own test split (which
+    needs every image: leaving one out would shift the split). Otherwise images that cannot be
+    read are listed under `failed`."""
     predictor = Predictor.load(run, device)
-    data = _load(predictor, dirs, workers)
+    data = load_for(predictor, dirs, workers, strict or held_out)
     if held_out:
         saved = predictor.checkpoint.config
         seed = int(saved["train"]["seed"])
@@ -89,20 +112,19 @@ def evaluate_seq(
         "data": [str(d) for d in dirs],
         "model": str(run),
         "held_out": held_out,
+        **_failed(data),
     }
 
 
 def evaluate_line(
-    run: Path, dirs: Sequence[Path], device: str = "auto", workers: int = 1
+    run: Path, dirs: Sequence[Path], device: str = "auto", workers: int = 1, strict: bool = False
 ) -> dict[str, Any]:
     """Text metrics of a line model (the general reader), overall and per group: the manifest's
     `background` column (a zoo family, a text-eval layout), else the folder's name."""
     from ocrlab.data.load import folder_labels
     from ocrlab.data.manifest import MANIFEST, read_manifest
-    from ocrlab.runtime.preprocess import line
-
     predictor = Predictor.load(run, device)
-    data = load_many(list(dirs), predictor.size, workers=workers, mode="L", prepare=line)
+    data = load_for(predictor, dirs, workers, strict=True)
     pred = [r.text for r in predictor.read_batch(data.images)]
     groups: list[str] = []
     for folder in dirs:
@@ -124,15 +146,20 @@ def evaluate_line(
 
 
 def evaluate(
-    run: Path, dirs: Sequence[Path], device: str = "auto", workers: int = 1, held_out: bool = False
+    run: Path,
+    dirs: Sequence[Path],
+    device: str = "auto",
+    workers: int = 1,
+    held_out: bool = False,
+    strict: bool = False,
 ) -> dict[str, Any]:
     """Metrics of any trained model on dataset folders, by the model's kind."""
     kind = load_checkpoint(run).kind
     if kind == "line":
-        return evaluate_line(run, dirs, device, workers)
+        return evaluate_line(run, dirs, device, workers, strict)
     if kind == "seq":
-        return evaluate_seq(run, dirs, device, workers, held_out)
-    return evaluate_classifier(run, dirs, device, workers)
+        return evaluate_seq(run, dirs, device, workers, held_out, strict)
+    return evaluate_classifier(run, dirs, device, workers, strict)
 
 
 LETTER_KINDS = {"letter": "single letters", "word": "words (3–6 letters)", "lines": "two lines"}

@@ -28,6 +28,7 @@ from fastapi.staticfiles import StaticFiles
 from PIL import Image
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
+from starlette.requests import ClientDisconnect
 from starlette.types import Message
 
 from ocrlab import __version__
@@ -40,7 +41,7 @@ from ocrlab.runtime.binarise import Stages
 from ocrlab.runtime.checkpoint import Checkpoint
 from ocrlab.runtime.shipped import SHIPPED, run_folder
 from ocrlab.serve.gallery import Gallery
-from ocrlab.serve.gate import Gate
+from ocrlab.serve.gate import Busy, Gate
 from ocrlab.serve.schemas import (
     ERRORS,
     READ_BODY,
@@ -104,7 +105,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.gate = Gate(settings.workers)
+        app.state.gate = Gate(settings.workers, settings.queue)
         try:
             yield
         finally:
@@ -143,7 +144,7 @@ def _add_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(ApiError)
     async def api_error(request: Request, exc: ApiError) -> JSONResponse:
-        return answer(exc.status, exc.code, exc.detail)
+        return answer(exc.status, exc.code, exc.detail, exc.headers)
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
@@ -169,20 +170,33 @@ def _add_read(app: FastAPI, ctx: _Context) -> None:
         or the raw image bytes as the body. The format is sniffed from the bytes."""
         start = time.perf_counter()
         query = {"model": model, "top_k": None if top_k is None else str(top_k)}
+        progress = {"uploaded": False}
         try:
             return await asyncio.wait_for(
-                _read(request, ctx, query, debug, start), ctx.settings.timeout_s
+                _read(request, ctx, query, debug, start, progress), ctx.settings.timeout_s
             )
         except asyncio.TimeoutError:
+            limit = f"{ctx.settings.timeout_s:g} s"
+            if not progress["uploaded"]:  # a slow (or slow-loris) client, not a slow server
+                raise ApiError(408, "slow_upload", f"the upload took longer than {limit}") from None
+            raise ApiError(504, "timeout", f"the read took longer than {limit}") from None
+        except Busy:
             raise ApiError(
-                504, "timeout", f"the read took longer than {ctx.settings.timeout_s:g} s"
-            ) from None
+                503, "busy", "every worker is busy and the line is full; retry shortly",
+                {"Retry-After": "1"},
+            ) from None  # fmt: skip
 
 
 async def _read(
-    request: Request, ctx: _Context, query: dict[str, str | None], debug: bool, start: float
+    request: Request,
+    ctx: _Context,
+    query: dict[str, str | None],
+    debug: bool,
+    start: float,
+    progress: dict[str, bool],
 ) -> ReadResponse:
     data, form = await _unpack(request, await _body(request, ctx.settings.max_bytes))
+    progress["uploaded"] = True
     params = {**query, **form}  # form fields win over query parameters
     name = params["model"] or next(iter(ctx.readers))
     if name not in ctx.readers:
@@ -203,11 +217,14 @@ async def _body(request: Request, limit: int) -> bytes:
     if declared.isdigit() and int(declared) > limit:
         raise too_large
     chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise too_large
-        chunks.append(chunk)
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise too_large
+            chunks.append(chunk)
+    except ClientDisconnect:  # nobody is left to answer; end the request without a traceback
+        raise ApiError(400, "disconnected", "the client went away during the upload") from None
     return b"".join(chunks)
 
 

@@ -35,6 +35,8 @@ class ServeSettings:
     """Whole-request budget: upload, queueing, decoding and reading; beyond it the answer is 504."""
     workers: int = 2
     """Reads running at once, each on a worker thread; further requests queue until timeout_s."""
+    queue: int = 64
+    """Requests that may wait for a worker; beyond them the answer is 503 with Retry-After."""
     max_top_k: int = 20
     gallery: Path | None = None
     """An ocrlab dataset whose samples `GET /v1/gallery` shows (None: no gallery)."""
@@ -43,6 +45,8 @@ class ServeSettings:
         for name in ("max_bytes", "max_pixels", "workers", "max_top_k"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} must be at least 1, got {getattr(self, name)}")
+        if self.queue < 0:
+            raise ConfigError(f"queue must be at least 0, got {self.queue}")
         if self.timeout_s <= 0:
             raise ConfigError(f"timeout_s must be positive, got {self.timeout_s}")
         if not 0 <= self.port <= 65535:

@@ -199,9 +199,12 @@ def fit(
     opt, sched = _optimizer(model, cfg, cfg.epochs * len(train))
     history: list[dict[str, float]] = []
     best = (math.inf, 0)
-    if resume:
-        checkpoint.load_weights(folder / checkpoint.LAST, model)
+    if resume and (folder / checkpoint.STATE).is_file():  # else no epoch finished: start over
         state = checkpoint.load_state(folder)
+        if "model" in state:
+            model.load_state_dict(state["model"])
+        else:  # a state.pt written before it held the weights
+            checkpoint.load_weights(folder / checkpoint.LAST, model)
         opt.load_state_dict(state["optimizer"])
         if sched is not None:
             sched.load_state_dict(state["scheduler"])
@@ -229,9 +232,10 @@ def fit(
             best = (te["loss"], epoch)
             checkpoint.save_weights(folder / checkpoint.WEIGHTS, model)
         checkpoint.save_weights(folder / checkpoint.LAST, model)
-        checkpoint.save_state(
+        checkpoint.save_state(  # one file holds all a resume needs: a kill -9 cannot tear it
             folder,
             {
+                "model": {k: v.detach().cpu() for k, v in model.state_dict().items()},
                 "optimizer": opt.state_dict(),
                 "scheduler": sched.state_dict() if sched else {},
                 "history": history,

@@ -14,15 +14,16 @@ from ocrlab.data.atomic import atomic_write_bytes
 from ocrlab.errors import DatasetError
 
 RUN_CONFIG = "config.json"
-STATE = "state.pt"
-"""The resumable state `fit` saves after each epoch (`ocrlab.runtime.checkpoint.STATE`)."""
 
 
 def prepare_run(
     out: Path, description: dict[str, Any], resume: bool, overwrite: bool, resumable: bool = True
 ) -> None:
     """Create or check a run folder (writing its config.json): refuse to mix runs, resume only
-    the same configuration, overwrite only an ocrlab run. `resumable`: the trainer has --resume."""
+    the same configuration, overwrite only an ocrlab run. `resumable`: the trainer has --resume.
+
+    Resuming removes what a killed write left (`.NAME.*.tmp`); a run killed before its first
+    epoch was saved starts over, which gives the same weights (the start is seeded)."""
     if out.exists() and not out.is_dir():
         raise DatasetError(f"{out} is a file, not a run folder")
     if out.exists() and any(out.iterdir()):
@@ -31,8 +32,8 @@ def prepare_run(
                 raise DatasetError(
                     f"cannot resume {out}: it was started with another configuration"
                 )
-            if not (out / STATE).is_file():
-                raise DatasetError(f"cannot resume {out}: no finished epoch was saved")
+            for torn in out.glob(".*.tmp"):
+                torn.unlink()
             return
         if not overwrite:
             how = "--resume to continue it or --overwrite" if resumable else "--overwrite"
