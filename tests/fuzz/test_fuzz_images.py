@@ -21,6 +21,7 @@ from ocrlab.errors import UserError
 from ocrlab.models import build
 from ocrlab.read.letters import LetterReader
 from ocrlab.read.predictor import Predictor
+from ocrlab.runtime.checkpoint import Checkpoint
 from ocrlab.serve.schemas import ApiError
 from ocrlab.serve.upload import decode_upload
 
@@ -41,9 +42,8 @@ def predictor() -> Predictor:
     """An untrained width-4 classifier at 16 x 48: the word models' preprocessing path."""
     torch.manual_seed(0)
     config = {"num_classes": 3, "in_channels": 3, "width": 4, "dropout": 0.0}
-    meta = {"kind": "classifier", "model": "resnet18", "model_config": config,
-            "classes": ["a", "b", "c"], "input_size": [16, 48], "channels": 3}  # fmt: skip
-    return Predictor(build("resnet18", **config), meta, torch.device("cpu"))
+    ckpt = Checkpoint("classifier", "resnet18", config, (16, 48), 3, classes=["a", "b", "c"])
+    return Predictor(build("resnet18", **config), ckpt, torch.device("cpu"))
 
 
 def refused_or_read(step: Callable[[], Any]) -> Any:
@@ -61,9 +61,10 @@ def check_bytes(data: bytes, predictor: Predictor) -> None:
     """Every door an uploaded or listed file goes through."""
     refused_or_read(lambda: open_image(data, "RGB"))
     refused_or_read(lambda: open_image(data, "L", max_pixels=100_000))
-    pixels = refused_or_read(lambda: decode_upload(data, 1_000_000))
-    if pixels is not None:
-        assert pixels.dtype == np.uint8 and pixels.ndim == 3 and pixels.shape[2] == 3
+    image = refused_or_read(lambda: decode_upload(data, 1_000_000))
+    if image is not None:
+        assert image.mode == "RGB"
+        pixels = np.asarray(image)
         refused_or_read(lambda: LetterReader(Uniform()).read_one(pixels, top_k=2))
     batch = refused_or_read(lambda: predictor.preprocess([data]))
     if batch is not None:

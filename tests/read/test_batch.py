@@ -16,7 +16,7 @@ from ocrlab.cli import main
 from ocrlab.errors import DatasetError, ImageError
 from ocrlab.models import build
 from ocrlab.read.batch import ResultLog, read_each
-from ocrlab.train import checkpoint
+from ocrlab.runtime import checkpoint
 
 Draw = Callable[..., np.ndarray]
 
@@ -112,8 +112,10 @@ def _classifier_run(root: Path, classes: list[str]) -> Path:
     torch.manual_seed(0)
     config = {"num_classes": len(classes), "in_channels": 3, "width": 4, "dropout": 0.0}
     checkpoint.save_weights(run / checkpoint.WEIGHTS, build("resnet18", **config))
-    meta = {"kind": "classifier", "model": "resnet18", "model_config": config}
-    checkpoint.save_meta(run, {**meta, "classes": classes, "input_size": [16, 48], "channels": 3})
+    ckpt = checkpoint.Checkpoint(
+        "classifier", "resnet18", config, (16, 48), channels=3, classes=classes
+    )
+    checkpoint.save_checkpoint(run, ckpt)
     return run
 
 

@@ -50,7 +50,7 @@ def test_the_gate_refuses_beyond_its_line() -> None:
 
 
 def test_a_full_line_is_a_quick_503_with_retry_after(predictor: Predictor, png: bytes) -> None:
-    blocked = _Blocked(predictor.model, predictor.meta, predictor.device)
+    blocked = _Blocked(predictor.model, predictor.checkpoint, predictor.device)
     blocked.release.clear()
     settings = ServeSettings(workers=1, queue=1, timeout_s=20)
     app = create_app({"blocked": blocked, "fast": predictor}, settings)

@@ -18,9 +18,10 @@ def test_no_models_named_serves_every_shipped_model() -> None:
     image.save(buf, "PNG")
     with TestClient(app) as client:
         infos = client.get("/v1/models").json()["models"]
-        assert [m["name"] for m in infos] == ["default", "words", "captcha", "letters"]
-        assert infos[0]["default"] and infos[2]["channels"] == 1 and infos[3]["kind"] == "letters"
-        for name in ("words", "captcha", "letters"):
+        assert [m["name"] for m in infos] == ["default", "general", "words", "captcha", "letters"]
+        assert infos[0]["default"] and infos[1]["kind"] == "line" and infos[3]["channels"] == 1
+        assert infos[4]["kind"] == "letters"
+        for name in ("general", "words", "captcha", "letters"):
             r = client.post(f"/v1/read?model={name}", content=buf.getvalue())
             assert r.status_code == 200, r.text
             assert r.json()["text"] == ocrlab.read(image, model=name, device="cpu").text

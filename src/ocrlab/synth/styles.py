@@ -18,7 +18,7 @@ from ocrlab.rng import SAMPLES, make_rng
 from ocrlab.synth import backgrounds
 from ocrlab.synth.fonts import check_fonts, load_font, resolve_fonts
 from ocrlab.synth.plan import PRESETS
-from ocrlab.synth.render import COLOURS, Canvas, Style, fit_canvas, render
+from ocrlab.synth.render import COLOURS, Canvas, Style, render
 
 StyleFn = Callable[[str, int], Image.Image]
 CANVAS = Canvas(48, 336)
@@ -37,8 +37,9 @@ def preset_style(preset: str) -> StyleFn:
         check_fonts(fonts, text, cfg.font_size)
         rng = make_rng(seed, SAMPLES)
         font = load_font(fonts[int(rng.integers(len(fonts)))].path, cfg.font_size)
-        fit = fit_canvas([text], [font], cfg.margin)
-        canvas = Canvas(max(fit.height, CANVAS.height), max(fit.width, CANVAS.width))
+        left, top, right, bottom = font.getbbox(text, anchor="ls")  # this text, as drawn
+        need = (int(bottom - top) + 2 * cfg.margin, int(right - left) + 2 * cfg.margin)
+        canvas = Canvas(max(need[0], CANVAS.height), max(need[1], CANVAS.width))
         texture = cfg.backgrounds[int(rng.integers(len(cfg.backgrounds)))]
         background = backgrounds.make_texture(texture, rng, canvas.height, canvas.width)
         style = Style(
