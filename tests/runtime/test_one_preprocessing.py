@@ -55,3 +55,31 @@ def test_grey_is_taken_before_resizing() -> None:
     grey_first = Image.fromarray(rgb).convert("L").resize((40, 16), Image.Resampling.BILINEAR)
     assert np.array_equal(ours, np.asarray(grey_first))
     assert not np.array_equal(ours, np.asarray(other))
+
+
+def test_a_line_model_sees_one_tensor_on_every_path(tmp_path: Path) -> None:
+    """The general reader: the zoo stream it trains on, a dataset folder, every reader input, the
+    server's upload and ONNX's scaling all give the same (1, 32, 256) line."""
+    from ocrlab.charset import Charset, Tokenizer
+    from ocrlab.models.crnn import line_input
+    from ocrlab.synth.fonts import default_fonts
+    from ocrlab.synth.zoo import Zoo, ZooConfig
+    from ocrlab.synth.zoo_set import ZooRender
+    from ocrlab.train.general import ZooBatches
+
+    zoo = Zoo(ZooConfig(seed=3), default_fonts())
+    x, _, _ = ZooBatches(zoo, Tokenizer(Charset(zoo.config.charset), 12), 1, 1)[0]
+    image, _ = ZooRender(zoo)(0)
+    png = tmp_path / "a.png"
+    Image.fromarray(image).save(png)
+    (tmp_path / "labels.csv").write_text(f"a.png,{zoo.sample(0).text}\n")
+    data = png.read_bytes()
+    with Image.open(png) as im:
+        pil = im.copy()
+    sources = [png, str(png), data, pil, np.asarray(pil), decode_upload(data, 10**7)]
+    read = preprocess("line", sources, (32, 256), "L")
+    loaded = load(tmp_path, (32, 256), mode="L", prepare=PREPROCESS["line"]).images
+    trained = x.numpy().transpose(0, 2, 3, 1)  # (1, 32, 256, 1)
+    for batch in (read, loaded):
+        assert np.array_equal(np.broadcast_to(trained, batch.shape), batch)
+    assert torch.equal(line_input(x), torch.from_numpy(scale(read[:1])))

@@ -21,6 +21,7 @@ from typing import Any
 from ocrlab import __version__
 from ocrlab.cli.data import _add_data
 from ocrlab.cli.experiment import _add_experiment
+from ocrlab.cli.fonts import _add_fonts
 from ocrlab.cli.generate import _add_generate
 from ocrlab.cli.read import _add_eval, _add_export, _add_predict, _add_read
 from ocrlab.cli.serve import _add_serve
@@ -54,6 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"ocrlab {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_generate(sub)
+    _add_fonts(sub)
     _add_train(sub)
     _add_eval(sub)
     _add_predict(sub)

@@ -1,13 +1,14 @@
-"""`ocrlab data`: make the held-out letters-eval set (`letters-eval`) and fetch public data sets
-(`fetch emnist`). It owns those subcommands' flags and handlers."""
+"""`ocrlab data`: make the held-out letters-eval and text-eval sets (`letters-eval`,
+`text-eval`) and fetch public data sets (`fetch emnist`). It owns those subcommands' flags and handlers."""
 
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 from typing import Any
 
-from ocrlab.cli._common import _add_config, _flag_overrides
+from ocrlab.cli._common import _add_config, _flag_overrides, _progress_bar
 
 
 def cmd_data_letters_eval(args: argparse.Namespace) -> int:
@@ -23,6 +24,41 @@ def cmd_data_letters_eval(args: argparse.Namespace) -> int:
     manifest = make_letters_eval(cfg, args.out, overwrite=args.overwrite)
     print(f"wrote {cfg.count():,} images to {args.out} ({manifest.name}, preview.png)")
     return 0
+
+
+def cmd_data_text_eval(args: argparse.Namespace) -> int:
+    from ocrlab.config import replace
+    from ocrlab.synth.text_eval import TextEvalConfig, make_text_eval
+
+    cfg = replace(TextEvalConfig(), _flag_overrides(args, {"seed": "seed", "count": "count"}))
+    folders = tuple(str(f) for f in args.fonts or ())
+    with _progress_bar(cfg.count, f"text-eval → {args.out}") as bar:
+        make_text_eval(cfg, args.out, workers=args.workers, overwrite=args.overwrite,
+                       folders=folders, progress=bar.update)  # fmt: skip
+    print(f"wrote {cfg.count:,} images to {args.out} (manifest.csv, preview.png)")
+    return 0
+
+
+def _add_text_eval(kinds: Any) -> None:
+    q = kinds.add_parser(
+        "text-eval",
+        help="clean strings in the font families reserved for evaluation (zero-shot test)",
+        description="Render dictionary-free strings (3-9 letters, both cases) dark on light in "
+        "the font families no ocrlab training pool may use (Liberation, Arimo/Tinos/Cousine, GNU "
+        "FreeFont, URW base35 and derivatives, TeX Gyre) found on this machine: half tightly "
+        "cropped, half on the 48 x 336 canvas of the hard set. The manifest's background column "
+        "says which. Score a reader with `ocrlab eval --model default --data DIR`.",
+    )
+    q.add_argument("--out", type=Path, required=True, help="folder to write (must be empty)")
+    q.add_argument("--count", type=int, help="images (default 1,000)")
+    q.add_argument("--seed", type=int, help="random seed (default 0)")
+    q.add_argument("--fonts", type=Path, nargs="+", help="more folders of reserved-family fonts")
+    q.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="render processes")
+    q.add_argument("--overwrite", action="store_true", help="replace an earlier set in --out")
+    q.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a TextEvalConfig field, e.g. --set max_length=12")  # fmt: skip
+    _add_config(q)
+    q.set_defaults(handler=cmd_data_text_eval)
 
 
 def cmd_data_fetch(args: argparse.Namespace) -> int:
@@ -75,6 +111,7 @@ def _add_data(sub: Any) -> None:
     p = sub.add_parser("data", help="make or fetch data")
     kinds = p.add_subparsers(dest="data", required=True, metavar="SET")
     _add_fetch(kinds)
+    _add_text_eval(kinds)
     q = kinds.add_parser(
         "letters-eval",
         help="held-out letters and words in fonts, colours and backgrounds no training set uses",

@@ -13,12 +13,16 @@ from pathlib import Path
 from typing import Any
 
 from ocrlab.cli._common import _add_config, _config_file, _progress_bar
+from ocrlab.errors import ConfigError
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
     from ocrlab.config import parse_overrides, replace
     from ocrlab.synth import PRESETS, generate
     from ocrlab.synth.plan import make_plan
+
+    if args.preset == "zoo":
+        return _generate_zoo(args)
 
     flags = {
         "words": args.words,
@@ -48,6 +52,27 @@ def cmd_generate(args: argparse.Namespace) -> int:
             overwrite=args.overwrite,
             progress=bar.update,
         )
+    print(f"wrote {count:,} images to {args.out} (manifest.csv, preview.png)")
+    return 0
+
+
+def _generate_zoo(args: argparse.Namespace) -> int:
+    """The CAPTCHA zoo: --limit images (default 1,000) of any shape, PNG, one family each."""
+    from ocrlab.config import parse_overrides, replace
+    from ocrlab.synth.zoo import ZooConfig
+    from ocrlab.synth.zoo_set import make_zoo_set
+
+    if args.resume or args.format == "packed":
+        raise ConfigError("a zoo set is PNG files of many shapes and has no --resume")
+    overrides = {**_config_file(args), **parse_overrides(args.set)}
+    if args.seed is not None:
+        overrides["seed"] = args.seed
+    cfg = replace(ZooConfig(), overrides)
+    count = args.limit or 1000
+    fonts = ("bundled", "system", "packages") if args.fonts is None else (Path(args.fonts),)
+    with _progress_bar(count, f"zoo → {args.out}") as bar:
+        make_zoo_set(cfg, count, args.out, fonts=fonts, workers=args.workers,
+                     overwrite=args.overwrite, progress=bar.update)  # fmt: skip
     print(f"wrote {count:,} images to {args.out} (manifest.csv, preview.png)")
     return 0
 
@@ -84,10 +109,13 @@ def _add_generate(sub: Any) -> None:
     )
     p.add_argument(
         "--preset",
-        choices=["easy", "hard"],
+        choices=["easy", "hard", "zoo"],
         default="easy",
         help="easy: plain background, every word in every font (100 words x 10 fonts); "
-        "hard: 4 backgrounds x 5 noise levels x 5 colours x words, random casing (default: easy)",
+        "hard: 4 backgrounds x 5 noise levels x 5 colours x words, random casing; "
+        "zoo: --limit images (default 1,000) of the CAPTCHA zoo, every shape and effect family, "
+        "fonts from the system and font packages (--set 'families=[\"jumble\"]', --set "
+        "charset=..., see ocrlab.synth.zoo) (default: easy)",
     )
     p.add_argument("--out", type=Path, required=True, help="output folder (created; must be empty)")
     p.add_argument("--words", type=int, help="number of vocabulary words (default 100)")

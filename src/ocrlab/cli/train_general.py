@@ -11,18 +11,19 @@ import os
 from pathlib import Path
 from typing import Any
 
+from ocrlab.cli._common import _add_config, _flag_overrides
+
 
 def cmd_train_general(args: argparse.Namespace) -> int:
-    from ocrlab.config import parse_overrides, replace
+    from ocrlab.config import replace
     from ocrlab.train.general import GeneralConfig, train_general
 
-    flags: dict[str, Any] = {"archs": tuple(args.arch), "workers": args.workers}
-    for key in ("steps", "batch_size", "minutes", "seed", "device", "init"):
-        if getattr(args, key) is not None:
-            flags[key] = getattr(args, key)
+    names = {k: k for k in ("steps", "batch_size", "minutes", "seed", "device", "init", "workers")}
+    overrides = _flag_overrides(args, names)
+    overrides["archs"] = tuple(args.arch)
     if args.fonts:
-        flags["fonts"] = tuple(args.fonts)
-    cfg = replace(GeneralConfig(), {**flags, **parse_overrides(args.set)})
+        overrides["fonts"] = tuple(args.fonts)
+    cfg = replace(GeneralConfig(), overrides)
 
     def show(record: dict[str, Any]) -> None:
         val = record["val"]
@@ -64,4 +65,5 @@ def _add_train_general(models: Any) -> None:
     p.add_argument("--resume", action="store_true", help="continue an interrupted run in --out")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="override a GeneralConfig field, e.g. --set lr=0.002")  # fmt: skip
+    _add_config(p)
     p.set_defaults(handler=cmd_train_general)

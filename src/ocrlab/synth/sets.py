@@ -24,6 +24,7 @@ from ocrlab.errors import DatasetError
 from ocrlab.synth.generate import encode_png
 from ocrlab.synth.preview import save_contact_sheet
 
+Progress = Callable[[int], None]
 Render = Callable[[int], tuple[np.ndarray, Row]]
 """Sample i → (image, manifest row without its path)."""
 CHUNK = 128
@@ -53,7 +54,7 @@ def write_set(
     *,
     workers: int = 1,
     overwrite: bool = False,
-    progress: Callable[[int], None] | None = None,
+    progress: Progress | None = None,
 ) -> Path:
     """Render `count` samples into `out`; `description["kind"]` names the set in config.json."""
     _prepare(out, str(description["kind"]), overwrite)

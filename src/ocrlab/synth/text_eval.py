@@ -24,7 +24,7 @@ from ocrlab.errors import ConfigError, FontError
 from ocrlab.rng import TEXT_EVAL, make_rng
 from ocrlab.synth.effects.glyphs import lay_out
 from ocrlab.synth.fonts import FontSpec, font_pool, load_font
-from ocrlab.synth.sets import write_set
+from ocrlab.synth.sets import Progress, write_set
 
 Layout = Literal["tight", "canvas"]
 
@@ -110,10 +110,10 @@ def eval_fonts(chars: str, folders: tuple[str, ...] = ()) -> list[FontSpec]:
 
 def make_text_eval(
     config: TextEvalConfig, out: Path, *, workers: int = 1, overwrite: bool = False,
-    folders: tuple[str, ...] = (),
+    folders: tuple[str, ...] = (), progress: Progress | None = None,
 ) -> Path:  # fmt: skip
     """Write the clean-text evaluation set into `out`."""
     fonts = tuple(eval_fonts(config.chars, folders))
     description = {"kind": "text-eval", "config": to_dict(config), "fonts": [f.name for f in fonts]}
     return write_set(out, TextEval(config, fonts), config.count, description, workers=workers,
-                     overwrite=overwrite)  # fmt: skip
+                     overwrite=overwrite, progress=progress)  # fmt: skip

@@ -220,12 +220,12 @@ def train_general(
             record = {"step": done, "images": done * cfg.batch_size, "seconds": round(time.perf_counter() - began, 1),
                       "images_per_s": round(seen / (time.perf_counter() - began), 1),
                       "lr": _lr(cfg, step, time.perf_counter() - began), "loss": {m.arch: m.loss for m in members}, "val": results}  # fmt: skip
+            for m in members:
+                _save(m, done, results[m.arch])
             with (out / LOG).open("a") as fh:
                 fh.write(json.dumps(record) + "\n")
             if log is not None:
                 log(record)
-            for m in members:
-                _save(m, done, results[m.arch])
         if over_time:
             break
     return results
@@ -250,7 +250,7 @@ def _start(
         if resume:
             if not (run / checkpoint.STATE).is_file():
                 raise DatasetError(f"cannot resume {run}: no checkpoint was saved")
-            if checkpoint.load_checkpoint(run).config != to_dict(cfg):
+            if _identity(checkpoint.load_checkpoint(run).config) != _identity(to_dict(cfg)):
                 raise DatasetError(f"cannot resume {run}: it was started with another configuration")
             state = checkpoint.load_state(run)
             model.load_state_dict(state["model"])
@@ -261,6 +261,11 @@ def _start(
     if len(set(steps)) > 1:
         raise DatasetError(f"cannot resume {out}: its models stopped at different steps {steps}")
     return members, steps[0]
+
+
+def _identity(config: dict[str, Any]) -> dict[str, Any]:
+    """What decides a run's weights (as JSON has it): not the worker count or the device."""
+    return {k: v for k, v in json.loads(json.dumps(config)).items() if k not in ("workers", "device")}
 
 
 def _evaluate(members: list[_Member], tokenizer: Tokenizer, val: dict[str, list[Any]], device: torch.device) -> dict[str, dict[str, float]]:
