@@ -23,12 +23,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import io
 import os
 import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections import Counter
 from pathlib import Path
@@ -38,6 +40,7 @@ import httpx2
 
 import ocrlab
 from _common import ROOT, report
+from ocrlab.synth import PRESETS, generate
 
 MODELS = ("words", "captcha")
 CAPTCHAS = (
@@ -204,6 +207,7 @@ def _soak_images(root: Path) -> list[tuple[str, bytes]]:
 def run_soak(args: argparse.Namespace) -> None:
     """The shipped models for `args.soak` minutes under load and abuse (see `_soak.py`)."""
     from _soak import SoakConfig, soak
+
     cfg = SoakConfig(minutes=args.soak, clients=args.concurrency)
     shipped = ("general", "words", "captcha", "letters")
     load_before = os.getloadavg()[0]

@@ -227,6 +227,33 @@ def soak_section(r: dict[str, Any]) -> str:
     )
 
 
+def general_section(r: dict[str, Any]) -> str:
+    """One table: a row per image set (none of which the general reader trained on), a column per
+    tool, exact match case-sensitive (any case in brackets)."""
+    tools = list(r["sets"][0]["tools"]) if r["sets"] else []
+    rows = ["| images | " + " | ".join(tools) + " |", "|---|" + "---:|" * len(tools)]
+    for d in r["sets"]:
+        cells = []
+        for tool in tools:
+            m = d["tools"].get(tool, {})
+            cells.append("—" if "exact" not in m else
+                         f"{_pct(m['exact'])} ({_pct(m['exact_case_insensitive'])})")  # fmt: skip
+        rows.append(f"| {d['name']} ({d['images']:,}) | " + " | ".join(cells) + " |")
+    speed = [
+        f"{tool}: {_num(m['images_per_s'])} images/s in batches, "
+        f"{m['ms_per_image_one_at_a_time']:.1f} ms one at a time"
+        for tool, m in r["sets"][0]["tools"].items() if "images_per_s" in m
+    ] if r["sets"] else []  # fmt: skip
+    return (
+        f"Model `{r['model']}` (the shipped general reader), exact match, case-sensitive (any "
+        "case in brackets). No set is training data: clean strings in the font families "
+        "reserved for evaluation, two zoo families whose effects no training family has, "
+        "captcha_images_v2, ocrlab's hard set with words kept out of the zoo, and another "
+        "CAPTCHA library's images.\n\n" + "\n".join(rows) + "\n\nSpeed on the first set, one "
+        "thread each: " + "; ".join(speed) + ".\n\n" + context(r)
+    )
+
+
 def plot_reading(r: dict[str, Any], out: Path) -> bool:
     """Exact match against ms per image one at a time: one point per tool per dataset."""
     points = [
@@ -282,6 +309,7 @@ TITLES = {
     "serve": "4. HTTP API",
     "load": "5. Loading data",
     "soak": "6. Server soak",
+    "general": "7. The general reader, zero-shot",
 }
 SECTIONS: dict[str, Callable[[dict[str, Any]], str]] = {
     "generate": generate_section,
@@ -289,6 +317,7 @@ SECTIONS: dict[str, Callable[[dict[str, Any]], str]] = {
     "serve": serve_section,
     "load": load_section,
     "soak": soak_section,
+    "general": general_section,
 }
 
 

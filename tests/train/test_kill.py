@@ -15,8 +15,8 @@ from pathlib import Path
 
 from safetensors.torch import load_file
 
-from ocrlab.synth import PRESETS, generate
 from ocrlab.runtime import checkpoint
+from ocrlab.synth import PRESETS, generate
 
 # The child trains a tiny classifier (3 epochs of 3 batches, dropout and augmentation on, one
 # thread) and SIGKILLs itself at batch N or inside the Nth atomic write (`os.replace` is the rename

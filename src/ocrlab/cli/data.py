@@ -1,5 +1,6 @@
 """`ocrlab data`: make the held-out letters-eval and text-eval sets (`letters-eval`,
-`text-eval`) and fetch public data sets (`fetch emnist`). It owns those subcommands' flags and handlers."""
+`text-eval`) and fetch public data sets (`fetch emnist`). It owns those subcommands' flags and
+handlers."""
 
 from __future__ import annotations
 

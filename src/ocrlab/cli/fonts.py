@@ -32,6 +32,19 @@ def cmd_fonts_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_fonts_pack(args: argparse.Namespace) -> int:
+    import string
+
+    from ocrlab.synth.fonts import font_pool, pack_fonts
+
+    sources = [Path(s) if s not in ("bundled", "system", "packages") else s for s in args.source]
+    pool = font_pool(sources, "train", args.chars or string.digits + string.ascii_letters)
+    copied = pack_fonts(pool, args.out, args.per_family, max_total=int(args.max_mb * 1e6))
+    size = sum(f.path.stat().st_size for f in copied) / 1e6
+    print(f"copied {len(copied)} of {len(pool)} training fonts ({size:.1f} MB) to {args.out}")
+    return 0
+
+
 def _add_fonts(sub: Any) -> None:
     p = sub.add_parser("fonts", help="the font pool: what is found and what each font covers")
     kinds = p.add_subparsers(dest="fonts", required=True, metavar="ACTION")
@@ -44,9 +57,35 @@ def _add_fonts(sub: Any) -> None:
         "Arimo/Tinos/Cousine, GNU FreeFont, URW base35 and derivatives, TeX Gyre) are never in "
         "a training pool.",
     )
-    q.add_argument("--source", nargs="+", default=["bundled", "system", "packages"],
-                   help="bundled, system, packages or font folders (default: the first three)")
-    q.add_argument("--purpose", choices=["train", "eval", "all"], default="all",
-                   help="the training pool, the reserved evaluation fonts, or all (default)")
+    q.add_argument(
+        "--source",
+        nargs="+",
+        default=["bundled", "system", "packages"],
+        help="bundled, system, packages or font folders (default: the first three)",
+    )
+    q.add_argument(
+        "--purpose",
+        choices=["train", "eval", "all"],
+        default="all",
+        help="the training pool, the reserved evaluation fonts, or all (default)",
+    )
     q.add_argument("--chars", help="characters to check (default: digits and A-Z, a-z)")
     q.set_defaults(handler=cmd_fonts_list)
+    q = kinds.add_parser(
+        "pack",
+        help="copy the training pool into one folder, to carry to a machine without font packages",
+        description="Copy the training pool (reserved families never) into one folder: per family "
+        "its regular, bold and italic faces first, files up to 700 kB, up to --max-mb in all. "
+        "`ocrlab train general --fonts DIR` then trains on exactly these.",
+    )
+    q.add_argument("out", type=Path, help="folder to fill")
+    q.add_argument(
+        "--source",
+        nargs="+",
+        default=["bundled", "system", "packages"],
+        help="bundled, system, packages or font folders (default: the first three)",
+    )
+    q.add_argument("--per-family", type=int, default=3, help="faces per family (default 3)")
+    q.add_argument("--max-mb", type=float, default=38.0, help="total size (default 38 MB)")
+    q.add_argument("--chars", help="characters every font must draw (default: digits, A-Z, a-z)")
+    q.set_defaults(handler=cmd_fonts_pack)

@@ -67,7 +67,8 @@ def _add_read(sub: Any) -> None:
         help="read the text in images (works offline after install)",
         description="Read the text in images: 'general' (= default: the shipped general reader, "
         "one line of digits and letters in any font, CAPTCHA style and shape), 'words' (the "
-        "sequence model of Breaking CAPTCHA, trained on ocrlab's hard set), 'letters' (the shipped letters CNN through the letter reader: K-means "
+        "sequence model of Breaking CAPTCHA, trained on ocrlab's hard set), 'letters' (the "
+        "shipped letters CNN through the letter reader: K-means "
         "binarisation, segmentation into letters, EMNIST-like 28x28), 'captcha' (the shipped "
         "reader of captcha_images_v2-style CAPTCHAs), 'auto' (letters for a lone "
         "letter or several lines, else the more confident of the two), or a run folder, MLP "

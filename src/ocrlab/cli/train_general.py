@@ -60,8 +60,12 @@ def _add_train_general(models: Any) -> None:
     p.add_argument("--init", help="a general-reader run whose weights start training")
     p.add_argument("--device", help="auto (CUDA when present), cpu or cuda")
     p.add_argument("--fonts", nargs="+", help="font sources: bundled, system, packages or folders")
-    p.add_argument("--workers", type=int, default=os.cpu_count() or 1,
-                   help="processes rendering zoo batches; the batches do not depend on it")  # fmt: skip
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="processes rendering zoo batches (the batches do not depend on it)",
+    )
     p.add_argument("--resume", action="store_true", help="continue an interrupted run in --out")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="override a GeneralConfig field, e.g. --set lr=0.002")  # fmt: skip

@@ -28,14 +28,18 @@ def load_for(
     unreadable image is left out
     and named in `skipped` (one bad file must not cost the whole evaluation) unless `strict`."""
     ckpt = predictor.checkpoint
-    how = {"workers": workers, "mode": ckpt.mode, "prepare": PREPROCESS[ckpt.kind]}
+    prepare = PREPROCESS[ckpt.kind]
     try:
-        return load_many(list(dirs), ckpt.input_size, **how)
+        return load_many(
+            list(dirs), ckpt.input_size, workers=workers, mode=ckpt.mode, prepare=prepare
+        )
     except ImageError:
         if strict:
             raise
         # The fast path stops at the first bad image; only then check every image one by one.
-        return load_many(list(dirs), ckpt.input_size, skip_bad=True, **how)
+        return load_many(
+            list(dirs), ckpt.input_size, workers, skip_bad=True, mode=ckpt.mode, prepare=prepare
+        )
 
 
 def _failed(data: ImageSet) -> dict[str, Any]:
@@ -123,6 +127,7 @@ def evaluate_line(
     `background` column (a zoo family, a text-eval layout), else the folder's name."""
     from ocrlab.data.load import folder_labels
     from ocrlab.data.manifest import MANIFEST, read_manifest
+
     predictor = Predictor.load(run, device)
     data = load_for(predictor, dirs, workers, strict=True)
     pred = [r.text for r in predictor.read_batch(data.images)]

@@ -21,7 +21,13 @@ from torch import nn
 from ocrlab.charset import Charset, Tokenizer
 from ocrlab.data.atomic import atomic_write_bytes
 from ocrlab.errors import DatasetError
-from ocrlab.read.predictor import ImageLike, Predictor, Reading, readings_from_columns, readings_from_probs
+from ocrlab.read.predictor import (
+    ImageLike,
+    Predictor,
+    Reading,
+    readings_from_columns,
+    readings_from_probs,
+)
 from ocrlab.runtime.checkpoint import Checkpoint
 from ocrlab.runtime.preprocess import preprocess, scale
 from ocrlab.runtime.shipped import run_folder

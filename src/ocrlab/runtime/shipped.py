@@ -23,8 +23,12 @@ class Shipped:
 
 
 SHIPPED: dict[str, Shipped] = {
-    "default": Shipped("general", "the reader `ocrlab read` uses when no model is named (= general)"),
-    "general": Shipped("general", "CRNN-CTC: one line of digits and letters, any font, style, shape"),
+    "default": Shipped(
+        "general", "the reader `ocrlab read` uses when no model is named (= general)"
+    ),
+    "general": Shipped(
+        "general", "CRNN-CTC: one line of digits and letters, any font, style, shape"
+    ),
     "words": Shipped("words", "sequence model: one line of English words in CAPTCHA-like images"),
     "captcha": Shipped("captcha", "sequence model: captcha_images_v2-style CAPTCHAs (5 chars)"),
     "letters": Shipped("letters", "letters CNN through the letter reader: letters, words, lines"),

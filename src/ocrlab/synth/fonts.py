@@ -131,17 +131,45 @@ def check_fonts(fonts: Sequence[FontSpec], chars: Iterable[str], size: int) -> N
 
 # Font pools: the training pool and the evaluation pool never share a family.
 RESERVED_FAMILIES: tuple[str, ...] = (
-    "liberation", "arimo", "tinos", "cousine",  # Liberation and its Chrome OS twins
-    "freesans", "freeserif", "freemono", "gnu freefont",  # GNU FreeFont
-    "nimbus", "c059", "p052", "urw", "z003", "tex gyre", "texgyre", "gsfonts",  # URW base35
+    "liberation",
+    "arimo",
+    "tinos",
+    "cousine",  # Liberation and its Chrome OS twins
+    "freesans",
+    "freeserif",
+    "freemono",
+    "gnu freefont",  # GNU FreeFont
+    "nimbus",
+    "c059",
+    "p052",
+    "urw",
+    "z003",
+    "tex gyre",
+    "texgyre",
+    "gsfonts",  # URW base35
     "uralic",  # fonts-uralic: URW base35 faces extended for Uralic languages
 )
 """Families reserved for evaluation (lower-case name prefixes or parts): they are never in a
 training pool, so a score on them is a score on faces the model never saw."""
 
 NOT_TEXT: tuple[str, ...] = (
-    "symbol", "dingbat", "d050000l", "math", "phon", "nushu", "babel", "ellhnikh", "keyboard",
-    "emoji", "icon", "awesome", "alfa-beta", "smallcaps", "abecedario_", "amatic", "bebas",
+    "symbol",
+    "dingbat",
+    "d050000l",
+    "math",
+    "phon",
+    "nushu",
+    "babel",
+    "ellhnikh",
+    "keyboard",
+    "emoji",
+    "icon",
+    "awesome",
+    "alfa-beta",
+    "smallcaps",
+    "abecedario_",
+    "amatic",
+    "bebas",
     "humor sans",
 )
 """Families whose letters are not plain Latin letters (symbols, phonetics, Greek on Latin keys,
@@ -235,7 +263,7 @@ Source = Literal["bundled", "system", "packages"]
 
 
 def font_pool(
-    sources: Sequence[Source | Path] = ("bundled", "system", "packages"),
+    sources: Sequence[Source | str | Path] = ("bundled", "system", "packages"),
     purpose: Purpose = "train",
     chars: str = "",
     size: int = 32,
@@ -266,7 +294,11 @@ def font_pool(
         except FontError:
             continue
         reserved = is_reserved(family)
-        if not is_text(family) or (purpose == "train" and reserved) or (purpose == "eval" and not reserved):
+        if (
+            not is_text(family)
+            or (purpose == "train" and reserved)
+            or (purpose == "eval" and not reserved)
+        ):
             continue
         if chars and missing_glyphs(font, chars):
             continue
@@ -274,3 +306,34 @@ def font_pool(
             continue
         pool[path.stem] = FontSpec(path.stem, path)
     return [pool[name] for name in sorted(pool)]
+
+
+def pack_fonts(
+    fonts: Sequence[FontSpec], out: Path, per_family: int = 3, max_file: int = 700_000,
+    max_total: int = 38_000_000,
+) -> list[FontSpec]:  # fmt: skip
+    """Copy a pool into one folder to carry to another machine (a GPU box has no font packages):
+    per family its regular, bold and italic faces first, files up to `max_file` bytes, until
+    `max_total` bytes. Returns the fonts copied."""
+    families: dict[str, list[FontSpec]] = {}
+    for spec in fonts:
+        families.setdefault(font_family(spec.path), []).append(spec)
+
+    def rank(spec: FontSpec) -> tuple[int, int]:
+        name = spec.name.lower()
+        style = (0 if "regular" in name or "-" not in name else
+                 1 if "bold" in name and "italic" not in name else
+                 2 if "italic" in name or "oblique" in name else 3)  # fmt: skip
+        return style, spec.path.stat().st_size
+
+    out.mkdir(parents=True, exist_ok=True)
+    copied, total = [], 0
+    for family in sorted(families):
+        for spec in sorted(families[family], key=rank)[:per_family]:
+            size = spec.path.stat().st_size
+            if size > max_file or total + size > max_total:
+                continue
+            shutil.copyfile(spec.path, out / spec.path.name)
+            copied.append(FontSpec(spec.name, out / spec.path.name))
+            total += size
+    return copied

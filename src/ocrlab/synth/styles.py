@@ -2,7 +2,8 @@
 
 The `captcha` library's `generate(text)`, for ocrlab's own looks: `STYLES` maps a name to a
 drawing function `(text, seed) -> Image`; "easy" and "hard" draw like the dataset presets of the
-same names (`ocrlab.synth.plan.PRESETS`): one of the bundled fonts, a background, an ink colour
+same names (`ocrlab.synth.plan.PRESETS`), every CAPTCHA zoo family ("jumble", "strike", ...) like
+that family (`ocrlab.synth.zoo.FAMILIES`): one of the bundled fonts, a background, an ink colour
 and a noise level, all drawn from `seed`, through the generator's own `render`. A new style is
 one entry. NumPy and Pillow only.
 """
@@ -15,7 +16,7 @@ from PIL import Image
 
 from ocrlab.errors import ConfigError
 from ocrlab.rng import SAMPLES, make_rng
-from ocrlab.synth import backgrounds
+from ocrlab.synth import backgrounds, zoo
 from ocrlab.synth.fonts import check_fonts, load_font, resolve_fonts
 from ocrlab.synth.plan import PRESETS
 from ocrlab.synth.render import COLOURS, Canvas, Style, render
@@ -52,9 +53,25 @@ def preset_style(preset: str) -> StyleFn:
     return draw
 
 
+def zoo_style(family: str) -> StyleFn:
+    """A style that draws like one family of the CAPTCHA zoo, in one of the bundled fonts."""
+
+    def draw_family(text: str, seed: int) -> Image.Image:
+        if not text or "\n" in text:
+            raise ConfigError(f"render draws one line of text, got {text!r}")
+        fonts = resolve_fonts(None)
+        check_fonts(fonts, text, 32)
+        rng = make_rng(seed, SAMPLES)
+        font = load_font(fonts[int(rng.integers(len(fonts)))].path, int(rng.integers(24, 41)))
+        return Image.fromarray(zoo.draw(zoo.FAMILIES[family], text, font, rng))
+
+    return draw_family
+
+
 STYLES: dict[str, StyleFn] = {
     "easy": preset_style("easy"),
     "hard": preset_style("hard"),
+    **{name: zoo_style(name) for name in zoo.FAMILIES},
 }
 
 

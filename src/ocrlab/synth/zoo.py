@@ -101,7 +101,8 @@ FAMILIES: dict[str, Family] = {
     "jumble": Family(
         "turned, scaled, overlapping glyphs with dots and a curve", papers=("plain", "gradient"),
         layout=_JUMBLE, ink="any", multicolour=0.5, margin=(0.1, 0.6), wide=0.5,
-        effects=(("dots", 0.6, 2.5), ("bezier", 0.5, 2), ("scribble", 0.3, 1), ("elastic", 0.3, 0.8),
+        effects=(("dots", 0.6, 2.5), ("bezier", 0.5, 2), ("scribble", 0.3, 1),
+                 ("elastic", 0.3, 0.8),
                  ("blur", 0.2, 1.0)),
     ),
     "crowd": Family(
@@ -249,7 +250,9 @@ def _hard_paper(rng: np.random.Generator, h: int, w: int, colour: np.ndarray) ->
     tex = bank[int(rng.integers(len(bank)))]
     if h > tex.shape[0] or w > tex.shape[1]:
         k = max(h / tex.shape[0], w / tex.shape[1])
-        tex = np.asarray(Image.fromarray(tex).resize((int(tex.shape[1] * k) + 1, int(tex.shape[0] * k) + 1)))
+        tex = np.asarray(
+            Image.fromarray(tex).resize((int(tex.shape[1] * k) + 1, int(tex.shape[0] * k) + 1))
+        )
     y, x = int(rng.integers(tex.shape[0] - h + 1)), int(rng.integers(tex.shape[1] - w + 1))
     return tex[y : y + h, x : x + w].astype(np.float32)
 
@@ -297,7 +300,9 @@ def _colours(rng: np.random.Generator, mode: str) -> tuple[np.ndarray, np.ndarra
         return np.clip(back, 0, 255), rng.uniform(0, 90) + rng.uniform(-15, 15, 3)
     if mode == "light":
         back = rng.uniform(0, 90) + rng.uniform(-20, 20, 3)
-        return np.clip(back, 0, 255), np.clip(rng.uniform(180, 255) + rng.uniform(-20, 20, 3), 0, 255)
+        return np.clip(back, 0, 255), np.clip(
+            rng.uniform(180, 255) + rng.uniform(-20, 20, 3), 0, 255
+        )
     back = rng.uniform(0, 255, 3)
     return back, _contrasting(rng, float(back @ _LUMA))
 

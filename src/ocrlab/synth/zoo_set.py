@@ -34,7 +34,7 @@ def make_zoo_set(
     count: int,
     out: Path,
     *,
-    fonts: tuple[Source | Path, ...] = ("bundled", "system", "packages"),
+    fonts: tuple[Source | str | Path, ...] = ("bundled", "system", "packages"),
     workers: int = 1,
     overwrite: bool = False,
     progress: Progress | None = None,

@@ -26,19 +26,18 @@ import torch.nn.functional as F
 from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
-from ocrlab import __version__
 from ocrlab.charset import PAD, Charset, Tokenizer
 from ocrlab.config import to_dict
 from ocrlab.errors import ConfigError, DatasetError
 from ocrlab.models import build
 from ocrlab.models.crnn import line_input
+from ocrlab.runtime import checkpoint
+from ocrlab.runtime.checkpoint import Checkpoint
 from ocrlab.runtime.ctc import ctc_greedy
+from ocrlab.runtime.device import resolve_device
 from ocrlab.runtime.line import HEIGHT, WIDTH, to_line
 from ocrlab.synth.fonts import FontSpec, font_pool
 from ocrlab.synth.zoo import FAMILIES, Zoo, ZooConfig
-from ocrlab.runtime import checkpoint
-from ocrlab.runtime.checkpoint import Checkpoint
-from ocrlab.runtime.device import resolve_device
 
 ARCHS: dict[str, dict[str, Any]] = {
     "small": {"channels": [16, 32, 64, 128], "hidden": 96},
@@ -116,12 +115,16 @@ def validation_sets(cfg: GeneralConfig, fonts: Sequence[FontSpec]) -> dict[str, 
 
 
 @torch.no_grad()
-def accuracy(model: nn.Module, tokenizer: Tokenizer, samples: Sequence[Any], device: torch.device) -> float:
+def accuracy(
+    model: nn.Module, tokenizer: Tokenizer, samples: Sequence[Any], device: torch.device
+) -> float:
     """Exact match (case-sensitive) of greedy CTC reading."""
     model.eval()
     x = torch.from_numpy(np.stack([to_line(s.image) for s in samples])[:, None]).to(device)
     decoded = ctc_greedy(model(line_input(x)).float().softmax(-1).cpu().numpy())
-    hits = sum(tokenizer.decode([t for t, _ in d]) == s.text for d, s in zip(decoded, samples, strict=True))
+    hits = sum(
+        tokenizer.decode([t for t, _ in d]) == s.text for d, s in zip(decoded, samples, strict=True)
+    )
     model.train()
     return hits / max(len(samples), 1)
 
@@ -197,29 +200,24 @@ def train_general(
         pin_memory=device.type == "cuda",
     )
     began, seen, results = time.perf_counter(), 0, {}
-    step = start
     for step, (x, targets, lengths) in enumerate(loader, start):
-        x = line_input(x.to(device, non_blocking=True))
-        for m in members:
-            for group in m.opt.param_groups:
-                group["lr"] = _lr(cfg, step, time.perf_counter() - began)
-            logits = m.model(x)  # (B, T, V)
-            log_probs = F.log_softmax(logits.float(), -1).transpose(0, 1)  # (T, B, V)
-            widths = torch.full((len(x),), logits.shape[1], dtype=torch.long)
-            loss = F.ctc_loss(log_probs, targets.to(device), widths, lengths, blank=PAD, zero_infinity=True)
-            m.opt.zero_grad(set_to_none=True)
-            loss.backward()
-            nn.utils.clip_grad_norm_(m.model.parameters(), 5.0)
-            m.opt.step()
-            m.loss = loss.item()
-        seen += len(x)
-        done = step + 1
-        over_time = cfg.minutes > 0 and time.perf_counter() - began > cfg.minutes * 60
+        seconds = time.perf_counter() - began
+        _step(members, line_input(x.to(device, non_blocking=True)), targets.to(device), lengths,
+              _lr(cfg, step, seconds))  # fmt: skip
+        seen, done = seen + len(x), step + 1
+        over_time = cfg.minutes > 0 and seconds > cfg.minutes * 60
         if done % cfg.eval_every == 0 or done == cfg.steps or over_time:
             results = _evaluate(members, tokenizer, val, device)
-            record = {"step": done, "images": done * cfg.batch_size, "seconds": round(time.perf_counter() - began, 1),
-                      "images_per_s": round(seen / (time.perf_counter() - began), 1),
-                      "lr": _lr(cfg, step, time.perf_counter() - began), "loss": {m.arch: m.loss for m in members}, "val": results}  # fmt: skip
+            seconds = time.perf_counter() - began
+            record = {
+                "step": done,
+                "images": done * cfg.batch_size,
+                "seconds": round(seconds, 1),
+                "images_per_s": round(seen / seconds, 1),
+                "lr": _lr(cfg, step, seconds),
+                "loss": {m.arch: m.loss for m in members},
+                "val": results,
+            }
             for m in members:
                 _save(m, done, results[m.arch])
             with (out / LOG).open("a") as fh:
@@ -229,6 +227,24 @@ def train_general(
         if over_time:
             break
     return results
+
+
+def _step(
+    members: list[_Member], x: torch.Tensor, targets: torch.Tensor, lengths: torch.Tensor, lr: float
+) -> None:
+    """One optimizer step of every architecture on the same batch: CTC loss, blank = `<pad>`."""
+    for m in members:
+        for group in m.opt.param_groups:
+            group["lr"] = lr
+        logits = m.model(x)  # (B, T, V)
+        log_probs = F.log_softmax(logits.float(), -1).transpose(0, 1)  # (T, B, V)
+        widths = torch.full((len(x),), logits.shape[1], dtype=torch.long)
+        loss = F.ctc_loss(log_probs, targets, widths, lengths, blank=PAD, zero_infinity=True)
+        m.opt.zero_grad(set_to_none=True)
+        loss.backward()  # type: ignore[no-untyped-call]
+        nn.utils.clip_grad_norm_(m.model.parameters(), 5.0)
+        m.opt.step()
+        m.loss = loss.item()
 
 
 def _start(
@@ -251,13 +267,17 @@ def _start(
             if not (run / checkpoint.STATE).is_file():
                 raise DatasetError(f"cannot resume {run}: no checkpoint was saved")
             if _identity(checkpoint.load_checkpoint(run).config) != _identity(to_dict(cfg)):
-                raise DatasetError(f"cannot resume {run}: it was started with another configuration")
+                raise DatasetError(
+                    f"cannot resume {run}: it was started with another configuration"
+                )
             state = checkpoint.load_state(run)
             model.load_state_dict(state["model"])
             opt.load_state_dict(state["optimizer"])
             step = int(state["step"])
         steps.append(step)
-        members.append(_Member(arch, run, model.train(), opt, _meta(arch, model_config, tokenizer, cfg)))
+        members.append(
+            _Member(arch, run, model.train(), opt, _meta(arch, model_config, tokenizer, cfg))
+        )
     if len(set(steps)) > 1:
         raise DatasetError(f"cannot resume {out}: its models stopped at different steps {steps}")
     return members, steps[0]
@@ -265,12 +285,19 @@ def _start(
 
 def _identity(config: dict[str, Any]) -> dict[str, Any]:
     """What decides a run's weights (as JSON has it): not the worker count or the device."""
-    return {k: v for k, v in json.loads(json.dumps(config)).items() if k not in ("workers", "device")}
-
-
-def _evaluate(members: list[_Member], tokenizer: Tokenizer, val: dict[str, list[Any]], device: torch.device) -> dict[str, dict[str, float]]:
     return {
-        m.arch: {name: round(accuracy(m.model, tokenizer, samples, device), 4) for name, samples in val.items()}
+        k: v for k, v in json.loads(json.dumps(config)).items() if k not in ("workers", "device")
+    }
+
+
+def _evaluate(
+    members: list[_Member], tokenizer: Tokenizer, val: dict[str, list[Any]], device: torch.device
+) -> dict[str, dict[str, float]]:
+    return {
+        m.arch: {
+            name: round(accuracy(m.model, tokenizer, samples, device), 4)
+            for name, samples in val.items()
+        }
         for m in members
     }
 

@@ -22,7 +22,7 @@ def blur(img: np.ndarray, rng: np.random.Generator, radius: float) -> np.ndarray
 def noise(img: np.ndarray, rng: np.random.Generator, sigma: float) -> np.ndarray:
     """Additive Gaussian noise, grey (all channels alike) with std up to `sigma`."""
     s = rng.uniform(2, sigma)
-    return img + rng.normal(0, s, img.shape[:2] + (1,)).astype(np.float32)
+    return img + rng.normal(0, s, (*img.shape[:2], 1)).astype(np.float32)
 
 
 def jpeg(img: np.ndarray, rng: np.random.Generator, worst: int) -> np.ndarray:
@@ -45,5 +45,12 @@ def resample(img: np.ndarray, rng: np.random.Generator, smallest: float) -> np.n
     """Shrink by a factor down to `smallest` and enlarge back: soft, blocky edges."""
     h, w = img.shape[:2]
     k = rng.uniform(smallest, 0.9)
-    small = _to_image(img).resize((max(1, round(w * k)), max(1, round(h * k))), Image.Resampling.BILINEAR)
-    return np.asarray(small.resize((w, h), Image.Resampling.NEAREST if rng.random() < 0.5 else Image.Resampling.BILINEAR), np.float32)
+    small = _to_image(img).resize(
+        (max(1, round(w * k)), max(1, round(h * k))), Image.Resampling.BILINEAR
+    )
+    return np.asarray(
+        small.resize(
+            (w, h), Image.Resampling.NEAREST if rng.random() < 0.5 else Image.Resampling.BILINEAR
+        ),
+        np.float32,
+    )

@@ -42,18 +42,28 @@ def bezier(img: np.ndarray, rng: np.random.Generator, colour: np.ndarray, count:
     def paint(d: ImageDraw.ImageDraw) -> None:
         for _ in range(count):
             p = np.stack(
-                [np.linspace(0, w, 4) + rng.uniform(-w / 8, w / 8, 4), rng.uniform(0.1 * h, 0.9 * h, 4)],
+                [
+                    np.linspace(0, w, 4) + rng.uniform(-w / 8, w / 8, 4),
+                    rng.uniform(0.1 * h, 0.9 * h, 4),
+                ],
                 1,
             )
             curve = (
-                (1 - t) ** 3 * p[0] + 3 * (1 - t) ** 2 * t * p[1] + 3 * (1 - t) * t**2 * p[2] + t**3 * p[3]
+                (1 - t) ** 3 * p[0]
+                + 3 * (1 - t) ** 2 * t * p[1]
+                + 3 * (1 - t) * t**2 * p[2]
+                + t**3 * p[3]
             )
-            d.line([tuple(q) for q in curve.tolist()], fill=_rgb(colour), width=int(rng.integers(1, 5)))
+            d.line(
+                [tuple(q) for q in curve.tolist()], fill=_rgb(colour), width=int(rng.integers(1, 5))
+            )
 
     return _draw(img, paint)
 
 
-def scribble(img: np.ndarray, rng: np.random.Generator, colour: np.ndarray, count: int) -> np.ndarray:
+def scribble(
+    img: np.ndarray, rng: np.random.Generator, colour: np.ndarray, count: int
+) -> np.ndarray:
     """`count` polylines of 2-5 straight pieces that start and end anywhere, hooks and ticks
     included: strokes a reader must not mistake for the edge of a letter."""
     h, w = img.shape[:2]
@@ -103,7 +113,7 @@ def dots(img: np.ndarray, rng: np.random.Generator, colour: np.ndarray, count: i
 
 def speckle(img: np.ndarray, rng: np.random.Generator, amount: float) -> np.ndarray:
     """Multiplicative grain: each pixel scaled by 1 ± `amount`."""
-    return img * (1 + rng.normal(0, amount, img.shape[:2] + (1,)).astype(np.float32))
+    return img * (1 + rng.normal(0, amount, (*img.shape[:2], 1)).astype(np.float32))
 
 
 def salt_pepper(img: np.ndarray, rng: np.random.Generator, amount: float) -> np.ndarray:

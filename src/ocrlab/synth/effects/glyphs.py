@@ -8,6 +8,7 @@ off the baseline, and squeezed until neighbours touch or overlap. The result is 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import pairwise
 
 import numpy as np
 from PIL import Image, ImageFont
@@ -80,9 +81,7 @@ def lay_out(
 
 def _compose(pieces: list[tuple[np.ndarray, float, float]]) -> Ink:
     """Paste glyphs (mask, centre x, centre y) into one mask, ink kept where glyphs overlap."""
-    boxes = [
-        (round(cx - g.shape[1] / 2), round(cy - g.shape[0] / 2), g) for g, cx, cy in pieces
-    ]
+    boxes = [(round(cx - g.shape[1] / 2), round(cy - g.shape[0] / 2), g) for g, cx, cy in pieces]
     left = min(b[0] for b in boxes)
     top = min(b[1] for b in boxes)
     width = max(b[0] + b[2].shape[1] for b in boxes) - left
@@ -101,7 +100,7 @@ def _plain_spans(text: str, font: ImageFont.FreeTypeFont, width: int) -> list[tu
     """Approximate glyph columns of a whole-string rendering, from cumulative advances."""
     edges = [font.getlength(text[:k]) for k in range(len(text) + 1)]
     scale = width / max(edges[-1], 1.0)
-    return [(int(a * scale), max(int(a * scale) + 1, int(b * scale))) for a, b in zip(edges, edges[1:])]
+    return [(int(a * scale), max(int(a * scale) + 1, int(b * scale))) for a, b in pairwise(edges)]
 
 
 def _crop(mask: np.ndarray, spans: list[tuple[int, int]]) -> Ink:

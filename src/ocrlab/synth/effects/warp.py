@@ -61,7 +61,9 @@ def perspective(img: np.ndarray, rng: np.random.Generator, strength: float) -> n
     coeffs = _perspective_coeffs(src, dst)
     im = Image.fromarray(np.clip(img, 0, 255).astype(np.uint8))
     fill = tuple(int(v) for v in np.median(img.reshape(-1, img.shape[2]), 0))
-    out = im.transform((w, h), Image.Transform.PERSPECTIVE, coeffs, Image.Resampling.BILINEAR, fillcolor=fill)
+    out = im.transform(
+        (w, h), Image.Transform.PERSPECTIVE, coeffs, Image.Resampling.BILINEAR, fillcolor=fill
+    )
     return np.asarray(out, np.float32)
 
 

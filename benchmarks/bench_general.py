@@ -1,0 +1,146 @@
+"""The general reader zero-shot: images of kinds it never trained on, beside ddddocr and Tesseract.
+
+Every set is made fresh from a fixed seed and read by every tool from the same PNG bytes (one
+thread each, as bench_read.py):
+
+- clean strings in the font families reserved for evaluation (`ocrlab data text-eval`): tight
+  crops and the hard set's 48 × 336 canvas; no training pool may hold these families;
+- the two held-out zoo families (hatching with salt and pepper; drop shadows in perspective),
+  whose effects appear in no training family, and fresh samples of the training families;
+- captcha_images_v2 (all 1,040; the general reader never saw it), when the data is present;
+- ocrlab's hard set drawn with English words kept out of the zoo (`zoo.is_test_word`);
+- CAPTCHAs of the `captcha` library (lower case and digits, 4-6 characters): another
+  generator's output, test material only.
+
+    python benchmarks/bench_general.py --quick   # 300 images a set (500 text-eval)
+    python benchmarks/bench_general.py --full    # 1,000 a set
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import string
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from _common import report
+from bench_read import DATA_ROOT, limit_onnxruntime, measure, readers
+from ocrlab.data.load import folder_labels
+from ocrlab.data.manifest import MANIFEST, read_manifest
+from ocrlab.runtime.checkpoint import load_checkpoint
+from ocrlab.runtime.shipped import shipped_folder
+from ocrlab.synth import PRESETS, generate
+from ocrlab.synth.text_eval import TextEvalConfig, make_text_eval
+from ocrlab.synth.vocab import Vocab, english_words
+from ocrlab.synth.zoo import HELD_OUT, TRAIN_FAMILIES, ZooConfig, is_test_word
+from ocrlab.synth.zoo_set import make_zoo_set
+
+Set = tuple[list[bytes], list[str]]
+
+
+def from_folder(folder: Path) -> Set:
+    """PNG bytes and labels of an ocrlab set (manifest) or a labelled folder."""
+    if (folder / MANIFEST).is_file():
+        rows = read_manifest(folder / MANIFEST)
+        return [(folder / r.path).read_bytes() for r in rows], [r.text for r in rows]
+    pairs = folder_labels(folder)
+    return [p.read_bytes() for p, _ in pairs], [label for _, label in pairs]
+
+
+def captcha_library(count: int) -> Set:
+    """The `captcha` package's ImageCaptcha, lower case and digits, 4-6 characters, seeded."""
+    from captcha.image import ImageCaptcha
+
+    rng = np.random.default_rng(0)
+    draw, chars = ImageCaptcha(), list(string.ascii_lowercase + string.digits)
+    images, texts = [], []
+    for _ in range(count):
+        text = "".join(rng.choice(chars, int(rng.integers(4, 7))))
+        buf = io.BytesIO()
+        draw.generate_image(text).save(buf, format="PNG")
+        images.append(buf.getvalue())
+        texts.append(text)
+    return images, texts
+
+
+def hard_test_words(tmp: Path, count: int) -> Set:
+    """ocrlab's hard set drawn with English words the zoo never draws."""
+    words = [w for w in english_words(3, 12) if is_test_word(w)]
+    pick = np.random.default_rng(1).choice(len(words), 500, replace=False)
+    vocab = tmp / "test-words.json"
+    vocab.write_text(Vocab(tuple(sorted(words[i] for i in pick)), "zoo test words").to_json())
+    cfg = PRESETS["hard"]
+    cfg = type(cfg)(
+        **{**cfg.__dict__, "vocab": str(vocab), "words": 500, "limit": count, "seed": 3}
+    )
+    generate(cfg, tmp / "hard")
+    return from_folder(tmp / "hard")
+
+
+def sets(tmp: Path, n: int) -> dict[str, Set]:
+    out: dict[str, Set] = {}
+    make_text_eval(TextEvalConfig(count=max(n, 500)), tmp / "text", workers=2)
+    out["clean strings, reserved fonts (text-eval)"] = from_folder(tmp / "text")
+    for name in HELD_OUT:
+        make_zoo_set(ZooConfig(families=(name,), seed=11), n, tmp / name, workers=2)
+        out[f"zoo family held out of training: {name}"] = from_folder(tmp / name)
+    make_zoo_set(ZooConfig(families=TRAIN_FAMILIES, seed=12), n, tmp / "seen", workers=2)
+    out["zoo training families, unseen samples"] = from_folder(tmp / "seen")
+    v2 = DATA_ROOT / "captcha_images_v2"
+    if v2.is_dir():
+        out["captcha_images_v2 (all, never trained on)"] = from_folder(v2)
+    out["ocrlab hard set, words kept out of the zoo"] = hard_test_words(tmp, n)
+    out["captcha library (lower case + digits)"] = captcha_library(n)
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--quick", action="store_true", help="300 images a set (default)")
+    mode.add_argument("--full", action="store_true", help="1,000 images a set")
+    parser.add_argument("--model", type=Path, default=shipped_folder("general"))
+    parser.add_argument("--threads", type=int, default=1, help="per tool (default: one core)")
+    parser.add_argument("--batch", type=int, default=64, help="ocrlab batch size")
+    parser.add_argument("--only", nargs="*", help="ocrlab tools only (skip ddddocr, Tesseract)")
+    args = parser.parse_args()
+    args.device = "cpu"
+    torch.set_num_threads(args.threads)
+    os.environ["OMP_THREAD_LIMIT"] = str(args.threads)
+    limit_onnxruntime(args.threads)
+    charset = load_checkpoint(args.model).charset
+    results: list[dict[str, Any]] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        tools = readers(args.model, "cpu", charset, Path(tmp))
+        for name, (images, truth) in sets(Path(tmp), 1000 if args.full else 300).items():
+            record: dict[str, Any] = {"name": name, "images": len(images), "tools": {}}
+            print(f"{name}: {len(images)} images", flush=True)
+            for tool, read in tools.items():
+                if isinstance(read, str) or (args.only is not None and tool not in args.only):
+                    record["tools"][tool] = {
+                        "missing": read if isinstance(read, str) else "skipped"
+                    }
+                    continue
+                m = measure(read, images, truth, args.batch if tool.startswith("ocrlab") else 1)
+                record["tools"][tool] = m
+                print(f"  {tool:>18}: exact {100 * m['exact']:5.1f}% (any case "
+                      f"{100 * m['exact_case_insensitive']:5.1f}%)  {m['images_per_s']:7.1f} "
+                      f"images/s  {m['ms_per_image_one_at_a_time']:6.1f} ms one at a time",
+                      flush=True)  # fmt: skip
+            results.append(record)
+    packages = ("torch", "onnxruntime", "ddddocr", "pytesseract")
+    figures = {"model": str(args.model.name), "sets": results}
+    report("general", figures, packages=packages, threads=args.threads)
+    print(json.dumps({r["name"]: {t: m.get("exact") for t, m in r["tools"].items()}
+                      for r in results}, indent=1))  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
