@@ -59,13 +59,18 @@ fonts: fonts-eval
 	$(SUDO) apt-get update -qq && $(APT_GET) $(FONTS_TRAIN) >/dev/null
 
 demo: install fonts-eval
+	$(OCRLAB) generate --preset zoo --out $(DEMO)/zoo --limit 240 --overwrite --workers $(WORKERS) \
+		--set 'families=["clean","strike","jumble","crowd","paper","hatched","shadowed"]'
+	$(OCRLAB) data text-eval --out $(DEMO)/text-eval --count 200 --overwrite --workers $(WORKERS)
+	$(OCRLAB) read $$(ls $(DEMO)/zoo/images/*.png | head -n 6)
+	$(OCRLAB) eval --model default --data $(DEMO)/text-eval $(DEMO)/zoo --workers $(WORKERS)
 	$(OCRLAB) generate --preset easy --out $(DEMO)/easy --overwrite --workers $(WORKERS)
 	$(OCRLAB) generate --preset hard --out $(DEMO)/hard --limit 5000 --format packed \
 		--overwrite --workers $(WORKERS)
 	$(OCRLAB) generate --preset hard --vocab english --words 200 --limit 200 --seed 7 \
 		--out $(DEMO)/words --overwrite --workers $(WORKERS)
-	$(OCRLAB) read $$(ls $(DEMO)/words/images/*.png | head -n 6) --top-k 3
-	$(OCRLAB) eval --model default --data $(DEMO)/words --workers $(WORKERS)
+	$(OCRLAB) read $$(ls $(DEMO)/words/images/*.png | head -n 6) --model words --top-k 3
+	$(OCRLAB) eval --model words --data $(DEMO)/words --workers $(WORKERS)
 	$(OCRLAB) data letters-eval --out $(DEMO)/letters --overwrite
 	$(OCRLAB) read $(DEMO)/letters/images/00018.png --model letters --top-k 3 --debug $(DEMO)/debug
 	$(OCRLAB) eval --model letters --data $(DEMO)/letters --table
@@ -73,7 +78,7 @@ demo: install fonts-eval
 		--workers $(WORKERS) --set width=32 --set input_height=24 --set input_width=168 \
 		--set dropout=0 --set train.weight_decay=0 --set train.augment=false
 	$(OCRLAB) predict --model $(DEMO)/classifier $(DEMO)/easy/images/0000000.png --top-k 3
-	@echo "demo in $(DEMO)/: datasets with preview.png, letter stages in debug/, a classifier with curves.png"
+	@echo "demo in $(DEMO)/: zoo and text-eval sets read by the general reader, datasets with preview.png, letter stages in debug/, a classifier with curves.png"
 
 test: install browser fonts-eval
 	$(PY) -m pytest -q
