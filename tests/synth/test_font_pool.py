@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import string
+from pathlib import Path
 
 import pytest
 
@@ -55,3 +56,16 @@ def test_system_pools_split_by_family() -> None:
     assert not any(is_reserved(font_family(f.path)) for f in train)
     assert all(is_reserved(font_family(f.path)) for f in held)
     assert {f.path for f in train}.isdisjoint(f.path for f in held)
+
+
+def test_pack_copies_regular_faces_first_within_its_budget(tmp_path: Path) -> None:
+    from ocrlab.synth.fonts import pack_fonts
+
+    pool = font_pool(("bundled",), "train")
+    one = pack_fonts(pool, tmp_path / "one", per_family=1, max_file=10**8)
+    families = {font_family(f.path) for f in pool}
+    assert len(one) == len(families)  # one face per family
+    assert "DejaVuSans" in {f.name for f in one}  # the regular face, not the bold oblique
+    assert pack_fonts(pool, tmp_path / "none", max_total=1000) == []
+    small = pack_fonts(pool, tmp_path / "small", max_file=500_000)
+    assert small and all(f.path.stat().st_size <= 500_000 for f in small)
