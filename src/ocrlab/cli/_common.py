@@ -9,6 +9,7 @@ overrides (`_flag_overrides`, `_RUN_FLAGS`), and the flag block of the EMNIST Le
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,11 @@ _RUN_FLAGS = {
     "device": "train.device",
     "limit": "limit",
 }
+
+
+def _rank0() -> bool:
+    """Whether this process reports: under torchrun every rank runs the command, rank 0 speaks."""
+    return os.environ.get("RANK", "0") == "0"
 
 
 def _progress_bar(total: int, desc: str) -> Any:

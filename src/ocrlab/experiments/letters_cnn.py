@@ -27,6 +27,7 @@ from ocrlab.data.emnist import LETTERS, SIDE, LetterSet, Protocol
 from ocrlab.errors import ConfigError
 from ocrlab.experiments.printed import with_printed
 from ocrlab.experiments.report import (
+    LetterSplits,
     letter_scores,
     load_letter_splits,
     prepare_folder,
@@ -37,7 +38,7 @@ from ocrlab.experiments.report import (
 from ocrlab.models import build
 from ocrlab.rng import SAMPLES, make_rng
 from ocrlab.scratch.augment import augmenter
-from ocrlab.train import checkpoint
+from ocrlab.train import checkpoint, dist
 from ocrlab.train.batches import DeviceBatches
 from ocrlab.train.device import resolve_device
 from ocrlab.train.loop import ClassifierTask, Run, TrainConfig, fit
@@ -116,11 +117,13 @@ def train_letters_cnn(
     """
     train_cfg = config.train_config()
     data = load_letter_splits(data_root, config.protocol, config.seed, config.val_fraction)
-    prepare_folder(out, {"model": MODEL, "config": to_dict(config)}, overwrite)
+    device = dist.setup(resolve_device(config.device))  # joins a torchrun group if any
+    dist.on_main(
+        lambda: prepare_folder(out, {"model": MODEL, "config": to_dict(config)}, overwrite)
+    )
     data = with_printed(
         with_val_in_train(data) if config.refit else data, config.printed, config.seed
     )
-    device = resolve_device(config.device)
     torch.manual_seed(config.seed)
     model_config = {
         "num_classes": len(LETTERS),
@@ -159,6 +162,19 @@ def train_letters_cnn(
         train_cfg,
         callback=callback,
     )
+    return dist.on_main(lambda: _report(model, config, data, history, batches, out))
+
+
+def _report(
+    model: torch.nn.Module,
+    config: LettersCNNConfig,
+    data: LetterSplits,
+    history: list[dict[str, float]],
+    batches: Callable[[LetterSet, bool], DeviceBatches],
+    out: Path,
+) -> dict[str, Any]:
+    """Score the trained model on every part and write metrics.json and the figures."""
+    device = batches(data.test, False).device
     test_proba = predict_proba(model, batches(data.test, False))
     write_figures(out, data.test, test_proba, f"{MODEL}: test set", config.seed)
     test = letter_scores(test_proba, data.test.labels)
@@ -188,11 +204,13 @@ def train_letters_cnn(
 class ElasticBatches(DeviceBatches):
     """Training batches warped like the NumPy MLP's: `random_affine` with an elastic field.
 
-    The warp runs in NumPy on the host, seeded by (seed, epoch), so a run is reproducible.
+    The warp runs in NumPy on the host, seeded by (seed, epoch) and, in a training group, the
+    rank, so a run is reproducible and no two ranks warp alike.
     """
 
     def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
-        warp = augmenter("elastic", make_rng(self.seed, SAMPLES, self.epoch))
+        key = (self.epoch, self.rank) if self.rank else (self.epoch,)
+        warp = augmenter("elastic", make_rng(self.seed, SAMPLES, *key))
         for x, y in super().__iter__():  # x (B, C, H, W) in [-1, 1]
             flat = x.float().cpu().reshape(len(x), -1).numpy()  # (B, C·H·W)
             warped = warp(np.ascontiguousarray((flat + 1.0) / 2.0, dtype=np.float32))

@@ -25,7 +25,7 @@ from ocrlab.data.split import random_split, stratified_split
 from ocrlab.errors import ConfigError, DatasetError
 from ocrlab.models import build
 from ocrlab.rng import SPLITS, make_rng
-from ocrlab.train import checkpoint
+from ocrlab.train import checkpoint, dist
 from ocrlab.train.batches import train_test_batches
 from ocrlab.train.device import resolve_device
 from ocrlab.train.loop import Callback, ClassifierTask, Run, TrainConfig, fit
@@ -160,9 +160,9 @@ def train_classifier(
     """Train, write the run folder, return the final metrics (see `ocrlab.train.loop.fit`)."""
     description = {"data": [str(d) for d in dirs], "config": to_dict(cfg)}
     data, classes, labels = load_data(dirs, cfg)
-    prepare_run(out, description, resume, overwrite)
+    device = dist.setup(resolve_device(cfg.train.device))  # joins a torchrun group if any
+    dist.on_main(lambda: prepare_run(out, description, resume, overwrite))
     train_idx, test_idx = split(labels, cfg)
-    device = resolve_device(cfg.train.device)
     torch.manual_seed(cfg.train.seed)
     channels = data.images.shape[-1]
     model_config = {
@@ -203,4 +203,4 @@ def train_classifier(
         resume=resume,
         callback=callback,
     )
-    return checkpoint.load_meta(out)["metrics"]
+    return dist.on_main(lambda: checkpoint.load_meta(out)["metrics"])

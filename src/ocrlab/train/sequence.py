@@ -29,7 +29,7 @@ from ocrlab.errors import ConfigError, DatasetError
 from ocrlab.models import build
 from ocrlab.models.seq2seq import Seq2Seq
 from ocrlab.rng import SPLITS, make_rng
-from ocrlab.train import checkpoint
+from ocrlab.train import checkpoint, dist
 from ocrlab.train.batches import train_test_batches
 from ocrlab.train.classifier import prepare_run
 from ocrlab.train.device import resolve_device
@@ -206,9 +206,9 @@ def train_seq(
     tokenizer, model_config = _resolve(cfg, data)
     tokens = np.array(tokenizer.encode_batch(data.texts), dtype=np.int64)  # (N, max_len + 2)
     description = {"data": [str(d) for d in dirs], "config": to_dict(cfg)}
-    prepare_run(out, description, resume, overwrite)
+    device = dist.setup(resolve_device(cfg.train.device))  # joins a torchrun group if any
+    dist.on_main(lambda: prepare_run(out, description, resume, overwrite))
     train_idx, test_idx = split_seq(data, cfg)
-    device = resolve_device(cfg.train.device)
     torch.manual_seed(cfg.train.seed)
     model = build("seq2seq", **model_config)
     if cfg.init is not None:
@@ -250,4 +250,4 @@ def train_seq(
         resume=resume,
         callback=callback,
     )
-    return checkpoint.load_meta(out)["metrics"]
+    return dist.on_main(lambda: checkpoint.load_meta(out)["metrics"])
