@@ -20,6 +20,7 @@ ALLOWED: dict[str, set[str]] = {
         "pypdf",
         "docx",
         "english_words",
+        "ray",  # imported only by the Ray engine, when asked for
         "ocrlab.synth",
         "ocrlab.data",
         *BASE,
@@ -45,6 +46,7 @@ ALLOWED: dict[str, set[str]] = {
         *BASE,
     },
     "read": {
+        "ray",  # imported only by the Ray reader, when asked for
         "ocrlab.export",
         "torch",
         "numpy",
@@ -120,10 +122,10 @@ def test_nothing_imports_the_cli_or_the_server() -> None:
             assert not _imports(path) & {"ocrlab.cli", "ocrlab.serve"}, path
 
 
-def test_importing_ocrlab_loads_neither_torch_nor_matplotlib() -> None:
-    code = "import sys, ocrlab, ocrlab.synth, ocrlab.data.packed; print(sorted(sys.modules))"
+def test_importing_ocrlab_loads_neither_torch_nor_matplotlib_nor_ray() -> None:
+    code = "import sys, ocrlab, ocrlab.synth, ocrlab.data.packed, ocrlab.cli; print(sorted(sys.modules))"
     loaded = subprocess.run(
         [sys.executable, "-c", code], check=True, capture_output=True, text=True
     )
-    for heavy in ("'torch'", "'matplotlib'"):
+    for heavy in ("'torch'", "'matplotlib'", "'ray'"):
         assert heavy not in loaded.stdout

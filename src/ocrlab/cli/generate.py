@@ -12,11 +12,12 @@ from pathlib import Path
 from typing import Any
 
 from ocrlab.cli._common import _progress_bar
+from ocrlab.cli.scale import _add_generate_scale_flags, generate_with
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
     from ocrlab.config import parse_overrides, replace
-    from ocrlab.synth import PRESETS, generate
+    from ocrlab.synth import PRESETS
     from ocrlab.synth.plan import make_plan
 
     flags = {
@@ -33,15 +34,9 @@ def cmd_generate(args: argparse.Namespace) -> int:
     cfg = replace(PRESETS[args.preset], {**overrides, **parse_overrides(args.set)})
     count = len(make_plan(cfg).ids)
     with _progress_bar(count, f"{args.preset} → {args.out}") as bar:
-        generate(
-            cfg,
-            args.out,
-            workers=args.workers,
-            resume=args.resume,
-            overwrite=args.overwrite,
-            progress=bar.update,
-        )
-    print(f"wrote {count:,} images to {args.out} (manifest.csv, preview.png)")
+        count = generate_with(args, cfg, count, bar.update)
+    what = f"part {args.shard}: rows.csv" if args.shard else "manifest.csv, preview.png"
+    print(f"wrote {count:,} images to {args.out} ({what})")
     return 0
 
 
@@ -86,6 +81,7 @@ def _add_generate(sub: Any) -> None:
         help="png files, or packed uint8 .npy shards for fast bounded-memory loading",
     )
     p.add_argument("--limit", type=int, help="keep a seeded random subset of N images")
+    _add_generate_scale_flags(p)
     p.add_argument("--resume", action="store_true", help="continue an interrupted run in --out")
     p.add_argument(
         "--overwrite", action="store_true", help="replace an existing ocrlab dataset in --out"

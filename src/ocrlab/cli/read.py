@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ocrlab.cli._common import _flag_overrides, _progress_bar
+from ocrlab.cli.scale import _add_data_merge
 
 
 def _print_json(images: list[str], readings: list[Any]) -> None:
@@ -261,3 +262,4 @@ def _add_data(sub: Any) -> None:
         help="override a LettersEvalConfig field, e.g. --set max_size=64 --set noise=0",
     )
     q.set_defaults(handler=cmd_data_letters_eval)
+    _add_data_merge(kinds)
