@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml Makefile
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PIP) --upgrade pip
 	$(PIP) torch==2.13.0
-	$(PIP) -e '.[dev]'
+	$(PIP) -e '.[dev,distributed]'
 	touch $(STAMP)
 
 # The page's end-to-end test drives Debian's Chromium (Playwright's own browser download fails offline).
@@ -58,7 +58,7 @@ bench: install $(VENV)/.bench-installed
 	$(PY) benchmarks/run_all.py --quick
 
 $(VENV)/.bench-installed: $(STAMP)
-	$(PIP) -e '.[dev,bench]'
+	$(PIP) -e '.[dev,distributed,bench]'
 	touch $@
 
 lint: install

@@ -123,7 +123,8 @@ def test_nothing_imports_the_cli_or_the_server() -> None:
 
 
 def test_importing_ocrlab_loads_neither_torch_nor_matplotlib_nor_ray() -> None:
-    code = "import sys, ocrlab, ocrlab.synth, ocrlab.data.packed, ocrlab.cli; print(sorted(sys.modules))"
+    imports = "ocrlab, ocrlab.synth, ocrlab.data.packed, ocrlab.cli"
+    code = f"import sys, {imports}; print(sorted(sys.modules))"
     loaded = subprocess.run(
         [sys.executable, "-c", code], check=True, capture_output=True, text=True
     )

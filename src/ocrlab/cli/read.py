@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ocrlab.cli._common import _flag_overrides, _progress_bar
-from ocrlab.cli.scale import _add_data_merge
+from ocrlab.cli.scale import _add_data_merge, _add_read_scale_flags, read_with_ray
 
 
 def _print_json(images: list[str], readings: list[Any]) -> None:
@@ -33,6 +33,8 @@ def _print_json(images: list[str], readings: list[Any]) -> None:
 def cmd_read(args: argparse.Namespace) -> int:
     from ocrlab.read.models import load_reader, read_with_stages
 
+    if args.engine == "ray":
+        return read_with_ray(args)
     reader = load_reader(args.model, args.device)
     paths = [Path(p) for p in args.images]
     if args.debug is None:
@@ -92,6 +94,7 @@ def _add_read(sub: Any) -> None:
         help="write every preprocessing stage as DIR/<image name>/NN-stage.png",
     )
     p.add_argument("--device", default="auto", help="auto, cpu or cuda (default auto)")
+    _add_read_scale_flags(p)
     p.set_defaults(handler=cmd_read)
 
 

@@ -80,3 +80,36 @@ def _add_data_merge(kinds: Any) -> None:
     q.add_argument("--out", type=Path, required=True, help="dataset folder to write")
     q.add_argument("--overwrite", action="store_true", help="replace an ocrlab dataset in --out")
     q.set_defaults(handler=cmd_data_merge)
+
+
+def _add_read_scale_flags(p: Any) -> None:
+    p.add_argument(
+        "--engine",
+        choices=["local", "ray"],
+        default="local",
+        help="local: read here; ray: read a folder or manifest.csv with Ray Data, one reader per "
+        "actor, into --out (pip install 'ocrlab[distributed]')",
+    )
+    p.add_argument("--address", help="with --engine ray: auto or ray://HOST:PORT (default local)")
+    p.add_argument(
+        "--out",
+        type=Path,
+        help="with --engine ray: JSON-lines file to append to; images already in it are skipped",
+    )
+    p.add_argument("--actors", type=int, help="with --engine ray: readers (default: one per CPU)")
+    p.add_argument("--batch-size", type=int, default=64, help="images per batch (default 64)")
+
+
+def read_with_ray(args: argparse.Namespace) -> int:
+    """`ocrlab read --engine ray SOURCE --out FILE.jsonl`."""
+    from ocrlab.errors import ConfigError
+    from ocrlab.read.ray_read import read_ray
+
+    if len(args.images) != 1 or args.out is None:
+        raise ConfigError("--engine ray reads one folder or manifest.csv into --out FILE.jsonl")
+    written = read_ray(
+        Path(args.images[0]), args.out, model=args.model, address=args.address,
+        actors=args.actors, batch_size=args.batch_size, top_k=args.top_k,
+    )  # fmt: skip
+    print(f"read {written:,} images into {args.out}")
+    return 0
