@@ -53,6 +53,8 @@ def test_cli_shards_and_merges(tmp_path: Path, tree_bytes: Tree) -> None:
     for k in range(3):
         assert main([*flags, "--shard", f"{k}/3", "--out", str(tmp_path / f"p{k}")]) == 0
     parts = [str(tmp_path / f"p{k}") for k in range(3)]
+    assert main([*flags, "--shard", "0/3", "--out", parts[0], "--resume"]) == 0  # a rerun job
+    assert main([*flags, "--shard", "1/3", "--out", parts[0], "--resume"]) == 2  # another part
     assert main(["data", "merge", *parts, "--out", str(tmp_path / "merged")]) == 0
     assert tree_bytes(tmp_path / "merged") == tree_bytes(tmp_path / "one")
     assert main([*flags, "--shard", "3/3", "--out", str(tmp_path / "x")]) == 2

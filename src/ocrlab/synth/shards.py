@@ -106,6 +106,9 @@ def generate_part(
     """Render part K of N of the dataset `config` describes into the part folder `out`."""
     k, n = shard
     plan = make_plan(config)
+    if resume and (out / PART).is_file() and not (out / MARKER).exists():
+        _check_part(out, plan, shard)
+        return out  # finished before: a restarted job has nothing left to do
     _prepare(out, plan, resume, overwrite)
     units = list(range(k, unit_count(plan), n))
     rows: list[Row] = []
@@ -119,6 +122,15 @@ def generate_part(
     atomic_write_bytes(out / PART, (json.dumps(part) + "\n").encode())
     (out / MARKER).unlink()
     return out
+
+
+def _check_part(out: Path, plan: Plan, shard: tuple[int, int]) -> None:
+    text, part, _ = _read_part(out)
+    if (
+        text != json.dumps(dataset_json(plan), indent=1) + "\n"
+        or (part["shard"], part["of"]) != shard
+    ):
+        raise DatasetError(f"cannot resume {out}: it is another part or another dataset")
 
 
 def merge(parts: Sequence[Path], out: Path, *, overwrite: bool = False) -> Path:

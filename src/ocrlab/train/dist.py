@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import atexit
 import os
+import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -177,9 +178,15 @@ class GroupTask:
     def __init__(self, model: nn.Module, task: Any, device: torch.device) -> None:
         self.task, self.world = task, dist.get_world_size()
         ids = [device.index] if device.type == "cuda" else None
-        # static_graph: the sequence task leaves its CTC head unused when ctc_weight is 0.
-        self.ddp = DistributedDataParallel(_Step(model, task), device_ids=ids, static_graph=True)
+        # static_graph: the sequence task leaves its CTC head unused when ctc_weight is 0;
+        # gradients as views of DDP's buckets: no copy, and no stride warning for 1x1 convs.
+        self.ddp = DistributedDataParallel(
+            _Step(model, task), device_ids=ids, static_graph=True, gradient_as_bucket_view=True
+        )
         self.device = device
+        # The CPU's 1x1 convolutions return weight gradients whose size-1 dimensions carry other
+        # strides than the weights: the same memory layout, which DDP copies and warns about.
+        warnings.filterwarnings("ignore", "Grad strides do not match bucket view strides")
 
     def loss(
         self, model: nn.Module, x: torch.Tensor, y: torch.Tensor
