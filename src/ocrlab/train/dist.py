@@ -82,7 +82,8 @@ def setup(device: torch.device) -> torch.device:
     return device
 
 
-_broken: list[bool] = []
+_broken = False
+"""Set once a collective failed: a peer is gone."""
 
 
 def shutdown() -> None:
@@ -134,7 +135,8 @@ def failing_clearly(epoch: int, folder: object) -> Iterator[None]:
     except RuntimeError as exc:
         if not (active() and _from_collective(exc)):
             raise  # this rank's own failure: its traceback is the one to read
-        _broken.append(True)
+        global _broken
+        _broken = True
         why = " ".join(str(exc).split())
         why = why[why.find("]") + 1 :].strip().split(". ")[0][:120]  # no gloo source location
         raise GroupError(
