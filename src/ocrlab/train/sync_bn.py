@@ -3,10 +3,10 @@
 Each rank sees a slice of the global batch; per-rank statistics would make a group train a
 different model from one process with the same batch. torch's `SyncBatchNorm` fixes that on GPUs
 only (it refuses CPU tensors), so a gloo group on CPUs needs its own: `GroupBatchNorm` sums the
-per-channel sums over the group, then the squared deviations from the global mean (two passes, as
-stable as the single-process kernel), through an all-reduce whose backward all-reduces the
-gradient. In evaluation it is plain BatchNorm with running statistics, and its state dict is
-BatchNorm's, so checkpoints load into the usual model. Imports torch only.
+per-channel sums and sums of squares over the group in one all-reduce whose backward all-reduces
+the gradient (one collective each way per layer and step). In evaluation it is plain BatchNorm
+with running statistics, and its state dict is BatchNorm's, so checkpoints load into the usual
+model. Imports torch only.
 """
 
 from __future__ import annotations
@@ -45,11 +45,19 @@ class GroupBatchNorm(nn.BatchNorm2d):
     def forward(self, x: torch.Tensor) -> torch.Tensor:  # x (B, C, H, W)
         if not self.training:
             return super().forward(x)
-        dims, xf = (0, 2, 3), x.float()  # statistics in float32, also under bf16 autocast
-        count = group_sum(torch.tensor([x.numel() / x.shape[1]], device=x.device))
-        mean = group_sum(xf.sum(dims)) / count  # (C,)
+        c, xf = x.shape[1], x.float()  # statistics in float32, also under bf16 autocast
+        # One all-reduce of the sums of (x - K) and (x - K)² and the count. The shift K, the
+        # running mean (the same on every rank), keeps the variance as exact as two passes.
+        k = self.running_mean
+        shift = xf.new_zeros(c) if k is None else k.detach().float().clone()  # updated in place
+        d = xf - shift[None, :, None, None]
+        n = torch.full((1,), x.numel() / c, device=x.device)
+        sums = group_sum(torch.cat([d.sum((0, 2, 3)), d.square().sum((0, 2, 3)), n]))
+        count = sums[-1]
+        moved = sums[:c] / count  # (C,) mean - K
+        var = (sums[c : 2 * c] / count - moved.square()).clamp_min(0)  # (C,) biased, as BatchNorm
+        mean = shift + moved
         centred = xf - mean[None, :, None, None]
-        var = group_sum(centred.square().sum(dims)) / count  # (C,) biased, as BatchNorm normalises
         y = centred * torch.rsqrt(var + self.eps)[None, :, None, None]
         if self.affine:
             y = y * self.weight[None, :, None, None] + self.bias[None, :, None, None]
