@@ -35,9 +35,9 @@ def worker(args: argparse.Namespace) -> None:
     import torch
 
     from ocrlab.models import build
+    from ocrlab.runtime.device import resolve_device
     from ocrlab.train import dist
     from ocrlab.train.batches import DeviceBatches
-    from ocrlab.train.device import resolve_device
     from ocrlab.train.loop import ClassifierTask, train_one_epoch
 
     device = dist.setup(resolve_device(args.device))

@@ -8,8 +8,12 @@
 2. Time and peak memory to write the full 100,000-image hard set in packed format with `--workers`
    processes (target <= 60 s on 2 cores). Peak memory is the largest resident set of the main
    process and of any one worker.
+3. Planning time (`make_plan`: vocabulary, font checks, canvas fitting) for 8,000 English words
+   with the ten bundled fonts plus `--fonts N` (default 110) Latin-capable fonts found under
+   /usr/share/fonts (a seeded pick; fonts missing any of a-z A-Z are skipped, the count used is
+   recorded), with an empty font-metrics cache and again with it warm (target <= 5 s on 2 cores).
 
-    python benchmarks/bench_generate.py            # both parts
+    python benchmarks/bench_generate.py            # all parts
     python benchmarks/bench_generate.py --quick    # part 2 on 20,000 images
 """
 
@@ -17,6 +21,8 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import os
+import random
 import resource
 import shutil
 import tempfile
@@ -27,7 +33,13 @@ from captcha.image import ImageCaptcha
 
 from _common import report
 from ocrlab.synth import PRESETS, generate
-from ocrlab.synth.plan import make_plan
+from ocrlab.synth.fit import ink_size, widest_casing
+from ocrlab.synth.fonts import DEFAULT_FONTS, FONT_SUFFIXES, load_font, missing_glyphs
+from ocrlab.synth.metrics import CACHE_ENV, FontMetrics
+from ocrlab.synth.plan import Plan, make_plan
+
+SYSTEM_FONTS = Path("/usr/share/fonts")
+LATIN = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 TRDG_ABSENT = (
     "trdg 1.8.0 (its latest release) installs on Python 3.11 but fails on its first image with "
@@ -108,6 +120,90 @@ def full_set(limit: int | None, workers: int) -> dict[str, float | int]:
     }
 
 
+def font_folder(dest: Path, count: int) -> int:
+    """Symlink up to `count` Latin-capable system fonts into `dest`; returns how many."""
+    files = sorted(p for p in SYSTEM_FONTS.rglob("*") if p.suffix.lower() in FONT_SUFFIXES)
+    random.Random(0).shuffle(files)
+    names = {Path(f).stem for f in DEFAULT_FONTS}
+    used = 0
+    for path in files:
+        if used == count or path.stem in names:
+            continue
+        try:
+            if missing_glyphs(load_font(path, 32), LATIN):
+                continue
+        except Exception:  # an unloadable font is simply not picked
+            continue
+        names.add(path.stem)
+        (dest / path.name).symlink_to(path)
+        used += 1
+    return used
+
+
+def exact_check(plan: Plan, words: int) -> dict[str, int | float]:
+    """Fonts whose fitted ink width differs from measuring each of `words` words (spread over the
+    vocabulary) exactly."""
+    start, chosen, mismatches = (
+        time.perf_counter(),
+        plan.vocab.words[:: len(plan.vocab) // words][:words],
+        0,
+    )
+    for spec in plan.fonts:
+        m = FontMetrics(spec.path, plan.config.font_size)
+        widths = []
+        for word in chosen:
+            box = m.font.getbbox(widest_casing(word, m.font.getlength), anchor="ls")
+            widths.append(box[2] - box[0])
+        mismatches += ink_size(chosen, [m])[1] != max(widths)
+    return {
+        "words": len(chosen),
+        "fonts": len(plan.fonts),
+        "mismatches": mismatches,
+        "seconds": round(time.perf_counter() - start, 1),
+    }
+
+
+def planning(words: int, count: int, check: int) -> dict[str, object]:
+    """make_plan's time with `count` extra fonts: cold (empty metrics cache), then warm; with
+    `check`, the fitted width against measuring `check` words exactly in every font."""
+    tmp = Path(tempfile.mkdtemp(prefix="ocrlab-bench-"))
+    try:
+        (tmp / "fonts").mkdir()
+        used = font_folder(tmp / "fonts", count)
+        os.environ[CACHE_ENV] = str(tmp / "cache")
+        cfg = dataclasses.replace(
+            PRESETS["hard"],
+            vocab="english",
+            words=words,
+            limit=40_000,
+            fonts_dir=str(tmp / "fonts"),
+        )
+        seconds = []
+        for _ in range(2):
+            start = time.perf_counter()
+            plan = make_plan(cfg)
+            seconds.append(time.perf_counter() - start)
+        ids = plan.ids[:: len(plan.ids) // 2000][:2000].tolist()
+        plan.render(ids[0])  # textures load once, outside the timing
+        start = time.perf_counter()
+        for i in ids:
+            plan.render(i)
+        rate = len(ids) / (time.perf_counter() - start)
+        checked = exact_check(plan, check) if check else None
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return {
+        "words": words,
+        "fonts": len(plan.fonts),
+        "system_fonts_used": used,
+        "canvas": f"{plan.canvas.height}x{plan.canvas.width}",
+        "cold_cache_s": round(seconds[0], 2),
+        "warm_cache_s": round(seconds[1], 2),
+        "render_images_per_s_per_core": round(rate, 1),
+        "exact_check": checked,
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -117,12 +213,27 @@ def main() -> None:
         "--samples", type=int, default=2000, help="images per library for the ratio"
     )
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--fonts", type=int, default=110, help="system fonts added for planning")
+    parser.add_argument("--words", type=int, default=8000, help="English words for planning")
+    parser.add_argument(
+        "--planning-only",
+        action="store_true",
+        help="run part 3 only (saved as generate_planning.json)",
+    )
+    parser.add_argument(
+        "--check-words",
+        type=int,
+        default=0,
+        help="also measure this many words exactly in every font and count fonts whose fitted "
+        "width differs (minutes)",
+    )
     args = parser.parse_args()
-    figures = {
-        "per_core": per_core_rates(args.samples),
-        "full_hard_set_packed": full_set(20_000 if args.quick else None, args.workers),
-    }
-    report("generate", figures, packages=("captcha", "trdg"), threads=1)
+    figures: dict[str, object] = {"planning": planning(args.words, args.fonts, args.check_words)}
+    if not args.planning_only:
+        figures["per_core"] = per_core_rates(args.samples)
+        figures["full_hard_set_packed"] = full_set(20_000 if args.quick else None, args.workers)
+    name = "generate_planning" if args.planning_only else "generate"
+    report(name, figures, packages=("captcha", "trdg"), threads=1)
 
 
 if __name__ == "__main__":

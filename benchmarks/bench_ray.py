@@ -20,9 +20,10 @@ import time
 from pathlib import Path
 
 from _common import report
-from ocrlab.read.models import load_reader
 from ocrlab.read.ray_read import list_images, read_ray
+from ocrlab.read.resolve import load
 from ocrlab.synth import PRESETS, generate
+from ocrlab.synth.plan import make_plan
 from ocrlab.synth.ray_engine import generate_ray
 
 
@@ -40,22 +41,23 @@ def main() -> None:
     cfg = dataclasses.replace(PRESETS["hard"], limit=args.images, shard_size=250)
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
+        plan = make_plan(cfg)  # made once, as the CLI does; both engines render it
         start = time.perf_counter()
-        local = generate(cfg, root / "local", workers=2)
+        local = generate(plan, root / "local", workers=2)
         local_s = time.perf_counter() - start
         start = time.perf_counter()
-        via_ray = generate_ray(cfg, root / "ray")
+        via_ray = generate_ray(plan, root / "ray")
         ray_s = time.perf_counter() - start
         identical = tree(local) == tree(via_ray)
 
         small = generate(dataclasses.replace(cfg, limit=args.read), root / "read", workers=2)
         paths = list_images(small)
         start = time.perf_counter()
-        texts = {p: r.text for p, r in zip(paths, load_reader("default", "cpu").read(
+        texts = {p: r.text for p, r in zip(paths, load("default", "cpu").read(
             [Path(p) for p in paths], top_k=1), strict=True)}  # fmt: skip
         read_s = time.perf_counter() - start
         start = time.perf_counter()
-        read_ray(small, root / "pred.jsonl", batch_size=64)
+        read_ray([small], root / "pred.jsonl", batch_size=64)
         ray_read_s = time.perf_counter() - start
         lines = [json.loads(x) for x in (root / "pred.jsonl").read_text().splitlines()]
         same_texts = {x["image"]: x["text"] for x in lines} == texts

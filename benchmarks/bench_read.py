@@ -34,23 +34,20 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 from PIL import Image
 
 from _common import ROOT, report
-from ocrlab.config import from_dict
-from ocrlab.data.load import ImageSet, folder_labels
+from ocrlab.data.load import folder_labels
 from ocrlab.data.manifest import MANIFEST, read_manifest
 from ocrlab.data.packed import PackedImages
-from ocrlab.export import OnnxPredictor, export_onnx
+from ocrlab.data.split import limit_rows, text_split
 from ocrlab.metrics import character_error_rate
 from ocrlab.read.evaluate import text_metrics
-from ocrlab.read.models import default_model_dir
+from ocrlab.read.onnx import OnnxPredictor, export_onnx
 from ocrlab.read.predictor import Predictor
-from ocrlab.rng import SPLITS, make_rng
-from ocrlab.train.checkpoint import load_meta
-from ocrlab.train.sequence import SeqConfig, split_seq
+from ocrlab.runtime.checkpoint import load_checkpoint
+from ocrlab.runtime.shipped import shipped_folder
 
 Reader = Callable[[list[bytes]], list[str]]
 CACHE = Path.home() / ".cache" / "ocrlab" / "bench"
@@ -94,23 +91,20 @@ def held_out(run: Path, data: Path) -> tuple[list[str], list[str]]:
         raise NotMeasured(f"no model at {shown(run)}")
     if not data.is_dir():
         raise NotMeasured(f"no dataset at {shown(data)}")
-    meta = load_meta(run)
-    cfg = from_dict(SeqConfig, meta["config"])
+    ckpt = load_checkpoint(run)
+    cfg = ckpt.config
     if (data / MANIFEST).is_file():
         rows = read_manifest(data / MANIFEST)
         sources, texts = [r.path for r in rows], [r.text for r in rows]
     else:
         pairs = folder_labels(data)
         sources, texts = [str(p) for p, _ in pairs], [t for _, t in pairs]
-    index = np.arange(len(texts))
-    if cfg.limit is not None and cfg.limit < len(texts):  # the subset load_seq_data keeps
-        pick = make_rng(cfg.train.seed, SPLITS, 1).choice(len(texts), cfg.limit, replace=False)
-        index = np.sort(pick)
+    seed = int(cfg["train"]["seed"])
+    index = limit_rows(len(texts), cfg.get("limit"), seed)  # the subset training kept
     kept = [texts[i] for i in index]
-    stub = ImageSet(np.empty((len(kept), 0, 0, 0), np.uint8), kept, kept, [], [])
-    test = index[split_seq(stub, cfg)[1]].tolist()
+    test = index[text_split(kept, cfg["split"], float(cfg["test_fraction"]), seed)[1]].tolist()
     words = sorted({texts[i].lower() for i in test})[:2000]
-    recorded = meta["split"]
+    recorded = ckpt.split
     if len(test) != recorded["test"] or words != recorded.get("test_words", words):
         raise NotMeasured(
             f"{shown(data)} is not the data {shown(run)} was trained on: its split has "
@@ -223,7 +217,7 @@ def dataset(name: str, run: Path, data: Path, limit: int | None, args: argparse.
     step = max(1, total // limit) if limit else 1  # evenly spread over the split
     sources, truth = sources[::step][:limit], truth[::step][:limit]
     images = png_bytes(data, sources)
-    charset = load_meta(run)["charset"]
+    charset = load_checkpoint(run).charset
     record |= {"held_out": total, "images": len(images)}
     record |= {"charset": charset, "tools": {}}
     print(f"{name}: {len(images)} images of the held-out split", flush=True)
@@ -251,11 +245,9 @@ def main() -> None:
     mode.add_argument("--quick", action="store_true", help="at most --limit hard-set images")
     mode.add_argument("--full", action="store_true", help="every held-out image")
     parser.add_argument("--limit", type=int, default=1000, help="hard-set images in --quick")
-    parser.add_argument("--model-words", type=Path, default=default_model_dir())
+    parser.add_argument("--model-words", type=Path, default=shipped_folder("words"))
     parser.add_argument("--data-words", type=Path, help="default: regenerate into the cache")
-    parser.add_argument(
-        "--model-captcha", type=Path, default=default_model_dir().parent / "captcha"
-    )
+    parser.add_argument("--model-captcha", type=Path, default=shipped_folder("captcha"))
     parser.add_argument("--data-captcha", type=Path, default=DATA_ROOT / "captcha_images_v2")
     parser.add_argument("--threads", type=int, default=1, help="per tool (default: one core)")
     parser.add_argument("--device", help="torch device (default: cpu, auto with --full)")

@@ -71,7 +71,21 @@ def generate_section(r: dict[str, Any]) -> str:
         + f"Writing the hard set to disk: {w['images']:,} images (packed) with {w['workers']} "
         f"workers in {w['seconds']:.1f} s ({_num(w['images_per_s'])} images/s, "
         f"{w['bytes_on_disk'] / 1e9:.2f} GB); peak memory {w['peak_rss_main_mib']:.0f} MiB "
-        f"(main), {w['peak_rss_worker_mib']:.0f} MiB (one worker).\n\n" + context(r)
+        f"(main), {w['peak_rss_worker_mib']:.0f} MiB (one worker).\n\n"
+        + planning_line(r.get("planning"))
+        + context(r)
+    )
+
+
+def planning_line(p: dict[str, Any] | None) -> str:
+    """The planning figure (`make_plan` with many fonts), in results written since it exists."""
+    if not p:
+        return ""
+    return (
+        f"Planning {p['words']:,} English words × {p['fonts']} fonts ({p['system_fonts_used']} "
+        f"from /usr/share/fonts): {p['cold_cache_s']:.2f} s with an empty font-metrics cache, "
+        f"{p['warm_cache_s']:.2f} s warm (target ≤ 5 s); canvas {p['canvas']}; rendering with "
+        f"those fonts {_num(p['render_images_per_s_per_core'])} images/s per core.\n\n"
     )
 
 
@@ -155,20 +169,60 @@ def mlp_section(r: dict[str, Any]) -> str:
 
 def serve_section(r: dict[str, Any]) -> str:
     rows = [
-        "| torch threads | requests/s | p50 ms | p99 ms | errors |",
-        "|---|---:|---:|---:|---:|",
+        "| model | torch threads | requests/s | p50 ms | p99 ms | errors |",
+        "|---|---|---:|---:|---:|---:|",
     ]
     rows += [
-        f"| {x['torch_threads']} | {_num(x['throughput_rps'])} | {x['latency_ms']['p50']:.0f} "
-        f"| {x['latency_ms']['p99']:.0f} | {x['errors']} |"
+        f"| {x.get('model', r['model'])} | {x['torch_threads']} | {_num(x['throughput_rps'])} "
+        f"| {x['latency_ms']['p50']:.0f} | {x['latency_ms']['p99']:.0f} | {x['errors']} |"
         for x in r["runs"]
     ]
+    ratio = r["throughput_ratio_1_thread_vs_default"]
+    if isinstance(ratio, dict):
+        ratio = ", ".join(f"{m} {v}×" for m, v in ratio.items())
+    else:
+        ratio = f"{ratio}×"
     return (
-        f"`POST /v1/read` on loopback: {r['requests']:,} requests, {r['concurrency']} at a time, "
-        f"{r['server_workers']} server workers, model {r['model']}.\n\n"
+        f"`POST /v1/read` on loopback: {r['requests']:,} requests per row, {r['concurrency']} at "
+        f"a time, {r['server_workers']} server workers, model {r['model']}.\n\n"
         + "\n".join(rows)
-        + "\n\nThroughput, one torch thread ÷ default: "
-        + f"{r['throughput_ratio_1_thread_vs_default']}×.\n\n"
+        + f"\n\nThroughput, one torch thread ÷ default: {ratio}.\n\n"
+        + context(r)
+    )
+
+
+def soak_section(r: dict[str, Any]) -> str:
+    abuse = r["abuse"]
+    slow = sum(n for k, n in abuse.items() if k.startswith("slow-loris 408"))
+    hangups = sum(n for k, n in abuse.items() if k.startswith("hang-up"))
+    summary = [
+        "| reads | reads/s | 503 busy | errors | slow uploads → 408 | hang-ups | RSS start → end "
+        "| RSS growth | p99 last ÷ first window | tracebacks | /health after |",
+        "|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|",
+        f"| {r['reads']:,} | {_num(r['reads_per_s'])} | {r['busy_503']:,} | {r['errors']} "
+        f"| {slow} | {hangups} | {r['rss_mib_start']:.0f} → {r['rss_mib_end']:.0f} MiB "
+        f"| {r['rss_growth_pct']:+.1f}% | {r['p99_last_over_first']} | {r['server_tracebacks']} "
+        f"| {r['health_after']} |",
+    ]
+    windows = ["| t (s) | reads/s | p50 ms | p99 ms | RSS MiB |", "|---:|---:|---:|---:|---:|"]
+    windows += [
+        f"| {w['t_s']} | {_num(w['reads_per_s'])} | {w['p50_ms']} | {w['p99_ms']} "
+        f"| {w['rss_mib']:.0f} |"
+        for w in r["windows"]
+    ]
+    s = r["server"]
+    return (
+        f"The shipped models ({', '.join(r['models'])}) behind `ocrlab serve` for "
+        f"{r['minutes']:g} minute(s): {r['clients']} clients reading in a loop (a 503 is waited "
+        f"out for its Retry-After), {r['hangup_clients']} clients hanging up mid-upload and "
+        f"{r['slow_loris_clients']} slow-loris clients (one body byte a second); "
+        f"{s['workers']} workers and a line of {s['queue']}, so the pool is full, timeout "
+        f"{s['timeout_s']:g} s. Errors exclude the deliberate 503 and 408 answers. Load "
+        f"average before → after: {' → '.join(map(str, r.get('load_average', ['?'])))}.\n\n"
+        + "\n".join(summary)
+        + "\n\n"
+        + "\n".join(windows)
+        + "\n\n"
         + context(r)
     )
 
@@ -227,12 +281,14 @@ TITLES = {
     "mlp": "3. NumPy vs torch",
     "serve": "4. HTTP API",
     "load": "5. Loading data",
+    "soak": "6. Server soak",
 }
 SECTIONS: dict[str, Callable[[dict[str, Any]], str]] = {
     "generate": generate_section,
     "mlp": mlp_section,
     "serve": serve_section,
     "load": load_section,
+    "soak": soak_section,
 }
 
 

@@ -37,6 +37,7 @@ def steps(full: bool) -> dict[str, tuple[list[str], dict[str, str]]]:
         "mlp": (["bench_mlp.py", "--threads", cpus], {}),
         "serve": (["bench_serve.py"], {}),
         "load": (["bench_load.py", *([] if full else ["--quick"])], {}),
+        "soak": (["bench_serve.py", "--soak", "10" if full else "1"], {}),
     }
 
 

@@ -3,11 +3,23 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from ocrlab.synth import PRESETS, GenerateConfig
+
+# Fuzz tests: a modest number of examples, the same ones every run (derandomize: a failure
+# reproduces), no example database in the checkout, no per-example deadline on a busy machine.
+# OCRLAB_HYPOTHESIS=thorough searches twenty times wider.
+_FUZZ = {"deadline": None, "derandomize": True, "database": None}
+settings.register_profile(
+    "ocrlab", max_examples=25, suppress_health_check=[HealthCheck.too_slow], **_FUZZ
+)
+settings.register_profile("thorough", max_examples=500, **_FUZZ)
+settings.load_profile(os.environ.get("OCRLAB_HYPOTHESIS", "ocrlab"))
 
 
 @pytest.fixture
@@ -26,3 +38,9 @@ def tree_bytes() -> object:
         }
 
     return read
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _font_metrics_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Keep the generator's font-metrics cache out of the user's ~/.cache during tests."""
+    os.environ["OCRLAB_CACHE"] = str(tmp_path_factory.mktemp("ocrlab-cache"))

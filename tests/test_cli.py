@@ -1,11 +1,12 @@
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
 import pytest
 
-from ocrlab.cli import build_parser, main
+from ocrlab.cli import main
 from ocrlab.data.manifest import read_manifest
 from ocrlab.synth.fonts import matplotlib_font_dir
 
@@ -37,7 +38,17 @@ def test_help_explains_every_generate_option(capsys: pytest.CaptureFixture[str])
         "--set",
     ):
         assert flag in text
-    assert build_parser().prog == "ocrlab"
+
+
+def test_config_file_overrides_the_preset_and_flags_win(tmp_path: Path) -> None:
+    (tmp_path / "c.toml").write_text('words = 3\nlimit = 2\nbackgrounds = ["kraft"]\n')
+    args = ["generate", "--preset", "hard", "--config", str(tmp_path / "c.toml")]
+    assert main([*args, "--out", str(tmp_path / "a"), "--set", "limit=3"]) == 0
+    saved = json.loads((tmp_path / "a" / "config.json").read_text())["config"]
+    assert (saved["words"], saved["limit"], saved["backgrounds"]) == (3, 3, ["kraft"])
+    (tmp_path / "bad.toml").write_text("no_such_field = 1\n")
+    bad = ["generate", "--config", str(tmp_path / "bad.toml"), "--out", str(tmp_path / "b")]
+    assert main(bad) == 2
 
 
 def _bad_inputs(tmp: Path) -> dict[str, tuple[list[str], str]]:

@@ -95,8 +95,8 @@ def test_model_from_another_class_list_is_refused(
     ("argv", "message"),
     [
         (["predict", "--model", "{data}", "{image}"], "not a trained model"),
-        (["predict", "--model", "{run}", "{data}/missing.png"], "image not found"),
-        (["predict", "--model", "{run}", "{data}/easy/manifest.csv"], "cannot decode"),
+        (["predict", "--model", "{run}", "{data}/missing.png", "--strict"], "image not found"),
+        (["predict", "--model", "{run}", "{data}/easy/manifest.csv", "--strict"], "cannot decode"),
         (["train", "classifier", "--data", "{data}/nowhere", "--out", "{data}/r2"], "not found"),
         (
             [

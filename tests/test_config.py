@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from ocrlab.config import from_dict, load_toml, parse_overrides, replace, to_dict
+from ocrlab.config import flatten, from_dict, load_toml, parse_overrides, replace, to_dict
 from ocrlab.errors import ConfigError
 from ocrlab.synth import PRESETS, GenerateConfig
 
@@ -53,6 +53,11 @@ def test_malformed_override_and_toml(tmp_path: Path) -> None:
         load_toml(tmp_path / "c.toml")
     (tmp_path / "ok.toml").write_text('words = 10\nbackgrounds = ["kraft"]\n')
     assert replace(PRESETS["hard"], load_toml(tmp_path / "ok.toml")).words == 10
+    assert flatten({"a": 1, "train": {"epochs": 3, "opt": {"lr": 0.1}}}) == {
+        "a": 1,
+        "train.epochs": 3,
+        "train.opt.lr": 0.1,
+    }
 
 
 @dataclass(frozen=True)

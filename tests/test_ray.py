@@ -12,9 +12,10 @@ import pytest
 import ray  # the distributed extra, which `make test` installs
 
 from ocrlab.cli import main
-from ocrlab.read.models import load_reader
 from ocrlab.read.ray_read import read_ray
+from ocrlab.read.resolve import load
 from ocrlab.synth import GenerateConfig, generate
+from ocrlab.synth.plan import make_plan
 from ocrlab.synth.ray_engine import generate_ray
 
 
@@ -31,7 +32,8 @@ def test_ray_generation_is_byte_identical_to_one_process(
 ) -> None:
     packed = dataclasses.replace(small_hard, format="packed")  # 3 units: 3 Ray tasks
     one = generate(packed, tmp_path / "one-packed")
-    assert tree_bytes(generate_ray(packed, tmp_path / "ray-packed")) == tree_bytes(one)
+    ray_packed = generate_ray(make_plan(packed), tmp_path / "ray-packed")
+    assert tree_bytes(ray_packed) == tree_bytes(one)
     flags = ["--preset", "hard", "--words", "12", "--limit", "120", "--set", "shard_size=50"]
     assert main(["generate", *flags, "--engine", "ray", "--out", str(tmp_path / "ray")]) == 0
     assert tree_bytes(tmp_path / "ray") == tree_bytes(generate(small_hard, tmp_path / "one"))
@@ -50,19 +52,26 @@ def test_ray_reading_matches_ocrlab_read_and_resumes(
     first.write_bytes(b"not a png")  # one bad image among good ones
     out = tmp_path / "pred.jsonl"
     args = ["read", "--engine", "ray", str(data), "--out", str(out), "--batch-size", "8"]
-    assert main(args) == 0
+    assert main(args) == 1  # as `ocrlab read --out`: exit 1 when an image failed
     lines = _lines(out)
     paths = sorted(str(line["image"]) for line in lines)
     assert len(paths) == 24 and len(set(paths)) == 24
     bad = [line for line in lines if "error" in line]
     assert [Path(str(b["image"])) for b in bad] == [first]
     good = [p for p in paths if Path(p) != first]
-    expected = {p: r.text for p, r in zip(good, load_reader("default").read(
+    expected = {p: r.text for p, r in zip(good, load("default").read(
         [Path(p) for p in good], top_k=1), strict=True)}  # fmt: skip
     assert {str(line["image"]): line["text"] for line in lines if "text" in line} == expected
 
     kept = out.read_text(encoding="utf-8").splitlines(keepends=True)[:10]
     out.write_text("".join(kept) + kept[10 - 1][:15], encoding="utf-8")  # killed mid-line
-    assert read_ray(data, out, actors=1, batch_size=8) == 14
+    tally = read_ray([data], out, actors=1, batch_size=8)
+    assert (tally.written, tally.skipped, tally.failed) == (14, 10, 1)
     assert sorted(str(line["image"]) for line in _lines(out)) == paths
-    assert read_ray(data, out) == 0  # nothing left to read
+    assert read_ray([data], out).written == 0  # nothing left to read
+    # The local reader resumes the file the Ray reader wrote: the same lines, the same log.
+    assert main(["read", *paths, "--out", str(out)]) == 1
+    assert len(_lines(out)) == 24
+    strict = tmp_path / "strict.jsonl"
+    assert main([*args[:3], str(first), str(data), "--out", str(strict), "--strict"]) == 2
+    assert str(first) not in strict.read_text(encoding="utf-8")  # stopped at it, unwritten

@@ -1,14 +1,145 @@
 """ocrlab: make text-image data, train recognisers for it, and read CAPTCHAs and letters.
 
-Importing ocrlab is cheap: it loads neither torch nor matplotlib. The library API lives in the
-subpackages (`ocrlab.synth`, `ocrlab.data`, `ocrlab.scratch`, ...); the `ocrlab` command is a thin
-skin over it.
+The public API, in one import::
+
+    import ocrlab
+    ocrlab.read("x.png")                       # → Reading(text, confidence, chars, topk, ...)
+    ocrlab.read_many(["a.png", "b.png"])        # in batches
+    reader = ocrlab.load("captcha")             # a shipped name, run folder, .npz or .onnx
+    ocrlab.models()                             # {name: one line} of the shipped models
+    ocrlab.render("hello", style="hard")        # a Pillow image of one CAPTCHA
+    ocrlab.generate("data/easy", "easy", words=50)   # a whole dataset
+
+Importing ocrlab is cheap: each function imports what it needs (torch, Pillow) when called.
+Readers decode greedily; `top_k` > 1 asks sequence models for alternatives by beam search.
+
+Two names are both functions here and subpackages (`ocrlab.read`, `ocrlab.models`): the
+package keeps the function bound when the subpackage is imported (`_Package` below), so
+`ocrlab.read(...)` always reads; import the subpackages with `from ocrlab.read import ...`.
 """
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
+import sys
+import types
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from ocrlab.errors import UserError
 
-__all__ = ["UserError", "__version__"]
+if TYPE_CHECKING:
+    from PIL import Image
+
+    from ocrlab.data.images import ImageLike
+    from ocrlab.read.auto import Reader
+    from ocrlab.read.reading import Reading
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "UserError",
+    "__version__",
+    "generate",
+    "load",
+    "models",
+    "read",
+    "read_many",
+    "render",
+]
+
+_readers: dict[tuple[str, str], Reader] = {}
+
+
+def load(name_or_path: str | Path = "default", device: str = "auto") -> Reader:
+    """A reader with `read(images, top_k=1) -> list[Reading]`: a shipped name (`models()`), a
+    run folder, an MLP `model.npz` or an exported `.onnx` file."""
+    from ocrlab.read.resolve import load as resolve
+
+    return resolve(name_or_path, device)
+
+
+def _cached(model: str | Path | Reader, device: str) -> Reader:
+    """`read` and `read_many` load a named model once per process, not once per call."""
+    if not isinstance(model, str | Path):
+        return model
+    key = (str(model), device)
+    if key not in _readers:
+        _readers[key] = load(model, device)
+    return _readers[key]
+
+
+def read(
+    image: ImageLike, model: str | Path | Reader = "default", top_k: int = 1, device: str = "auto"
+) -> Reading:
+    """Read the text in one image: a path, `str`, encoded bytes, a Pillow image or a uint8
+    array. Greedy decoding; `top_k` > 1 adds alternatives (beam search for sequence models)."""
+    return _cached(model, device).read([image], top_k)[0]
+
+
+def read_many(
+    images: Iterable[ImageLike],
+    model: str | Path | Reader = "default",
+    top_k: int = 1,
+    batch_size: int = 64,
+    device: str = "auto",
+) -> list[Reading]:
+    """Read many images, `batch_size` at a time; one Reading per image, in order."""
+    reader = _cached(model, device)
+    out: list[Reading] = []
+    batch: list[ImageLike] = []
+    for image in images:
+        batch.append(image)
+        if len(batch) == batch_size:
+            out += reader.read(batch, top_k)
+            batch = []
+    return out + (reader.read(batch, top_k) if batch else [])
+
+
+def models() -> dict[str, str]:
+    """The shipped model names `load` and `read` take, with one line each."""
+    from ocrlab.runtime.shipped import shipped_names
+
+    return shipped_names()
+
+
+def render(text: str, style: str = "easy", seed: int = 0) -> Image.Image:
+    """One CAPTCHA of `text` as a Pillow image (like the `captcha` library's `generate`), in a
+    named style of `ocrlab.synth.styles.STYLES` ("easy", "hard"); same seed, same pixels."""
+    from ocrlab.synth.styles import render_text
+
+    return render_text(text, style, seed)
+
+
+def generate(
+    out: str | Path,
+    preset: str = "easy",
+    *,
+    workers: int = 1,
+    overwrite: bool = False,
+    **overrides: Any,
+) -> Path:
+    """Write a dataset to `out`: a preset ("easy", "hard") with any `GenerateConfig` field
+    overridden (`words=50, seed=3, format="packed"`, checked); returns `out`. Same bytes for any
+    number of workers."""
+    from ocrlab.config import replace
+    from ocrlab.errors import ConfigError
+    from ocrlab.synth.generate import generate as write
+    from ocrlab.synth.plan import PRESETS
+
+    if preset not in PRESETS:
+        raise ConfigError(f"unknown preset {preset!r}; choose from {sorted(PRESETS)}")
+    config = replace(PRESETS[preset], overrides)
+    return write(config, Path(out), workers=workers, overwrite=overwrite)
+
+
+class _Package(types.ModuleType):
+    """Keeps `read` and `models` the functions above when their subpackages are imported."""
+
+    def __setattr__(self, name: str, value: object) -> None:
+        if name in ("read", "models") and isinstance(value, types.ModuleType):
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package

@@ -27,3 +27,9 @@ def make_rng(seed: int, *key: int) -> np.random.Generator:
     if seed < 0 or any(k < 0 for k in key):
         raise ValueError(f"seed and keys must be non-negative, got seed={seed}, key={key}")
     return np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=key)))
+
+
+ZOO = 5
+"""Stream for the CAPTCHA zoo's samples (text, font, family, every effect)."""
+TEXT_EVAL = 6
+"""Stream for the clean-text evaluation set in the reserved fonts."""

@@ -105,7 +105,18 @@ def fake_results(root: Path) -> None:
         "images_per_s": 6000,
         "labels_aligned": True,
     }
-    parts = (("read", read), ("generate", generate), ("mlp", mlp), ("load", load))
+    window = {"t_s": 10, "reads_per_s": 40.0, "p50_ms": 300.0, "p99_ms": 900.5, "rss_mib": 320.4}
+    soak = {
+        "minutes": 1, "clients": 32, "hangup_clients": 2, "slow_loris_clients": 4,
+        "reads": 2400, "reads_per_s": 40.0, "busy_503": 120, "errors": 0,
+        "abuse": {"hang-up hung up": 100, "slow-loris 408": 24}, "rss_mib_start": 316.5,
+        "rss_mib_end": 319.0, "rss_growth_pct": 0.79, "p99_last_over_first": 1.05,
+        "server_tracebacks": 0, "health_after": 200, "windows": [window],
+        "server": {"workers": 2, "queue": 16, "timeout_s": 10}, "models": ["words", "letters"],
+    }  # fmt: skip
+    parts = (
+        ("read", read), ("generate", generate), ("mlp", mlp), ("load", load), ("soak", soak)
+    )  # fmt: skip
     for name, figures in parts:
         (root / f"{name}.json").write_text(json.dumps({**CONTEXT, **figures}))
     (root / "serve.json").write_text(json.dumps({"machine": "old layout"}))
@@ -128,7 +139,9 @@ def test_build_writes_tables_context_and_plot(tmp_path: Path) -> None:
     assert "predates this page's format" in page  # serve.json without a schema
     assert "| 969 MiB | 1,027 MiB | 40.5 MiB | 17.7 MiB | 1.018 |" in page
     assert "21,000 images of 48×336×3 in 3.5 s" in page
-    assert page.count("*Test CPU, x86_64, 2 CPUs, 1 thread(s); Python 3.11.7;") == 4
+    assert "| 2,400 | 40.0 | 120 | 0 | 24 | 100 | 316 → 319 MiB | +0.8% | 1.05 | 0 | 200 |" in page
+    assert "| 10 | 40.0 | 300.0 | 900.5 | 320 |" in page
+    assert page.count("*Test CPU, x86_64, 2 CPUs, 1 thread(s); Python 3.11.7;") == 5
     assert "`python benchmarks/bench_x.py --quick`" in page
     assert "ddddocr not installed" not in page
     assert "(benchmarks_reading.png)" in page
@@ -137,5 +150,5 @@ def test_build_writes_tables_context_and_plot(tmp_path: Path) -> None:
 
 def test_build_without_results_says_what_to_run(tmp_path: Path) -> None:
     page = load_report().build(tmp_path, tmp_path / "docs").read_text()
-    assert page.count("No results yet: run `make bench`.") == 5
+    assert page.count("No results yet: run `make bench`.") == 6
     assert not (tmp_path / "docs" / "benchmarks_reading.png").exists()

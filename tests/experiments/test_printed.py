@@ -10,10 +10,10 @@ import pytest
 from ocrlab.cli import main
 from ocrlab.config import replace
 from ocrlab.errors import ConfigError
-from ocrlab.experiments.letters_cnn import PRESETS, LettersCNNConfig
-from ocrlab.experiments.printed import printed_letters, with_printed
-from ocrlab.experiments.report import load_letter_splits
 from ocrlab.synth.letters import printed_letter
+from ocrlab.train.letters_cnn import PRESETS, LettersCNNConfig
+from ocrlab.train.printed import printed_letters, with_printed
+from ocrlab.train.report import load_letter_splits
 
 
 def test_printed_letters_look_like_emnist_and_are_labelled_in_order() -> None:

@@ -1,4 +1,4 @@
-"""The letters CNN: registered by name, logits of the right shape, arguments checked."""
+"""The letters CNN: built by name, logits of the right shape, arguments checked."""
 
 from __future__ import annotations
 
@@ -6,12 +6,12 @@ import pytest
 import torch
 
 from ocrlab.errors import ConfigError
-from ocrlab.models import build, registered
+from ocrlab.models import BUILDERS, build
 from ocrlab.models.letters_cnn import LettersCNN
 
 
 def test_registered_and_maps_letters_to_logits() -> None:
-    assert "letters_cnn" in registered()
+    assert "letters_cnn" in BUILDERS
     model = build("letters_cnn", num_classes=26, in_channels=1, width=8)
     assert isinstance(model, LettersCNN)
     logits = model.eval()(torch.zeros(3, 1, 28, 28))

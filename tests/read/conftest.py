@@ -13,12 +13,12 @@ import torch
 
 from ocrlab.data.emnist import LETTERS
 from ocrlab.models import build
-from ocrlab.read.letters import LetterConfig, find_lines
-from ocrlab.read.preprocess import to_emnist
-from ocrlab.read.segment import merge
+from ocrlab.runtime import checkpoint
+from ocrlab.runtime.binarise import to_emnist
+from ocrlab.runtime.letter_lines import LetterConfig, find_lines
+from ocrlab.runtime.segment import merge
 from ocrlab.synth.fonts import load_font, matplotlib_font_dir
 from ocrlab.synth.letters import compose, draw_ink
-from ocrlab.train import checkpoint
 
 FONT = "DejaVuSans-Bold.ttf"
 
@@ -87,13 +87,13 @@ def tiny_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     torch.manual_seed(0)
     config = {"num_classes": 26, "in_channels": 1, "width": 4, "dropout": 0.0}
     checkpoint.save_weights(run / checkpoint.WEIGHTS, build("letters_cnn", **config))
-    meta = {
-        "kind": "letters",
-        "model": "letters_cnn",
-        "model_config": config,
-        "classes": list(LETTERS),
-        "input_size": [28, 28],
-        "channels": 1,
-    }
-    checkpoint.save_meta(run, meta)
+    ckpt = checkpoint.Checkpoint(
+        kind="letters",
+        model="letters_cnn",
+        model_config=config,
+        classes=list(LETTERS),
+        input_size=(28, 28),
+        channels=1,
+    )
+    checkpoint.save_checkpoint(run, ckpt)
     return run

@@ -12,10 +12,11 @@ import pytest
 
 from ocrlab.data.emnist import LETTERS
 from ocrlab.errors import BlankImageError, ImageError
+from ocrlab.read.auto import AutoReader
 from ocrlab.read.letters import LetterReader, MLPLetters, k_best
-from ocrlab.read.models import AutoReader, load_reader, read_with_stages
 from ocrlab.read.predictor import Reading
-from ocrlab.read.preprocess import naive_28
+from ocrlab.read.resolve import load, read_with_stages
+from ocrlab.runtime.binarise import naive_28
 from ocrlab.scratch.mlp import MLPClassifier
 
 Draw = Callable[..., np.ndarray]
@@ -87,7 +88,7 @@ def test_a_numpy_mlp_reads_through_the_same_pipeline(tmp_path: Path, draw: Draw)
     clf = MLPClassifier(hidden=(8,), epochs=1, early_stopping=False, random_state=0)
     clf.fit(rng.random((52, 784), dtype=np.float32), np.arange(52) % 26)
     clf.save(tmp_path / "model.npz")
-    reader = load_reader(tmp_path)
+    reader = load(tmp_path)
     assert isinstance(reader, LetterReader) and isinstance(reader.model, MLPLetters)
     (reading,) = reader.read([draw("AB")], top_k=2)
     assert len(reading.text) == 2 and len(reading.letters[0]) == 2

@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 
 from ocrlab.errors import BlankImageError, ConfigError, ImageError
-from ocrlab.read.preprocess import (
+from ocrlab.runtime.binarise import (
     PreprocessConfig,
     Stages,
     binarise,

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+import ocrlab.runtime
 from ocrlab.cli import main
 
 Draw = Callable[..., np.ndarray]
@@ -48,14 +49,16 @@ def _bad_inputs(root: Path) -> dict[str, tuple[Path, str]]:
     }
 
 
-def test_every_bad_input_is_one_clear_line_and_exit_2(
+def test_every_bad_input_is_one_clear_line_and_exit_1_or_2_when_strict(
     tiny_run: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     for name, (path, message) in _bad_inputs(tmp_path).items():
-        assert main(["read", str(path), "--model", str(tiny_run)]) == 2, name
-        err = capsys.readouterr().err
-        assert err.count("\n") == 1 and err.startswith("ocrlab: error: "), (name, err)
-        assert message in err, (name, err)
+        for flags, status in (([], 1), (["--strict"], 2)):
+            assert main(["read", str(path), "--model", str(tiny_run), *flags]) == status, name
+            out, err = capsys.readouterr()
+            assert err.count("\n") == 1 and err.startswith("ocrlab: error: "), (name, err)
+            assert message in err and out == "", (name, err)
+            assert flags or str(path) in err, (name, err)  # keep-going lines name the image
 
 
 def test_alpha_and_palette_pngs_are_read(
@@ -93,11 +96,12 @@ def test_json_top_k_and_debug_stages(
 def test_words_is_the_shipped_sequence_model_or_a_clear_error(
     tmp_path: Path, draw: Draw, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from ocrlab.read.models import default_model_dir
+    from ocrlab.runtime.shipped import SHIPPED
 
     Image.fromarray(draw("OK")).save(tmp_path / "ok.png")
     status = main(["read", str(tmp_path / "ok.png"), "--model", "words"])
-    if (default_model_dir() / "checkpoint.json").is_file():
+    assets = Path(ocrlab.runtime.__file__).parent / "assets" / SHIPPED["words"].folder
+    if (assets / "checkpoint.json").is_file():
         assert status == 0 and capsys.readouterr().out.startswith(str(tmp_path / "ok.png"))
     else:
         assert status == 2 and "words model is not shipped" in capsys.readouterr().err

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from ocrlab.errors import ConfigError
-from ocrlab.read.preprocess import PreprocessConfig, binarise, working_image
-from ocrlab.read.segment import SegmentConfig, components, segment, segment_lines, spaces
+from ocrlab.runtime.binarise import PreprocessConfig, binarise, working_image
+from ocrlab.runtime.segment import SegmentConfig, components, segment, segment_lines, spaces
 
 Draw = Callable[..., np.ndarray]
 

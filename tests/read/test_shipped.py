@@ -14,17 +14,17 @@ from PIL import Image
 
 from ocrlab.cli import main
 from ocrlab.read.letters import LetterReader
-from ocrlab.read.models import letters_model_dir
 from ocrlab.read.predictor import Predictor
-from ocrlab.read.preprocess import PreprocessConfig, binarise, working_image
-from ocrlab.read.segment import components
+from ocrlab.runtime.binarise import PreprocessConfig, binarise, working_image
+from ocrlab.runtime.segment import components
+from ocrlab.runtime.shipped import shipped_folder
 
 Draw = Callable[..., np.ndarray]
 
 
 @pytest.fixture(scope="module")
 def shipped() -> Predictor:
-    run = letters_model_dir()
+    run = shipped_folder("letters")
     assert (run / "checkpoint.json").is_file(), f"the letters model is not shipped in {run}"
     return Predictor.load(run, "cpu")
 

@@ -55,11 +55,13 @@ def test_multipart_read_gives_the_predictors_reading(
     r = client.post("/v1/read", files={"image": ("word.png", png, "image/png")})
     assert r.status_code == 200, r.text
     body = r.json()
-    expected = predictor.read([png], top_k=5)[0].to_dict()
+    expected = predictor.read([png])[0].to_dict()
     assert body["text"] == expected["text"] and body["model"] == "words"
+    assert len(body["topk"]) == 1  # greedy unless top_k > 1 is asked for
     assert [t["text"] for t in body["topk"]] == [t["text"] for t in expected["topk"]]
     assert body["confidence"] == pytest.approx(expected["confidence"], abs=1e-5)
-    assert len(body["topk"]) == 5 and sum(t["p"] for t in body["topk"]) <= 1 + 1e-5
+    five = client.post("/v1/read?top_k=5", files={"image": ("word.png", png, "image/png")})
+    assert len(five.json()["topk"]) == 5 and sum(t["p"] for t in five.json()["topk"]) <= 1 + 1e-5
     assert body["chars"] == [] and body["stages"] == []
     timings = body["timings"]
     assert set(timings) == {"decode_ms", "preprocess_ms", "inference_ms", "total_ms"}
@@ -229,7 +231,7 @@ class _Slow(Predictor):
 
 
 def test_slow_read_is_a_504_and_the_server_goes_on(predictor: Predictor, png: bytes) -> None:
-    slow = _Slow(predictor.model, predictor.meta, predictor.device)
+    slow = _Slow(predictor.model, predictor.checkpoint, predictor.device)
     slow.delay = 1.0
     app = create_app({"slow": slow, "fast": predictor}, ServeSettings(timeout_s=0.5, workers=2))
     with TestClient(app) as c:
@@ -242,7 +244,7 @@ def test_slow_read_is_a_504_and_the_server_goes_on(predictor: Predictor, png: by
 def test_reads_run_at_most_workers_at_once_and_the_rest_wait(
     predictor: Predictor, png: bytes
 ) -> None:
-    slow = _Slow(predictor.model, predictor.meta, predictor.device)
+    slow = _Slow(predictor.model, predictor.checkpoint, predictor.device)
     _Slow.peak = 0
     app = create_app({"slow": slow}, ServeSettings(workers=2, timeout_s=10))
     with TestClient(app) as c, ThreadPoolExecutor(5) as pool:
@@ -251,8 +253,16 @@ def test_reads_run_at_most_workers_at_once_and_the_rest_wait(
 
 
 def test_parse_models_names_and_refusals(tmp_path: Path) -> None:
-    assert parse_models(["a=x/run", str(tmp_path)]) == {"a": Path("x/run"), tmp_path.name: tmp_path}
-    for specs, message in (([], "at least one"), (["a=x", "a=y"], "twice"), (["a b=x"], "name")):
+    specs = ["a=x/run", str(tmp_path), "captcha", "w=words", "m.onnx"]
+    assert parse_models(specs) == {
+        "a": "x/run",
+        tmp_path.name: str(tmp_path),
+        "captcha": "captcha",
+        "w": "words",
+        "m": "m.onnx",
+    }
+    assert parse_models([]) is None  # every shipped model
+    for specs, message in ((["a=x", "a=y"], "twice"), (["a b=x"], "name")):
         with pytest.raises(ConfigError, match=message):
             parse_models(specs)
     with pytest.raises(ConfigError, match="workers"):

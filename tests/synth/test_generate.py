@@ -9,6 +9,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -173,3 +174,34 @@ def test_resume_after_kill_gives_the_same_dataset(
     assert main([*args, "--out", str(out), "--resume"]) == 0
     assert main([*args, "--out", str(tmp_path / "clean")]) == 0
     assert tree_bytes(out) == tree_bytes(tmp_path / "clean")
+
+
+def test_cli_plans_once_per_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from ocrlab.cli import main
+    from ocrlab.synth import plan as plan_module
+
+    generate_module = sys.modules["ocrlab.synth.generate"]  # the package exports the function
+
+    calls = []
+    real = plan_module.make_plan
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        calls.append(args)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(plan_module, "make_plan", counted)
+    monkeypatch.setattr(generate_module, "make_plan", counted)
+    out = ["--out", str(tmp_path / "d"), "--workers", "1"]
+    assert main(["generate", "--preset", "hard", "--words", "3", "--limit", "9", *out]) == 0
+    assert len(calls) == 1
+
+
+def test_workers_get_the_plan_instead_of_planning_again(
+    tmp_path: Path, small_hard: GenerateConfig, tree_bytes: Tree
+) -> None:
+    doc = tmp_path / "words.txt"
+    doc.write_text("alpha bravo charlie delta echo foxtrot golf hotel india juliet kilo lima mike")
+    plan = make_plan(dataclasses.replace(small_hard, vocab=str(doc)))
+    doc.unlink()  # a worker that planned again could not read the vocabulary
+    two = tree_bytes(generate(plan, tmp_path / "w2", workers=2))
+    assert two == tree_bytes(generate(plan, tmp_path / "w1", workers=1))

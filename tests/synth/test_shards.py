@@ -58,3 +58,13 @@ def test_cli_shards_and_merges(tmp_path: Path, tree_bytes: Tree) -> None:
     assert main(["data", "merge", *parts, "--out", str(tmp_path / "merged")]) == 0
     assert tree_bytes(tmp_path / "merged") == tree_bytes(tmp_path / "one")
     assert main([*flags, "--shard", "3/3", "--out", str(tmp_path / "x")]) == 2
+
+
+@pytest.mark.parametrize("flag", [["--shard", "0/2"], ["--engine", "ray"]])
+def test_zoo_preset_refuses_shards_and_ray(
+    tmp_path: Path, flag: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["generate", "--preset", "zoo", "--limit", "4", *flag, "--out", str(tmp_path / "z")]
+    assert main(args) == 2
+    assert "zoo preset renders on this machine only" in capsys.readouterr().err
+    assert not (tmp_path / "z").exists()

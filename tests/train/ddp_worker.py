@@ -21,6 +21,7 @@ from torch import nn
 
 from ocrlab.errors import UserError
 from ocrlab.models import build
+from ocrlab.runtime.checkpoint import Checkpoint
 from ocrlab.train import dist
 from ocrlab.train.batches import DeviceBatches
 from ocrlab.train.loop import ClassifierTask, Run, TrainConfig, fit
@@ -41,7 +42,8 @@ def tiny_run(folder: Path, cfg: TrainConfig) -> tuple[Run, DeviceBatches, Device
     train = DeviceBatches(images, labels, cfg.batch_size, cpu, shuffle=True, seed=cfg.seed,
                           augment=cfg.augment, rows=np.arange(13))  # fmt: skip
     test = DeviceBatches(images, labels, cfg.batch_size, cpu, rows=np.arange(13, 19))
-    return Run(folder, model, {"kind": "classifier", "model": "resnet18"}), train, test
+    ckpt = Checkpoint("classifier", "resnet18", {}, (16, 24), 3, classes=list("abcd"))
+    return Run(folder, model, ckpt), train, test
 
 
 class DyingTask(ClassifierTask):

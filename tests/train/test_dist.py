@@ -18,7 +18,7 @@ from pathlib import Path
 import torch
 from safetensors.torch import load_file
 
-from ocrlab.train import checkpoint
+from ocrlab.runtime import checkpoint
 from ocrlab.train.loop import ClassifierTask, fit
 
 sys.path.insert(0, str(Path(__file__).parent))

@@ -12,8 +12,8 @@ from safetensors.torch import load_file
 
 from ocrlab.errors import ConfigError, DatasetError
 from ocrlab.models import build
+from ocrlab.runtime import checkpoint
 from ocrlab.synth import PRESETS, generate
-from ocrlab.train import checkpoint
 from ocrlab.train.batches import DeviceBatches, make_loader, to_input, train_test_batches
 from ocrlab.train.classifier import ClassifierConfig, train_classifier
 from ocrlab.train.loop import TrainConfig, native_cpu_bf16
@@ -77,9 +77,9 @@ def test_train_writes_a_complete_run(tmp_path: Path, words: Path) -> None:
         "config.json",
     ):
         assert (tmp_path / "a" / name).is_file(), name
-    meta = checkpoint.load_meta(tmp_path / "a")
-    assert meta["kind"] == "classifier" and len(meta["classes"]) == 4
-    assert meta["input_size"] == [16, 64] and metrics["epochs"] == 3
+    ckpt = checkpoint.load_checkpoint(tmp_path / "a")
+    assert ckpt.kind == "classifier" and len(ckpt.classes) == 4
+    assert ckpt.input_size == (16, 64) and metrics["epochs"] == 3
 
 
 def _interrupt_after_first_epoch(event: dict[str, object]) -> None:
@@ -125,10 +125,10 @@ def test_checkpoints_refuse_foreign_files(tmp_path: Path) -> None:
     with pytest.raises(DatasetError, match="cannot read weights"):
         checkpoint.load_weights(tmp_path / "bad.safetensors", model)
     with pytest.raises(DatasetError, match="not a trained model"):
-        checkpoint.load_meta(tmp_path)
+        checkpoint.load_checkpoint(tmp_path)
     (tmp_path / "checkpoint.json").write_text('{"hello": 1}')
     with pytest.raises(DatasetError, match="not an ocrlab checkpoint"):
-        checkpoint.load_meta(tmp_path)
+        checkpoint.load_checkpoint(tmp_path)
 
 
 def test_state_refuses_pickled_objects(tmp_path: Path) -> None:

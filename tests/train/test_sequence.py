@@ -12,10 +12,10 @@ from PIL import Image
 from ocrlab.cli import main
 from ocrlab.config import replace
 from ocrlab.errors import DatasetError
-from ocrlab.export import OnnxPredictor, export_onnx
 from ocrlab.read.evaluate import evaluate_seq, text_metrics
+from ocrlab.read.onnx import OnnxPredictor, export_onnx
 from ocrlab.read.predictor import Predictor
-from ocrlab.train.checkpoint import load_meta
+from ocrlab.runtime.checkpoint import load_checkpoint
 from ocrlab.train.sequence import PRESETS, train_seq
 
 TINY = {
@@ -55,10 +55,10 @@ def run(folder: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_run_records_charset_and_split(run: Path, folder: Path) -> None:
-    meta = load_meta(run)
-    assert meta["kind"] == "seq" and meta["charset"] == "12abcx"
-    assert meta["split"]["train"] + meta["split"]["test"] == 16
-    assert meta["input_size"] == [16, 64]
+    ckpt = load_checkpoint(run)
+    assert ckpt.kind == "seq" and ckpt.charset == "12abcx"
+    assert ckpt.split["train"] + ckpt.split["test"] == 16
+    assert ckpt.input_size == (16, 64)
 
 
 def test_predictor_reading_has_probabilities(run: Path, folder: Path) -> None:

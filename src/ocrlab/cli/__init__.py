@@ -1,12 +1,14 @@
 """The `ocrlab` command: one small handler per subcommand over the library API.
 
 Each handler turns flags into a config, calls one library function and prints the result. User
-mistakes (`UserError`) print one line on stderr and exit with status 2, without a traceback.
+mistakes (`UserError`) print one line on stderr and exit with status 2, without a traceback; a
+command over many images reports each unreadable one and goes on, then exits 1 (`_batch`).
 `main(argv)` returns the exit status so tests call it directly. This module owns the top-level
 parser, the `train` group and `main`; each subcommand's flags and handler live in the module
-named for it (`generate`, `train_words`, `train_letters`, `read`, `serve`, `experiment`), and
-helpers two of them share in `_common`. Handlers import the library lazily, so importing this
-package stays cheap and never loads torch. Nothing outside this package imports it.
+named for it (`generate`, `train_words`, `train_letters`, `read`, `data`, `serve`,
+`experiment`), and helpers two of them share in `_common`. Handlers import the library lazily,
+so importing this package stays cheap and never loads torch. Nothing outside this package
+imports it.
 """
 
 from __future__ import annotations
@@ -17,10 +19,13 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from ocrlab import __version__
+from ocrlab.cli.data import _add_data
 from ocrlab.cli.experiment import _add_experiment
+from ocrlab.cli.fonts import _add_fonts
 from ocrlab.cli.generate import _add_generate
-from ocrlab.cli.read import _add_data, _add_eval, _add_export, _add_predict, _add_read
+from ocrlab.cli.read import _add_eval, _add_export, _add_predict, _add_read
 from ocrlab.cli.serve import _add_serve
+from ocrlab.cli.train_general import _add_train_general
 from ocrlab.cli.train_letters import _add_train_letters_cnn, _add_train_mlp
 from ocrlab.cli.train_words import _add_train_classifier, _add_train_seq
 from ocrlab.errors import UserError
@@ -39,6 +44,7 @@ def _add_train(sub: Any) -> None:
     _add_train_seq(models)
     _add_train_mlp(models)
     _add_train_letters_cnn(models)
+    _add_train_general(models)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -49,6 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"ocrlab {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_generate(sub)
+    _add_fonts(sub)
     _add_train(sub)
     _add_eval(sub)
     _add_predict(sub)

@@ -1,9 +1,10 @@
 """Helpers that more than one subcommand module shares: progress output and flag plumbing.
 
 It owns the tqdm bar over images (`_progress_bar`), the per-epoch bar and summary line of the
-torch trainers (`_TrainProgress`), the mapping from given flags plus `--set` pairs to config
-overrides (`_flag_overrides`, `_RUN_FLAGS`), and the flag block of the EMNIST Letters commands
-(`_add_letters_flags`). Like the rest of the CLI it imports tqdm and the library only when called.
+torch trainers (`_TrainProgress`), the mapping from a `--config FILE.toml`, the given flags and
+`--set` pairs to config overrides (`_flag_overrides`, `_RUN_FLAGS`, `_add_config`), and the flag
+block of the EMNIST Letters commands (`_add_letters_flags`). Like the rest of the CLI it imports
+tqdm and the library only when called.
 """
 
 from __future__ import annotations
@@ -63,11 +64,30 @@ class _TrainProgress:
 
 
 def _flag_overrides(args: argparse.Namespace, names: dict[str, str]) -> dict[str, Any]:
-    """Config overrides from the flags given (flag attribute → config key), then --set pairs."""
+    """Config overrides: the --config file's, then the flags given (flag attribute → config key),
+    then --set pairs; each later one wins."""
     from ocrlab.config import parse_overrides
 
     given = {key: getattr(args, flag) for flag, key in names.items()}
-    return {**{k: v for k, v in given.items() if v is not None}, **parse_overrides(args.set)}
+    flags = {k: v for k, v in given.items() if v is not None}
+    return {**_config_file(args), **flags, **parse_overrides(args.set)}
+
+
+def _config_file(args: argparse.Namespace) -> dict[str, Any]:
+    """The --config TOML file as dotted overrides (`[train] epochs = 3` → `train.epochs`)."""
+    from ocrlab.config import flatten, load_toml
+
+    return {} if args.config is None else flatten(load_toml(args.config))
+
+
+def _add_config(p: Any) -> None:
+    p.add_argument(
+        "--config",
+        type=Path,
+        metavar="FILE.toml",
+        help="config overrides from a TOML file (tables for sections, e.g. [train] epochs = 3); "
+        "flags and --set win over it",
+    )
 
 
 def _add_letters_flags(p: Any, what: str) -> None:
@@ -95,3 +115,4 @@ def _add_letters_flags(p: Any, what: str) -> None:
         help="override any config field, e.g. --set l2=0.0001 --set 'hidden=[256, 128]' "
         "(repeatable)",
     )
+    _add_config(p)

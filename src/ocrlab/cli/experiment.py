@@ -12,7 +12,13 @@ import os
 from pathlib import Path
 from typing import Any
 
-from ocrlab.cli._common import _RUN_FLAGS, _add_letters_flags, _flag_overrides, _TrainProgress
+from ocrlab.cli._common import (
+    _RUN_FLAGS,
+    _add_config,
+    _add_letters_flags,
+    _flag_overrides,
+    _TrainProgress,
+)
 
 
 def _add_experiment(sub: Any) -> None:
@@ -54,6 +60,7 @@ def _add_experiment_memorize(experiments: Any) -> None:
         metavar="KEY=VALUE",
         help="override a config field, e.g. --set train.lr=0.001",
     )
+    _add_config(p)
     p.set_defaults(handler=cmd_experiment_memorize)
 
 

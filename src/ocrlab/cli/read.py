@@ -1,9 +1,9 @@
-"""The reading side of the CLI: `read`, `predict`, `eval`, `export` and `data letters-eval`.
+"""The reading side of the CLI: `read`, `predict`, `eval` and `export`.
 
 It owns those subcommands' flags and handlers: reading images with a shipped model, run folder,
-MLP or ONNX file (`read`), top-k words from a classifier run (`predict`), scoring a model on
-datasets or a reader on a letters-eval set (`eval`), exporting a run to ONNX (`export`), and
-rendering the held-out letters-eval set that `eval` scores readers on (`data letters-eval`).
+MLP or ONNX file (`read`), top-k readings with probabilities (`predict`), scoring a model on
+datasets or a reader on a letters-eval set (`eval`), and exporting a model to ONNX (`export`).
+Every `--model` goes through the one resolver, `ocrlab.read.resolve.load`.
 """
 
 from __future__ import annotations
@@ -14,41 +14,37 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ocrlab.cli._common import _flag_overrides, _progress_bar
-from ocrlab.cli.scale import _add_data_merge, _add_read_scale_flags, read_with_ray
+from ocrlab.cli._batch import add_batch_flags, run_batch
+from ocrlab.cli._common import _progress_bar
+from ocrlab.cli.scale import _add_read_scale_flags, read_with_ray
 
-
-def _print_json(images: list[str], readings: list[Any]) -> None:
-    """The readings as a JSON list of {"image": path, **reading}, as `read` and `predict` print."""
-    import json
-
-    print(
-        json.dumps(
-            [{"image": str(p), **r.to_dict()} for p, r in zip(images, readings, strict=True)],
-            indent=1,
-        )
-    )
+_ANY_MODEL = (
+    "a shipped model (default, general, words, captcha, letters, auto; see `python -c 'import "
+    "ocrlab; print(ocrlab.models())'`), a run folder, an MLP model.npz or an .onnx file"
+)
 
 
 def cmd_read(args: argparse.Namespace) -> int:
-    from ocrlab.read.models import load_reader, read_with_stages
+    from ocrlab.read.auto import AutoReader
+    from ocrlab.read.letters import LetterReader
+    from ocrlab.read.resolve import load, read_with_stages
 
     if args.engine == "ray":
         return read_with_ray(args)
-    reader = load_reader(args.model, args.device)
-    paths = [Path(p) for p in args.images]
-    if args.debug is None:
-        readings = reader.read(paths, top_k=args.top_k)
-    else:
+    reader = load(args.model, args.device)
+    debug: Path | None = args.debug
+
+    def read(paths: list[Path]) -> list[Any]:
+        if debug is None:
+            return reader.read(paths, top_k=args.top_k)
         readings = []
         for path in paths:
             reading, stages = read_with_stages(reader, path, args.top_k)
-            stages.save(args.debug / path.stem)
+            stages.save(debug / path.stem)
             readings.append(reading)
-    if args.json:
-        _print_json(args.images, readings)
-        return 0
-    for path, reading in zip(args.images, readings, strict=True):
+        return readings
+
+    def show(path: str, reading: Any) -> None:
         text = reading.text.replace("\n", " / ")
         line = f"{path}: {text}  ({100 * reading.confidence:.1f}%)"
         if args.top_k > 1 and len(reading.letters) > 1:
@@ -59,32 +55,35 @@ def cmd_read(args: argparse.Namespace) -> int:
         elif args.top_k > 1 and len(reading.topk) > 1:
             line += "  [" + ", ".join(f"{t} {100 * p:.1f}%" for t, p in reading.topk[1:]) + "]"
         print(line)
-    if args.debug is not None:
-        print(f"stages in {args.debug}/<image name>/", file=sys.stderr)
-    return 0
+
+    # The letter readers take images one at a time: a batch of them gains nothing.
+    one_by_one = debug is not None or isinstance(reader, LetterReader | AutoReader)
+    status = run_batch(args, read, show, 1 if one_by_one else 64)
+    if debug is not None:
+        print(f"stages in {debug}/<image name>/", file=sys.stderr)
+    return status
 
 
 def _add_read(sub: Any) -> None:
     p = sub.add_parser(
         "read",
         help="read the text in images (works offline after install)",
-        description="Read the text in images: 'words' (the shipped sequence model: one line of "
-        "text), 'letters' (the shipped letters CNN through the letter reader: K-means "
+        description="Read the text in images: 'general' (= default: the shipped general reader, "
+        "one line of digits and letters in any font, CAPTCHA style and shape), 'words' (the "
+        "sequence model of Breaking CAPTCHA, trained on ocrlab's hard set), 'letters' (the shipped "
+        "letters CNN through the letter reader: K-means "
         "binarisation, segmentation into letters, EMNIST-like 28x28), 'captcha' (the shipped "
         "reader of captcha_images_v2-style CAPTCHAs), 'auto' (letters for a lone "
         "letter or several lines, else the more confident of the two), or a run folder, MLP "
         ".npz or .onnx file.",
     )
     p.add_argument("images", nargs="+", help="image files (any size and mode)")
+    p.add_argument("--model", default="default", help=f"{_ANY_MODEL} (default: default)")
     p.add_argument(
-        "--model",
-        default="default",
-        help="words (= default), letters, captcha, auto, a run folder, an MLP model.npz or a "
-        ".onnx file "
-        "(default: the shipped words model)",
-    )
-    p.add_argument(
-        "--top-k", type=int, default=1, help="alternatives per image, or per letter (default 1)"
+        "--top-k",
+        type=int,
+        default=1,
+        help="alternatives per image, or per letter (default 1: greedy; more: beam search)",
     )
     p.add_argument("--json", action="store_true", help="print JSON instead of text")
     p.add_argument(
@@ -94,22 +93,21 @@ def _add_read(sub: Any) -> None:
         help="write every preprocessing stage as DIR/<image name>/NN-stage.png",
     )
     p.add_argument("--device", default="auto", help="auto, cpu or cuda (default auto)")
+    add_batch_flags(p)
     _add_read_scale_flags(p)
     p.set_defaults(handler=cmd_read)
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
-    from ocrlab.read.predictor import Predictor
+    from ocrlab.read.resolve import load
 
-    predictor = Predictor.load(args.model, args.device)
-    readings = predictor.read([Path(p) for p in args.images], top_k=args.top_k)
-    if args.json:
-        _print_json(args.images, readings)
-        return 0
-    for path, reading in zip(args.images, readings, strict=True):
+    predictor = load(args.model, args.device)
+
+    def show(path: str, reading: Any) -> None:
         alternatives = ", ".join(f"{t} {100 * p:.1f}%" for t, p in reading.topk)
         print(f"{path}: {reading.text} ({100 * reading.confidence:.1f}%)  [{alternatives}]")
-    return 0
+
+    return run_batch(args, lambda paths: predictor.read(paths, top_k=args.top_k), show)
 
 
 def _add_predict(sub: Any) -> None:
@@ -118,11 +116,17 @@ def _add_predict(sub: Any) -> None:
         help="top-k words with probabilities for images",
         description="Classify images with a trained model.",
     )
-    p.add_argument("--model", type=Path, required=True, help="run folder of a trained model")
+    p.add_argument("--model", required=True, help=f"{_ANY_MODEL}")
     p.add_argument("images", nargs="+", help="image files (any size, PNG/JPEG/...)")
-    p.add_argument("--top-k", type=int, default=5, help="alternatives per image (default 5)")
+    p.add_argument(
+        "--top-k",
+        type=int,
+        default=1,
+        help="alternatives per image (default 1: greedy; more: beam search for sequence models)",
+    )
     p.add_argument("--json", action="store_true", help="print JSON instead of text")
     p.add_argument("--device", default="auto", help="auto, cpu or cuda (default auto)")
+    add_batch_flags(p)
     p.set_defaults(handler=cmd_predict)
 
 
@@ -130,15 +134,15 @@ def cmd_eval(args: argparse.Namespace) -> int:
     import json
 
     from ocrlab.read.evaluate import evaluate
-    from ocrlab.read.models import captcha_model_dir, default_model_dir
+    from ocrlab.runtime.shipped import run_folder
 
     if len(args.data) == 1 and _is_letters_eval(args.data[0]):
         metrics = _eval_letters(args)
     else:
-        shipped = {"default": default_model_dir, "words": default_model_dir}
-        shipped["captcha"] = captcha_model_dir
-        run = shipped[str(args.model)]() if str(args.model) in shipped else args.model
-        metrics = evaluate(run, args.data, args.device, args.workers, args.held_out)
+        run = run_folder(args.model)
+        metrics = evaluate(run, args.data, args.device, args.workers, args.held_out, args.strict)
+        for name in metrics.get("failed", []):
+            print(f"ocrlab: error: cannot read {name}; left out", file=sys.stderr)
     text = json.dumps(metrics, indent=1)
     if args.table and any(k in metrics for k in ("letter", "multi")):
         from ocrlab.read.evaluate import letters_table
@@ -148,7 +152,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         print(text)
     if args.json_out is not None:
         args.json_out.write_text(text + "\n", encoding="utf-8")
-    return 0
+    return 1 if metrics.get("failed") else 0
 
 
 def _is_letters_eval(folder: Path) -> bool:
@@ -159,10 +163,10 @@ def _is_letters_eval(folder: Path) -> bool:
 def _eval_letters(args: argparse.Namespace) -> dict[str, Any]:
     from ocrlab.read.evaluate import evaluate_letters
     from ocrlab.read.letters import LetterReader
-    from ocrlab.read.models import load_reader
+    from ocrlab.read.resolve import load
     from ocrlab.synth.letters_eval import read_eval_manifest
 
-    reader = load_reader(args.model, args.device)
+    reader = load(args.model, args.device)
     naive = reader.model if isinstance(reader, LetterReader) else None
     rows = len(read_eval_manifest(args.data[0]))
     with _progress_bar(rows, f"reading {args.data[0]}") as bar:
@@ -180,10 +184,9 @@ def _add_eval(sub: Any) -> None:
     )
     p.add_argument(
         "--model",
-        type=Path,
         required=True,
-        help="run folder of a trained model, or 'default'; on a letters-eval set also words, "
-        "letters, auto or an MLP model.npz",
+        help="a shipped name (default, words, captcha) or a run folder; on a letters-eval set "
+        "anything `ocrlab read` takes (letters, auto, an MLP model.npz, an .onnx file)",
     )
     p.add_argument("--data", type=Path, nargs="+", required=True, help="dataset folders")
     p.add_argument("--device", default="auto", help="auto, cpu or cuda (default auto)")
@@ -197,11 +200,17 @@ def _add_eval(sub: Any) -> None:
     p.add_argument(
         "--table", action="store_true", help="letters-eval sets: a Markdown table, not JSON"
     )
+    p.add_argument(
+        "--strict",
+        action="store_true",
+        help="stop at the first unreadable image (exit 2); by default it is left out, listed "
+        "under 'failed' and the exit status is 1",
+    )
     p.set_defaults(handler=cmd_eval)
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from ocrlab.export import export_onnx
+    from ocrlab.read.onnx import export_onnx
 
     path = export_onnx(args.model, args.onnx)
     print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")
@@ -215,54 +224,8 @@ def _add_export(sub: Any) -> None:
         description="Export a run folder's model to ONNX; `ocrlab read --model "
         "OUT.onnx` then runs it with onnxruntime.",
     )
-    p.add_argument("--model", type=Path, required=True, help="run folder of a trained model")
+    p.add_argument(
+        "--model", required=True, help="a shipped name (words, captcha, letters) or a run folder"
+    )
     p.add_argument("--onnx", type=Path, required=True, help="ONNX file to write")
     p.set_defaults(handler=cmd_export)
-
-
-def cmd_data_letters_eval(args: argparse.Namespace) -> int:
-    from ocrlab.config import replace
-    from ocrlab.synth.letters_eval import LettersEvalConfig, make_letters_eval
-
-    names = {"seed": "seed", "letters": "letters", "words": "words", "lines": "lines",
-             "case": "case", "fonts": "fonts_dir"}  # fmt: skip
-    overrides = _flag_overrides(args, names)
-    if "fonts_dir" in overrides:
-        overrides["fonts_dir"] = str(overrides["fonts_dir"])
-    cfg = replace(LettersEvalConfig(), overrides)
-    manifest = make_letters_eval(cfg, args.out, overwrite=args.overwrite)
-    print(f"wrote {cfg.count():,} images to {args.out} ({manifest.name}, preview.png)")
-    return 0
-
-
-def _add_data(sub: Any) -> None:
-    p = sub.add_parser("data", help="make evaluation data")
-    kinds = p.add_subparsers(dest="data", required=True, metavar="SET")
-    q = kinds.add_parser(
-        "letters-eval",
-        help="held-out letters and words in fonts, colours and backgrounds no training set uses",
-        description="Render single letters (A-Z equally often), words of 3-6 letters and "
-        "two-line images in fonts, ink colours and backgrounds that no ocrlab training set uses. "
-        "Writes images/, manifest.csv (path, text, kind, font, scheme, size), config.json and "
-        "preview.png; the same seed writes the same bytes. Score a reader on it with "
-        "`ocrlab eval --model letters --data DIR --table`.",
-    )
-    q.add_argument("--out", type=Path, required=True, help="folder to write (must be empty)")
-    q.add_argument("--seed", type=int, help="random seed (default 0)")
-    q.add_argument("--letters", type=int, help="single-letter images (default 520)")
-    q.add_argument("--words", type=int, help="one-word images (default 240)")
-    q.add_argument("--lines", type=int, help="two-line images (default 60)")
-    q.add_argument("--case", choices=["upper", "lower"], help="letter case drawn (default upper)")
-    q.add_argument(
-        "--fonts", type=Path, help="folder of held-out fonts instead of the built-in ones"
-    )
-    q.add_argument("--overwrite", action="store_true", help="replace an earlier set in --out")
-    q.add_argument(
-        "--set",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="override a LettersEvalConfig field, e.g. --set max_size=64 --set noise=0",
-    )
-    q.set_defaults(handler=cmd_data_letters_eval)
-    _add_data_merge(kinds)

@@ -1,13 +1,15 @@
 """The flags that spread work over processes and machines, and `ocrlab data merge`.
 
 It owns `--engine`, `--address` and `--shard` of `ocrlab generate` (`generate_with` picks the
-library function they ask for: `synth.generate`, the Ray engine, or one part of N) and the `data
-merge` subcommand that joins the parts. Ray is imported only when `--engine ray` is given.
+library function they ask for: `synth.generate`, the Ray engine, or one part of N), the `data
+merge` subcommand that joins the parts, and `ocrlab read --engine ray` (which writes the `--out`
+file of `ocrlab.cli._batch`). Ray is imported only when `--engine ray` is given.
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -33,31 +35,31 @@ def _add_generate_scale_flags(p: Any) -> None:
     )
 
 
-def generate_with(args: argparse.Namespace, cfg: Any, count: int, progress: Any) -> int:
-    """Render as the flags ask; returns the number of images written into --out."""
+def generate_with(args: argparse.Namespace, plan: Any, progress: Any) -> int:
+    """Render the plan (made once, by the caller) as the flags ask; returns the number of images
+    written into --out."""
     from ocrlab.errors import ConfigError
 
     common = {"resume": args.resume, "overwrite": args.overwrite, "progress": progress}
     if args.shard is not None:
-        from ocrlab.synth.shards import generate_part, parse_shard
+        from ocrlab.synth.shards import generate_part, parse_shard, part_size
 
         if args.engine == "ray":
             raise ConfigError("--shard splits the work without Ray; use one or the other")
-        k, n = parse_shard(args.shard)
-        generate_part(cfg, args.out, (k, n), **common)
-        size = cfg.shard_size
-        return sum(min(size, count - u * size) for u in range(k, -(-count // size), n))
+        shard = parse_shard(args.shard)
+        generate_part(plan, args.out, shard, **common)
+        return part_size(plan, shard)
     if args.engine == "ray":
         from ocrlab.synth.ray_engine import generate_ray
 
-        generate_ray(cfg, args.out, address=args.address, **common)
-        return count
+        generate_ray(plan, args.out, address=args.address, **common)
+        return len(plan.ids)
     if args.address is not None:
         raise ConfigError("--address is for --engine ray")
     from ocrlab.synth import generate
 
-    generate(cfg, args.out, workers=args.workers, **common)
-    return count
+    generate(plan, args.out, workers=args.workers, **common)
+    return len(plan.ids)
 
 
 def cmd_data_merge(args: argparse.Namespace) -> int:
@@ -87,29 +89,34 @@ def _add_read_scale_flags(p: Any) -> None:
         "--engine",
         choices=["local", "ray"],
         default="local",
-        help="local: read here; ray: read a folder or manifest.csv with Ray Data, one reader per "
-        "actor, into --out (pip install 'ocrlab[distributed]')",
+        help="local: read here; ray: read the images (files, folders, manifest.csv files) with "
+        "Ray Data, one reader per actor, into --out FILE.jsonl (pip install "
+        "'ocrlab[distributed]')",
     )
     p.add_argument("--address", help="with --engine ray: auto or ray://HOST:PORT (default local)")
-    p.add_argument(
-        "--out",
-        type=Path,
-        help="with --engine ray: JSON-lines file to append to; images already in it are skipped",
-    )
     p.add_argument("--actors", type=int, help="with --engine ray: readers (default: one per CPU)")
-    p.add_argument("--batch-size", type=int, default=64, help="images per batch (default 64)")
+    p.add_argument(
+        "--batch-size", type=int, default=64, help="with --engine ray: images per batch (64)"
+    )
 
 
 def read_with_ray(args: argparse.Namespace) -> int:
-    """`ocrlab read --engine ray SOURCE --out FILE.jsonl`."""
+    """`ocrlab read --engine ray SOURCE... --out FILE.jsonl`: the lines, resuming and exit status
+    of `ocrlab read --out` (`ocrlab.cli._batch`)."""
     from ocrlab.errors import ConfigError
     from ocrlab.read.ray_read import read_ray
 
-    if len(args.images) != 1 or args.out is None:
-        raise ConfigError("--engine ray reads one folder or manifest.csv into --out FILE.jsonl")
-    written = read_ray(
-        Path(args.images[0]), args.out, model=args.model, address=args.address,
-        actors=args.actors, batch_size=args.batch_size, top_k=args.top_k,
+    if args.out is None:
+        raise ConfigError("--engine ray reads into --out FILE.jsonl")
+    if args.debug is not None:
+        raise ConfigError("--debug is for the local engine")
+    tally = read_ray(
+        [Path(p) for p in args.images], args.out, model=args.model, address=args.address,
+        actors=args.actors, batch_size=args.batch_size, top_k=args.top_k, strict=args.strict,
     )  # fmt: skip
-    print(f"read {written:,} images into {args.out}")
-    return 0
+    print(
+        f"wrote {tally.written:,} result(s) to {args.out}; {tally.skipped:,} were already "
+        f"there; {tally.failed:,} image(s) failed",
+        file=sys.stderr,
+    )
+    return 1 if tally.failed else 0

@@ -2,7 +2,7 @@
 
 It owns the subcommand's flags and its handler, which builds `ServeSettings` from the flags
 given (the rest keep the settings' defaults) and hands the `--model` list to
-`ocrlab.serve.app.serve`.
+`ocrlab.serve.app.serve` (none: every shipped model).
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         "port": args.port,
         "device": args.device,
         "workers": args.workers,
+        "queue": args.queue,
         "timeout_s": args.timeout,
         "gallery": args.gallery,
     }
@@ -42,13 +43,19 @@ def _add_serve(sub: Any) -> None:
     p.add_argument(
         "--model",
         action="append",
-        required=True,
-        metavar="NAME=RUN_DIR",
-        help="a run folder to serve under NAME (repeatable; the first is the default; "
-        "without NAME= the folder's name)",
+        default=[],
+        metavar="NAME=MODEL",
+        help="a model to serve under NAME: a shipped name, a run folder, an MLP .npz or an "
+        ".onnx file (repeatable; the first is the default; without NAME= its own name); "
+        "default: every shipped model (default, words, captcha, letters)",
     )
     p.add_argument("--gallery", type=Path, help="an ocrlab dataset to show samples of")
     p.add_argument("--device", help="auto, cpu or cuda (default auto)")
     p.add_argument("--workers", type=int, help="reads at once; more requests queue (default 2)")
+    p.add_argument(
+        "--queue",
+        type=int,
+        help="requests that may wait for a worker; beyond them 503 with Retry-After (default 64)",
+    )
     p.add_argument("--timeout", type=float, help="seconds a request may take (default 10)")
     p.set_defaults(handler=cmd_serve)

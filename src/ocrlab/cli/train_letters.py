@@ -27,7 +27,7 @@ def _epoch_line(row: dict[str, Any]) -> None:
 
 def cmd_train_mlp(args: argparse.Namespace) -> int:
     from ocrlab.config import replace
-    from ocrlab.experiments.letters import PRESETS, parse_hidden, train_mlp
+    from ocrlab.train.mlp import PRESETS, parse_hidden, train_mlp
 
     names = {
         "activation": "activation", "output": "output", "lr": "lr", "momentum": "momentum",
@@ -97,7 +97,7 @@ def _add_train_mlp(models: Any) -> None:
 
 def cmd_train_letters_cnn(args: argparse.Namespace) -> int:
     from ocrlab.config import replace
-    from ocrlab.experiments.letters_cnn import PRESETS, train_letters_cnn
+    from ocrlab.train.letters_cnn import PRESETS, train_letters_cnn
 
     names = {
         "epochs": "epochs", "batch": "batch_size", "lr": "lr", "width": "width",

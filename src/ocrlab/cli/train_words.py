@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from ocrlab.cli._common import _RUN_FLAGS, _flag_overrides, _rank0, _TrainProgress
+from ocrlab.cli._common import _RUN_FLAGS, _add_config, _flag_overrides, _rank0, _TrainProgress
 
 
 def _add_run_flags(p: Any) -> None:
@@ -55,6 +55,7 @@ def _add_model_flags(p: Any, preset_help: str) -> None:
         metavar="KEY=VALUE",
         help="override a config field, e.g. --set train.lr=0.001 --set width=32",
     )
+    _add_config(p)
 
 
 def cmd_train_classifier(args: argparse.Namespace) -> int:
@@ -139,7 +140,11 @@ def _add_train_seq(models: Any) -> None:
         help="quick: small model at 32x224 for a CPU; full: larger model at full size; "
         "captcha: small grayscale model, random split, 80 epochs (default quick)",
     )
-    p.add_argument("--init", type=Path, help="fine-tune from this run folder's weights")
+    p.add_argument(
+        "--init",
+        help="fine-tune from these weights: a shipped sequence model (default, words, captcha) "
+        "or a run folder",
+    )
     p.add_argument("--split", choices=["word", "random"], help="held-out split (preset default)")
     p.add_argument(
         "--charset",
@@ -156,4 +161,5 @@ def _add_train_seq(models: Any) -> None:
         metavar="KEY=VALUE",
         help="override a config field, e.g. --set d_model=192 --set train.lr=0.0005",
     )
+    _add_config(p)
     p.set_defaults(handler=cmd_train_seq)

@@ -4,8 +4,11 @@ The seed's loader scrambled images against labels (`executor.submit` returns in 
 order) and crashed beyond 60,000 images. Here decoding goes through `Pool.imap`, which yields
 results in input order, straight into a preallocated (N, H, W, C) uint8 array: the whole set costs
 exactly its packed size, and image *i* is always row *i*. Decoding is bounded too: a pixel limit
-stops decompression bombs, and a truncated or corrupt file raises `ImageError` naming it. NumPy and
-Pillow only.
+stops decompression bombs, and a truncated or corrupt file raises `ImageError` naming it.
+`decode` is also the one preprocessing of the classifier and sequence models (see
+`ocrlab.runtime.preprocess`): training loads through it and every reader calls it, so one image
+gives one array whether it arrives as a file, bytes, a Pillow image or an array. NumPy and Pillow
+only.
 """
 
 from __future__ import annotations
@@ -21,24 +24,30 @@ from PIL import Image, UnidentifiedImageError
 
 from ocrlab.errors import ImageError
 
+ImageLike = str | Path | bytes | np.ndarray | Image.Image
+"""What readers accept: a path, encoded bytes, a Pillow image or a uint8 (H, W[, 1|3|4]) array."""
+
 MAX_PIXELS = 40_000_000
 """Largest image accepted (about 6,300 × 6,300): beyond it a file is a decompression bomb."""
 
 
-def open_image(
-    source: Path | bytes, mode: str = "RGB", max_pixels: int = MAX_PIXELS
-) -> Image.Image:
-    """Decode a file or bytes fully into a Pillow image of `mode`; any failure is an ImageError."""
+def open_image(source: ImageLike, mode: str = "RGB", max_pixels: int = MAX_PIXELS) -> Image.Image:
+    """Any `ImageLike` → a fully decoded Pillow image of `mode`, transparency composited on
+    white (a letter drawn only in the alpha channel still shows); any failure is an ImageError."""
+    if isinstance(source, np.ndarray):
+        return _flatten(_from_array(source, max_pixels), mode)
+    if isinstance(source, Image.Image):
+        _check_pixels("the image", source.width, source.height, max_pixels)
+        return _flatten(source, mode)
+    source = Path(source) if isinstance(source, str) else source
     name = str(source) if isinstance(source, Path) else "the image"
     try:
         with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # e.g. a TIFF tag of the wrong length
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             fp = io.BytesIO(source) if isinstance(source, bytes) else source
             with Image.open(fp) as im:
-                if im.width * im.height > max_pixels:
-                    raise ImageError(
-                        f"{name} is {im.width}x{im.height}; the limit is {max_pixels:,} pixels"
-                    )
+                _check_pixels(name, im.width, im.height, max_pixels)
                 im.load()
                 return _flatten(im, mode)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
@@ -47,6 +56,25 @@ def open_image(
         raise ImageError(f"image not found: {name}") from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
         raise ImageError(f"cannot decode {name}: {exc}") from None
+
+
+def _check_pixels(name: str, width: int, height: int, max_pixels: int) -> None:
+    if width * height > max_pixels:
+        raise ImageError(f"{name} is {width}x{height}; the limit is {max_pixels:,} pixels")
+
+
+def _from_array(source: np.ndarray, max_pixels: int) -> Image.Image:
+    arr = source[..., 0] if source.ndim == 3 and source.shape[2] == 1 else source
+    if (
+        arr.dtype != np.uint8
+        or arr.ndim not in (2, 3)
+        or (arr.ndim == 3 and arr.shape[2] not in (3, 4))
+    ):
+        raise ImageError(
+            f"an image array must be uint8 (H, W[, 1|3|4]), got {source.dtype} {source.shape}"
+        )
+    _check_pixels("the image", arr.shape[1], arr.shape[0], max_pixels)
+    return Image.fromarray(np.ascontiguousarray(arr))
 
 
 def _flatten(im: Image.Image, mode: str) -> Image.Image:
@@ -58,17 +86,23 @@ def _flatten(im: Image.Image, mode: str) -> Image.Image:
     return im.convert(mode)
 
 
-def decode(path: Path, size: tuple[int, int] | None = None, mode: str = "RGB") -> np.ndarray:
-    """One image as an (H, W, C) uint8 array, resized to `size` (H, W) when given."""
-    im = open_image(path, mode)
+def decode(source: ImageLike, size: tuple[int, int] | None = None, mode: str = "RGB") -> np.ndarray:
+    """One image as an (H, W, C) uint8 array: converted to `mode` first, then resized
+    (bilinear) to `size` (H, W) when given; the order is fixed so grey images match everywhere."""
+    im = open_image(source, mode)
     if size is not None and (im.height, im.width) != size:
         im = im.resize((size[1], size[0]), Image.Resampling.BILINEAR)
     arr = np.asarray(im, dtype=np.uint8)
     return arr[..., None] if arr.ndim == 2 else arr
 
 
-def _decode_job(job: tuple[Path, tuple[int, int] | None, str]) -> np.ndarray:
-    return decode(*job)
+Prepare = Callable[[ImageLike, "tuple[int, int] | None", str], np.ndarray]
+"""A model kind's preprocessing, `decode`'s signature: (image, size, mode) → (H, W, C) uint8."""
+
+
+def _decode_job(job: tuple[Prepare, Path, tuple[int, int] | None, str]) -> np.ndarray:
+    prepare, path, size, mode = job
+    return prepare(path, size, mode)
 
 
 def decode_all(
@@ -78,20 +112,21 @@ def decode_all(
     workers: int = 1,
     progress: Callable[[int], None] | None = None,
     out: np.ndarray | None = None,
+    prepare: Prepare = decode,
 ) -> np.ndarray:
-    """Decode `paths` in order into one (N, H, W, C) uint8 array: `out` when given (a slice of a
-    larger set, so nothing is copied later), else a new one.
+    """Decode `paths` in order through `prepare` into one (N, H, W, C) uint8 array: `out` when
+    given (a slice of a larger set, so nothing is copied later), else a new one.
 
     Without `size`, every image must have the first image's size; a mismatch names the file.
     """
     if not paths:
         raise ImageError("no images to decode")
-    first = decode(paths[0], size, mode)
+    first = prepare(paths[0], size, mode)
     if out is None:
         out = np.empty((len(paths), *first.shape), dtype=np.uint8)
     elif out.shape != (len(paths), *first.shape) or out.dtype != np.uint8:
         raise ValueError(f"out is {out.dtype} {out.shape}, need uint8 {(len(paths), *first.shape)}")
-    jobs = [(p, size, mode) for p in paths]
+    jobs = [(prepare, p, size, mode) for p in paths]
     pool = multiprocessing.get_context("spawn").Pool(workers) if workers > 1 else None
     try:
         results = pool.imap(_decode_job, jobs, chunksize=64) if pool else map(_decode_job, jobs)
@@ -107,14 +142,4 @@ def decode_all(
     finally:
         if pool is not None:
             pool.terminate()
-    return out
-
-
-def to_gray(images: np.ndarray, chunk: int = 4096) -> np.ndarray:
-    """(N, H, W, 3) → (N, H, W, 1) uint8 luma (ITU-R 601, as Pillow's "L"), in bounded chunks."""
-    weights = np.array([0.299, 0.587, 0.114], dtype=np.float32)
-    out = np.empty((*images.shape[:3], 1), dtype=np.uint8)
-    for start in range(0, len(images), chunk):
-        part = images[start : start + chunk].astype(np.float32) @ weights
-        out[start : start + chunk, ..., 0] = np.rint(part).astype(np.uint8)
     return out

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ocrlab.data.images import decode, decode_all
+from ocrlab.data.images import Prepare, decode, decode_all
 from ocrlab.data.manifest import MANIFEST, read_manifest
 from ocrlab.data.packed import PackedImages
 from ocrlab.errors import DatasetError, ImageError
@@ -83,9 +83,11 @@ def load(
     workers: int = 1,
     skip_bad: bool = False,
     progress: Progress | None = None,
+    mode: str = "RGB",
+    prepare: Prepare = decode,
 ) -> ImageSet:
     """Load one dataset folder; `size` (H, W) resizes every image, else all must share one size."""
-    return load_many([root], size, workers, skip_bad, progress)
+    return load_many([root], size, workers, skip_bad, progress, mode, prepare)
 
 
 def load_many(
@@ -94,15 +96,21 @@ def load_many(
     workers: int = 1,
     skip_bad: bool = False,
     progress: Progress | None = None,
+    mode: str = "RGB",
+    prepare: Prepare = decode,
 ) -> ImageSet:
     """Load and concatenate datasets; their images must share a size (or pass `size`).
 
-    The folders are planned first and then decoded straight into one preallocated uint8 array,
-    so a set costs its packed size once: no per-folder arrays, no concatenated copy.
+    Every image goes through `prepare(image, size, mode)`: a model kind's one preprocessing
+    (`ocrlab.runtime.preprocess.PREPROCESS`), by default `decode` (to `mode`, then resized), so
+    training and reading see the same pixels. The folders are planned first and then decoded
+    straight into one preallocated uint8 array, so a set costs its packed size once: no
+    per-folder arrays, no concatenated copy.
     """
     if not roots:
         raise DatasetError("no dataset folders given")
-    plans = [_plan(root, size, workers, skip_bad) for root in roots]
+    how = _How(size, workers, mode, prepare)
+    plans = [_plan(root, how, skip_bad) for root in roots]
     shapes = {p.shape for p in plans}
     if len(shapes) > 1:
         raise DatasetError(f"datasets have different image sizes {sorted(shapes)}; pass a size")
@@ -121,17 +129,31 @@ def load_many(
     )
 
 
-def _plan(root: Path, size: tuple[int, int] | None, workers: int, skip_bad: bool) -> _Planned:
+@dataclass(frozen=True)
+class _How:
+    """How to decode: the size (H, W) or None, processes, mode and the preprocessing function."""
+
+    size: tuple[int, int] | None
+    workers: int
+    mode: str
+    prepare: Prepare
+
+    def shape(self, first: Path | np.ndarray) -> Shape:
+        """(H, W, C) of every image once decoded: the first one's."""
+        return tuple(self.prepare(first, self.size, self.mode).shape)
+
+
+def _plan(root: Path, how: _How, skip_bad: bool) -> _Planned:
     if not root.is_dir():
         raise DatasetError(f"dataset folder not found: {root}")
     if (root / MANIFEST).is_file():
-        return _plan_ocrlab(root, size, workers)
+        return _plan_ocrlab(root, how, skip_bad)
     if (root / ".incomplete").exists():
         raise DatasetError(f"{root} is an unfinished ocrlab dataset; finish it with --resume")
-    return _plan_folder(root, size, workers, skip_bad)
+    return _plan_folder(root, how, skip_bad)
 
 
-def _plan_ocrlab(root: Path, size: tuple[int, int] | None, workers: int) -> _Planned:
+def _plan_ocrlab(root: Path, how: _How, skip_bad: bool = False) -> _Planned:
     rows = read_manifest(root / MANIFEST)
     if not rows:
         raise DatasetError(f"{root / MANIFEST} lists no images")
@@ -142,12 +164,11 @@ def _plan_ocrlab(root: Path, size: tuple[int, int] | None, workers: int) -> _Pla
     texts, words, sources = [r.text for r in rows], [r.word for r in rows], [r.path for r in rows]
     if rows[0].path.startswith("shards/"):
         packed = PackedImages(root, sources)
-        h, w, c = packed.shape
-        shape = (*(size or (h, w)), c)
 
         def fill(out: np.ndarray, progress: Progress | None) -> None:
-            _copy_packed(packed, out, progress)
+            _copy_packed(packed, out, progress, how)
 
+        shape = how.shape(packed.batch(np.arange(1))[0])
         return _Planned(texts, words, sources, vocab, [], shape, fill)
     paths = [root / r.path for r in rows]
     missing = [p for p in paths if not p.is_file()]
@@ -155,34 +176,51 @@ def _plan_ocrlab(root: Path, size: tuple[int, int] | None, workers: int) -> _Pla
         raise DatasetError(
             f"{root / MANIFEST} names {len(missing)} missing file(s), e.g. {missing[0]}"
         )
-    return _Planned(texts, words, sources, vocab, [], *_decoder(paths, size, workers))
+    skipped: list[str] = []
+    if skip_bad:
+        keep, skipped = _readable(paths)
+        if not keep:
+            raise DatasetError(f"no readable images in {root}")
+        texts, words = [texts[i] for i in keep], [words[i] for i in keep]
+        sources, paths = [sources[i] for i in keep], [paths[i] for i in keep]
+    return _Planned(texts, words, sources, vocab, skipped, *_decoder(paths, how))
 
 
-def _decoder(paths: list[Path], size: tuple[int, int] | None, workers: int) -> tuple[Shape, Fill]:
+def _readable(paths: Sequence[Path]) -> tuple[list[int], list[str]]:
+    """(indices of the images that decode, names of those that do not)."""
+    keep, skipped = [], []
+    for i, path in enumerate(paths):
+        try:
+            decode(path)
+            keep.append(i)
+        except ImageError:
+            skipped.append(path.name)
+    return keep, skipped
+
+
+def _decoder(paths: list[Path], how: _How) -> tuple[Shape, Fill]:
     """The decoded image shape (the first image's, when no size is given) and the filler."""
 
     def fill(out: np.ndarray, progress: Progress | None) -> None:
-        decode_all(paths, size, workers=workers, progress=progress, out=out)
+        decode_all(paths, how.size, how.mode, how.workers, progress, out=out, prepare=how.prepare)
 
-    return decode(paths[0], size).shape, fill
+    return how.shape(paths[0]), fill
 
 
-def _copy_packed(packed: PackedImages, out: np.ndarray, progress: Progress | None) -> None:
-    """Copy packed images into `out`, resized to its size if they differ (a bounded batch at a
-    time; without resizing, read from the files straight into `out`)."""
-    from PIL import Image
-
-    target = out.shape[1:3]
+def _copy_packed(
+    packed: PackedImages, out: np.ndarray, progress: Progress | None, how: _How
+) -> None:
+    """Copy packed images into `out`: straight from the files when `decode` would leave them as
+    they are, else through `how.prepare` (a bounded batch at a time)."""
+    as_stored = how.prepare is decode and out.shape[1:] == packed.shape
     step = 1024
     for start in range(0, len(packed), step):
         idx = np.arange(start, min(start + step, len(packed)))
-        if target == packed.shape[:2]:
+        if as_stored:
             packed.read_into(out[start : start + len(idx)], start)
         else:
             for j, im in enumerate(packed.batch(idx)):
-                small = Image.fromarray(im.squeeze(-1) if im.shape[-1] == 1 else im)
-                small = small.resize(target[::-1], Image.Resampling.BILINEAR)
-                out[start + j] = np.asarray(small).reshape(out.shape[1:])
+                out[start + j] = how.prepare(im, how.size, how.mode)
         if progress is not None:
             progress(len(idx))
 
@@ -210,7 +248,10 @@ def folder_labels(root: Path) -> list[tuple[Path, str]]:
 
 
 def _read_label_file(root: Path, name: str) -> list[tuple[Path, str]]:
-    text = (root / name).read_text(encoding="utf-8")
+    try:
+        text = (root / name).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DatasetError(f"cannot read {root / name}: {exc}") from None
     if name.endswith(".csv"):
         rows = [r for r in csv.reader(io.StringIO(text)) if r]
         if rows and rows[0][:2] in (["file", "label"], ["path", "label"], ["filename", "text"]):
@@ -227,24 +268,14 @@ def _read_label_file(root: Path, name: str) -> list[tuple[Path, str]]:
     return [(root / f.strip(), label.strip()) for f, label in rows]
 
 
-def _plan_folder(
-    root: Path, size: tuple[int, int] | None, workers: int, skip_bad: bool
-) -> _Planned:
-    pairs, skipped = folder_labels(root), []
+def _plan_folder(root: Path, how: _How, skip_bad: bool) -> _Planned:
+    pairs, skipped = folder_labels(root), list[str]()
     if skip_bad:
-        good = []
-        for path, label in pairs:
-            try:
-                decode(path)
-                good.append((path, label))
-            except ImageError:
-                skipped.append(path.name)
-        if not good:
+        keep, skipped = _readable([p for p, _ in pairs])
+        if not keep:
             raise DatasetError(f"no readable images in {root}")
-        pairs = good
+        pairs = [pairs[i] for i in keep]
     texts = [label for _, label in pairs]
     names = [p.name for p, _ in pairs]
     paths = [p for p, _ in pairs]
-    return _Planned(
-        texts, texts, names, sorted(set(texts)), skipped, *_decoder(paths, size, workers)
-    )
+    return _Planned(texts, texts, names, sorted(set(texts)), skipped, *_decoder(paths, how))

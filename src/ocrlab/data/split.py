@@ -2,7 +2,7 @@
 
 Every split takes a `numpy.random.Generator`, so the same seed gives the same split on any machine.
 Grouped splits serve open-vocabulary tests: split by word, no test word is ever seen in training.
-NumPy only.
+NumPy and `ocrlab.rng` only.
 """
 
 from __future__ import annotations
@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+
+from ocrlab.rng import SPLITS, make_rng
 
 
 def _check(n: int, test_fraction: float) -> None:
@@ -52,3 +54,22 @@ def group_split(
     held_out = {names[i] for i in test_names}
     mask = np.array([g in held_out for g in groups])
     return np.flatnonzero(~mask), np.flatnonzero(mask)
+
+
+def limit_rows(n: int, limit: int | None, seed: int) -> np.ndarray:
+    """Sorted rows of the seeded random subset of `limit` of `n` images a run trains on (every
+    row when `limit` is None or not smaller): the trainers and `eval --held-out` share it."""
+    if limit is None or limit >= n:
+        return np.arange(n)
+    return np.sort(make_rng(seed, SPLITS, 1).choice(n, limit, replace=False))
+
+
+def text_split(
+    texts: Sequence[str], kind: str, test_fraction: float, seed: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """A sequence run's split: by word (case folded, so no test word is seen in training) or
+    at random."""
+    rng = make_rng(seed, SPLITS)
+    if kind == "word":
+        return group_split([t.lower() for t in texts], test_fraction, rng)
+    return random_split(len(texts), test_fraction, rng)

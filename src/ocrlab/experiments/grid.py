@@ -21,15 +21,16 @@ from ocrlab.config import to_dict
 from ocrlab.data.atomic import atomic_write_bytes
 from ocrlab.data.emnist import LETTERS, Protocol, to_features
 from ocrlab.errors import ConfigError
-from ocrlab.experiments.letters import (
+from ocrlab.scratch import ActivationName, OutputName
+from ocrlab.train.mlp import (
     Augment,
     MLPConfig,
     fit_classifier,
     make_classifier,
     model_name,
 )
-from ocrlab.experiments.report import load_letter_splits, prepare_folder, write_json
-from ocrlab.scratch import ActivationName, OutputName
+from ocrlab.train.report import load_letter_splits, write_json
+from ocrlab.train.run_folder import prepare_run
 
 
 @dataclass(frozen=True)
@@ -124,7 +125,7 @@ def run_grid(
     """
     models = config.selected()
     data = load_letter_splits(data_root, config.protocol, config.seed, config.val_fraction)
-    prepare_folder(out, {"experiment": "grid", "config": to_dict(config)}, overwrite)
+    prepare_run(out, {"experiment": "grid", "config": to_dict(config)}, False, overwrite, False)
     features = {
         part: (to_features(s.images), s.labels)
         for part, s in (("train", data.train), ("val", data.val), ("test", data.test))

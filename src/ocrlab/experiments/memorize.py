@@ -17,7 +17,7 @@ from typing import Any
 
 from ocrlab.data.atomic import atomic_write_bytes
 from ocrlab.plots import plot_runs
-from ocrlab.train.checkpoint import load_meta
+from ocrlab.runtime.checkpoint import load_checkpoint
 from ocrlab.train.classifier import ClassifierConfig, train_classifier
 from ocrlab.train.loop import Callback, TrainConfig
 
@@ -52,7 +52,7 @@ def memorize(
         run_cfg = dataclasses.replace(cfg, permute_labels=permute)
         results[name] = train_classifier(dirs, run, run_cfg, overwrite=overwrite, callback=callback)
         histories[name] = _history(run)
-    classes = len(load_meta(out / "true")["classes"])
+    classes = len(load_checkpoint(out / "true").classes)
     chance = 1.0 / classes
     plot_runs(histories, out / "memorize.png", "ResNet18: true vs permuted labels")
     permuted, true = results["permuted labels"], results["true labels"]

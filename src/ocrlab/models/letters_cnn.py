@@ -12,8 +12,6 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ocrlab.models.registry import register
-
 
 def _conv(cin: int, cout: int, kernel: int = 3, stride: int = 1) -> nn.Sequential:
     """Convolution ('same' padding) → batch norm → ReLU; the norm makes the bias redundant."""
@@ -58,7 +56,6 @@ class LettersCNN(nn.Module):
         return self.head(x.mean(dim=(2, 3)))  # (B, num_classes)
 
 
-@register("letters_cnn")
 def letters_cnn(
     num_classes: int = 26, in_channels: int = 1, width: int = 32, dropout: float = 0.3
 ) -> LettersCNN:

@@ -10,8 +10,6 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ocrlab.models.registry import register
-
 
 class BasicBlock(nn.Module):
     """Two 3×3 convolutions with a residual connection (1×1 projection when the shape changes)."""
@@ -70,7 +68,6 @@ class ResNet18(nn.Module):
         return self.head(self.features(x))
 
 
-@register("resnet18")
 def resnet18(
     num_classes: int, in_channels: int = 3, width: int = 64, dropout: float = 0.2
 ) -> ResNet18:

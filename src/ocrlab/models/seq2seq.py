@@ -15,7 +15,6 @@ import torch.nn.functional as F
 from torch import nn
 
 from ocrlab.charset import BOS, EOS, PAD
-from ocrlab.models.registry import register
 
 
 def _conv(cin: int, cout: int) -> nn.Sequential:
@@ -145,7 +144,6 @@ class Seq2Seq(nn.Module):
         return tokens[:, 1:].reshape(b, k, steps), scores
 
 
-@register("seq2seq")
 def seq2seq(
     vocab_size: int,
     max_len: int,

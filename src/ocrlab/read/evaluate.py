@@ -6,25 +6,53 @@ preprocessing: decoding, resizing and normalisation exactly as `ocrlab predict` 
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from ocrlab.data.load import load_many
-from ocrlab.errors import DatasetError
+from ocrlab.data.load import ImageSet, load_many
+from ocrlab.data.split import limit_rows, text_split
+from ocrlab.errors import DatasetError, ImageError
 from ocrlab.metrics import accuracy, character_error_rate, exact_match, top_k_accuracy
 from ocrlab.read.predictor import Predictor
+from ocrlab.runtime.checkpoint import load_checkpoint
+from ocrlab.runtime.preprocess import PREPROCESS
+
+
+def load_for(
+    predictor: Predictor, dirs: Sequence[Path], workers: int = 1, strict: bool = False
+) -> ImageSet:
+    """The datasets through the model kind's preprocessing, once (as training loaded them). An
+    unreadable image is left out
+    and named in `skipped` (one bad file must not cost the whole evaluation) unless `strict`."""
+    ckpt = predictor.checkpoint
+    prepare = PREPROCESS[ckpt.kind]
+    try:
+        return load_many(
+            list(dirs), ckpt.input_size, workers=workers, mode=ckpt.mode, prepare=prepare
+        )
+    except ImageError:
+        if strict:
+            raise
+        # The fast path stops at the first bad image; only then check every image one by one.
+        return load_many(
+            list(dirs), ckpt.input_size, workers, skip_bad=True, mode=ckpt.mode, prepare=prepare
+        )
+
+
+def _failed(data: ImageSet) -> dict[str, Any]:
+    return {"failed": data.skipped} if data.skipped else {}
 
 
 def evaluate_classifier(
-    run: Path, dirs: Sequence[Path], device: str = "auto", workers: int = 1
+    run: Path, dirs: Sequence[Path], device: str = "auto", workers: int = 1, strict: bool = False
 ) -> dict[str, Any]:
-    """Accuracy and top-5 accuracy of a trained classifier on dataset folders."""
+    """Accuracy and top-5 accuracy of a trained classifier on dataset folders; images that
+    cannot be read are listed under `failed` (see `load_for`)."""
     predictor = Predictor.load(run, device)
-    data = load_many(list(dirs), predictor.size, workers=workers)
+    data = load_for(predictor, dirs, workers, strict)
     index = {w: i for i, w in enumerate(predictor.classes)}
     unknown = sorted({w for w in data.words if w not in index})
     if unknown:
@@ -40,6 +68,7 @@ def evaluate_classifier(
         "top5_accuracy": top_k_accuracy(probs, labels, min(5, probs.shape[1])),
         "data": [str(d) for d in dirs],
         "model": str(run),
+        **_failed(data),
     }
 
 
@@ -62,39 +91,80 @@ def _num(item: tuple[str, list[int]]) -> int:
 
 
 def evaluate_seq(
-    run: Path, dirs: Sequence[Path], device: str = "auto", workers: int = 1, held_out: bool = False
+    run: Path,
+    dirs: Sequence[Path],
+    device: str = "auto",
+    workers: int = 1,
+    held_out: bool = False,
+    strict: bool = False,
 ) -> dict[str, Any]:
-    """Text metrics of a sequence model; `held_out` keeps only the run's own test split."""
-    from ocrlab.config import from_dict
-    from ocrlab.train.checkpoint import load_meta
-    from ocrlab.train.sequence import SeqConfig, load_seq_data, split_seq
-
+    """Text metrics of a sequence model; `held_out` keeps only the run's own test split (which
+    needs every image: leaving one out would shift the split). Otherwise images that cannot be
+    read are listed under `failed`."""
     predictor = Predictor.load(run, device)
-    saved = from_dict(SeqConfig, load_meta(run)["config"])
-    cfg = dataclasses.replace(
-        saved, workers=workers, init=str(run), limit=saved.limit if held_out else None
-    )
-    data = load_seq_data(dirs, cfg)
+    data = load_for(predictor, dirs, workers, strict or held_out)
     if held_out:
-        data = data.subset(split_seq(data, cfg)[1])
-    pred = [r.text for r in predictor.read(list(data.images), top_k=1)]
+        saved = predictor.checkpoint.config
+        seed = int(saved["train"]["seed"])
+        rows = limit_rows(len(data), saved.get("limit"), seed)
+        texts = [data.texts[i] for i in rows]
+        _, test = text_split(texts, saved["split"], float(saved["test_fraction"]), seed)
+        data = data.subset(rows[test])
+    pred = [r.text for r in predictor.read_batch(data.images, top_k=1)]
     return {
         **text_metrics(data.texts, pred),
         "data": [str(d) for d in dirs],
         "model": str(run),
         "held_out": held_out,
+        **_failed(data),
+    }
+
+
+def evaluate_line(
+    run: Path, dirs: Sequence[Path], device: str = "auto", workers: int = 1, strict: bool = False
+) -> dict[str, Any]:
+    """Text metrics of a line model (the general reader), overall and per group: the manifest's
+    `background` column (a zoo family, a text-eval layout), else the folder's name."""
+    from ocrlab.data.load import folder_labels
+    from ocrlab.data.manifest import MANIFEST, read_manifest
+
+    predictor = Predictor.load(run, device)
+    data = load_for(predictor, dirs, workers, strict=True)
+    pred = [r.text for r in predictor.read_batch(data.images)]
+    groups: list[str] = []
+    for folder in dirs:
+        if (folder / MANIFEST).is_file():
+            groups += [r.background for r in read_manifest(folder / MANIFEST)]
+        else:
+            groups += [folder.name] * len(folder_labels(folder))
+    by_group = {
+        g: exact_match(*zip(*[(t, p) for t, p, x in zip(data.texts, pred, groups, strict=True)
+                               if x == g], strict=True), case_sensitive=True)
+        for g in sorted(set(groups))
+    }  # fmt: skip
+    return {
+        **text_metrics(data.texts, pred),
+        "by_group": by_group,
+        "data": [str(d) for d in dirs],
+        "model": str(run),
     }
 
 
 def evaluate(
-    run: Path, dirs: Sequence[Path], device: str = "auto", workers: int = 1, held_out: bool = False
+    run: Path,
+    dirs: Sequence[Path],
+    device: str = "auto",
+    workers: int = 1,
+    held_out: bool = False,
+    strict: bool = False,
 ) -> dict[str, Any]:
     """Metrics of any trained model on dataset folders, by the model's kind."""
-    from ocrlab.train.checkpoint import load_meta
-
-    if load_meta(run)["kind"] == "seq":
-        return evaluate_seq(run, dirs, device, workers, held_out)
-    return evaluate_classifier(run, dirs, device, workers)
+    kind = load_checkpoint(run).kind
+    if kind == "line":
+        return evaluate_line(run, dirs, device, workers, strict)
+    if kind == "seq":
+        return evaluate_seq(run, dirs, device, workers, held_out, strict)
+    return evaluate_classifier(run, dirs, device, workers, strict)
 
 
 LETTER_KINDS = {"letter": "single letters", "word": "words (3–6 letters)", "lines": "two lines"}
@@ -115,7 +185,7 @@ def evaluate_letters(
     grayscale, resize to 28×28, nothing else. An image the reader refuses counts as wrong.
     """
     from ocrlab.errors import UserError
-    from ocrlab.read.preprocess import naive_28
+    from ocrlab.runtime.binarise import naive_28
     from ocrlab.synth.letters_eval import read_eval_manifest
 
     rows = read_eval_manifest(folder)

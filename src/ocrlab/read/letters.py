@@ -5,14 +5,14 @@ letters: the `letters_cnn` Predictor (kind "letters") or the from-scratch NumPy 
 a run folder of `ocrlab train mlp`). A Reading's `chars` carries each letter's probability (line
 breaks and spaces, which the segmenter decides, carry 1.0), `letters` each letter's top-k, and
 `topk` the k most probable whole texts under independent letters (a beam over the per-letter
-lists). Imports NumPy, Pillow, `ocrlab.read` (not its torch Predictor), `ocrlab.data` and, for the
+lists). Imports NumPy, Pillow, `ocrlab.read` (not its torch Predictor), `ocrlab.data`, the letters
+preprocessing of `ocrlab.runtime` (binarise, segment, letter_lines) and, for the
 MLP, `ocrlab.scratch`: reading letters with the NumPy MLP never imports torch.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
@@ -20,28 +20,13 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from ocrlab.data.emnist import LETTERS
-from ocrlab.errors import BlankImageError, DatasetError, ImageError
-from ocrlab.read.preprocess import (
-    PreprocessConfig,
-    Stages,
-    binarise,
-    load_rgb,
-    to_emnist,
-    working_image,
-)
+from ocrlab.errors import DatasetError
 from ocrlab.read.reading import ImageLike, Reading
-from ocrlab.read.segment import (
-    Piece,
-    SegmentConfig,
-    cut_candidates,
-    line_height,
-    segment_lines,
-    spaces,
-    sub_piece,
-)
+from ocrlab.runtime.binarise import Stages, to_emnist
+from ocrlab.runtime.letter_lines import MAX_LETTERS, LetterConfig, find_lines
+from ocrlab.runtime.segment import Piece, cut_candidates, line_height, spaces, sub_piece
 
-MAX_LETTERS = 256
-"""Most letters read from one image: more is a texture, not text, and would only cost time."""
+__all__ = ["MAX_LETTERS", "LetterConfig", "LetterModel", "LetterReader", "MLPLetters", "find_lines"]
 
 
 class LetterModel(Protocol):
@@ -71,32 +56,6 @@ class MLPLetters:
         proba = np.zeros((len(batch), len(self.classes)), dtype=np.float32)
         proba[:, self.clf.classes_] = self.clf.predict_proba(features)
         return proba
-
-
-@dataclass(frozen=True)
-class LetterConfig:
-    """The letter reader's preprocessing and segmentation settings."""
-
-    preprocess: PreprocessConfig = field(default_factory=PreprocessConfig)
-    segment: SegmentConfig = field(default_factory=SegmentConfig)
-
-
-def find_lines(
-    image: ImageLike, config: LetterConfig, stages: Stages | None = None
-) -> tuple[np.ndarray, list[list[Piece]]]:
-    """Decode, resize, binarise and cut an image into lines of pieces → (working image, lines)."""
-    rgb = load_rgb(image, config.preprocess.max_pixels)
-    work = working_image(rgb, config.preprocess)
-    if stages is not None:
-        stages.add("input", rgb)
-        stages.add("working", work)
-    lines = segment_lines(binarise(work, config.preprocess, stages), config.segment)
-    count = sum(len(line) for line in lines)
-    if count == 0:
-        raise BlankImageError("the image is blank: no ink found")
-    if count > MAX_LETTERS:
-        raise ImageError(f"found {count} pieces of ink, more than {MAX_LETTERS} letters")
-    return work, lines
 
 
 def draw_boxes(work: np.ndarray, pieces: list[Piece]) -> np.ndarray:

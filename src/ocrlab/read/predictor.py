@@ -1,112 +1,94 @@
 """The one Predictor: preprocess → model → postprocess → `Reading`s.
 
-Built once from a run folder (`checkpoint.json` says what the model is, so no flags are needed) and
-then called on batches of images: paths, bytes or (H, W, C) uint8 arrays of any size and mode. The
-CLI, the HTTP API and the web page all go through it.
+Built once from a run folder (its `Checkpoint` says what the model is, so no flags are needed) and
+then called on batches of images: paths, bytes, Pillow images or uint8 arrays of any size and mode.
+Preprocessing is the model kind's one function (`ocrlab.runtime.preprocess`), the one training
+used. Decoding is greedy unless `top_k` > 1 asks for alternatives (then beam search). A letters
+model classifies whole images here; `ocrlab.read.resolve.load` wraps it in the letter reader.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import torch
-from PIL import Image
 
-from ocrlab.charset import BOS, Charset, Tokenizer
-from ocrlab.data.images import open_image
+from ocrlab.charset import BOS, SPECIALS, Charset, Tokenizer
 from ocrlab.errors import DatasetError
 from ocrlab.models import build
 from ocrlab.models.seq2seq import Seq2Seq
-from ocrlab.read.letters import LetterReader
 from ocrlab.read.reading import ImageLike, Reading
-from ocrlab.train import checkpoint
-from ocrlab.train.batches import to_input
-from ocrlab.train.device import resolve_device
+from ocrlab.runtime import checkpoint
+from ocrlab.runtime.checkpoint import Checkpoint
+from ocrlab.runtime.ctc import ctc_greedy
+from ocrlab.runtime.device import resolve_device
+from ocrlab.runtime.preprocess import PREPROCESS, preprocess, scale
 
-__all__ = ["KINDS", "ImageLike", "Predictor", "Reading"]  # Reading lives in read/reading.py
-KINDS = ("classifier", "letters", "seq")
+__all__ = ["ImageLike", "Predictor", "Reading"]  # Reading lives in read/reading.py
 
 
 class Predictor:
     """A loaded model with its preprocessing; `read(images)` returns one Reading per image."""
 
-    def __init__(self, model: torch.nn.Module, meta: dict[str, Any], device: torch.device) -> None:
-        self.model, self.meta, self.device = model.eval(), meta, device
-        self.kind: str = meta["kind"]
-        self.size = (int(meta["input_size"][0]), int(meta["input_size"][1]))
-        self.mode = "L" if int(meta["channels"]) == 1 else "RGB"
-        self.classes: list[str] = list(meta.get("classes", []))
+    def __init__(self, model: torch.nn.Module, ckpt: Checkpoint, device: torch.device) -> None:
+        self.model, self.checkpoint, self.device = model.eval(), ckpt, device
+        self.kind, self.size, self.mode = ckpt.kind, ckpt.input_size, ckpt.mode
+        self.classes: list[str] = list(ckpt.classes)
         self.tokenizer: Tokenizer | None = None
-        if self.kind == "seq":
-            self.tokenizer = Tokenizer(Charset(meta["charset"]), int(meta["max_len"]))
+        if self.kind in ("seq", "line"):
+            self.tokenizer = Tokenizer(Charset(ckpt.charset), ckpt.max_len)
 
     @classmethod
     def load(cls, run: Path, device: str = "auto") -> Predictor:
-        meta = checkpoint.load_meta(run)
-        if meta["kind"] not in KINDS:
-            raise DatasetError(f"{run} holds a {meta['kind']!r} model; known kinds: {KINDS}")
+        ckpt = checkpoint.load_checkpoint(run)
+        if ckpt.kind not in PREPROCESS:
+            raise DatasetError(f"{run} holds a {ckpt.kind!r} model; known: {sorted(PREPROCESS)}")
         dev = resolve_device(device)
-        model = build(meta["model"], **meta["model_config"])
+        model = build(ckpt.model, **ckpt.model_config)
         checkpoint.load_weights(run / checkpoint.WEIGHTS, model)
-        return cls(model.to(dev), meta, dev)
+        return cls(model.to(dev), ckpt, dev)
 
     def preprocess(self, images: Sequence[ImageLike]) -> np.ndarray:
-        """Any images → (N, H, W, C) uint8 at the model's input size, resized as they are (for a
-        letters model that is the seed's naive resize, kept as a baseline; `read` does better)."""
-        out = np.empty((len(images), *self.size, 1 if self.mode == "L" else 3), dtype=np.uint8)
-        for i, image in enumerate(images):
-            if isinstance(image, np.ndarray):
-                im = Image.fromarray(image.squeeze()).convert(self.mode)
-            else:
-                im = open_image(image, self.mode)
-            if (im.height, im.width) != self.size:
-                im = im.resize(self.size[::-1], Image.Resampling.BILINEAR)
-            arr = np.asarray(im, dtype=np.uint8)
-            out[i] = arr[..., None] if arr.ndim == 2 else arr
-        return out
+        """Any images → (N, H, W, C) uint8 at the model's input size (see the module doc)."""
+        return preprocess(self.kind, images, self.size, self.mode)
 
     @torch.no_grad()
     def probabilities(self, batch: np.ndarray, batch_size: int = 256) -> np.ndarray:
         """(N, H, W, C) uint8 at the input size → (N, K) class probabilities."""
         probs = []
         for start in range(0, len(batch), batch_size):
-            x = to_input(torch.from_numpy(batch[start : start + batch_size]).to(self.device), None)
+            x = torch.from_numpy(scale(batch[start : start + batch_size])).to(self.device)
             probs.append(torch.softmax(self.model(x).float(), dim=1).cpu().numpy())
         return np.concatenate(probs) if probs else np.zeros((0, len(self.classes)), np.float32)
 
-    def read(self, images: Sequence[ImageLike], top_k: int = 5) -> list[Reading]:
-        """One Reading per image: text, confidence, per-character probabilities, top-k.
-
-        A letters model reads through the letter reader (K-means binarisation, segmentation,
-        EMNIST-like 28×28 letters): resizing a real image naively is the seed's failure.
-        """
-        if self.kind == "letters":
-            return LetterReader(self).read(images, top_k)
+    def read(self, images: Sequence[ImageLike], top_k: int = 1) -> list[Reading]:
+        """One Reading per image: text, confidence, per-character probabilities, top-k."""
         return self.read_batch(self.preprocess(images), top_k)
 
-    def read_batch(self, batch: np.ndarray, top_k: int = 5) -> list[Reading]:
+    def read_batch(self, batch: np.ndarray, top_k: int = 1) -> list[Reading]:
         """Readings of an already preprocessed (N, H, W, C) uint8 batch (see `preprocess`)."""
+        if self.kind == "line":
+            return [r for s in range(0, len(batch), 64) for r in self._ctc(batch[s : s + 64])]
         if self.kind == "seq":
             return [
                 r for s in range(0, len(batch), 64) for r in self._spell(batch[s : s + 64], top_k)
             ]
         return self._classify(batch, top_k)
 
-    def _classify(self, batch: np.ndarray, top_k: int) -> list[Reading]:
-        return self.readings_from_probs(self.probabilities(batch), top_k)
+    @torch.no_grad()
+    def column_probs(self, batch: np.ndarray) -> np.ndarray:
+        """(N, H, W, 1) uint8 lines → (N, T, V) per-column probabilities of a line model."""
+        x = torch.from_numpy(scale(batch)).to(self.device)
+        return self.model(x).float().softmax(-1).cpu().numpy()
 
-    def readings_from_probs(self, probs: np.ndarray, top_k: int) -> list[Reading]:
-        """Readings from (N, K) class probabilities: the best class and the top-k."""
-        k = max(1, min(top_k, len(self.classes)))
-        readings = []
-        for row in probs:
-            best = np.argsort(-row, kind="stable")[:k]
-            top = [(self.classes[j], float(row[j])) for j in best]
-            readings.append(Reading(top[0][0], top[0][1], [], top))
-        return readings
+    def _ctc(self, batch: np.ndarray) -> list[Reading]:
+        assert self.tokenizer is not None
+        return readings_from_columns(self.column_probs(batch), self.tokenizer.charset)
+
+    def _classify(self, batch: np.ndarray, top_k: int) -> list[Reading]:
+        return readings_from_probs(self.probabilities(batch), self.classes, top_k)
 
     @torch.no_grad()
     def _spell(self, batch: np.ndarray, top_k: int) -> list[Reading]:
@@ -114,7 +96,7 @@ class Predictor:
         assert self.tokenizer is not None
         model = self.model
         assert isinstance(model, Seq2Seq)
-        x = to_input(torch.from_numpy(batch).to(self.device), None)
+        x = torch.from_numpy(scale(batch)).to(self.device)
         if top_k <= 1:
             tokens, _ = model.greedy(x)
             candidates, scores = tokens[:, None], torch.zeros(len(batch), 1)
@@ -145,3 +127,27 @@ class Predictor:
         start = torch.full((len(tokens), 1), BOS, dtype=torch.long, device=tokens.device)
         logits = self.model(x, torch.cat([start, tokens[:, :-1]], dim=1))  # (B, L, V)
         return torch.softmax(logits.float(), -1).gather(2, tokens[..., None])[..., 0].cpu()
+
+
+def readings_from_probs(probs: np.ndarray, classes: list[str], top_k: int) -> list[Reading]:
+    """Readings from (N, K) class probabilities: the best class and the top-k."""
+    k = max(1, min(top_k, len(classes)))
+    readings = []
+    for row in probs:
+        best = np.argsort(-row, kind="stable")[:k]
+        top = [(classes[j], float(row[j])) for j in best]
+        readings.append(Reading(top[0][0], top[0][1], [], top))
+    return readings
+
+
+def readings_from_columns(probs: np.ndarray, charset: Charset) -> list[Reading]:
+    """Readings from (N, T, V) column probabilities of a CTC line model, decoded greedily; the
+    confidence is the product of the characters' probabilities. A line model gives one reading
+    per image: `top_k` alternatives are the encoder-decoder's (beam search)."""
+    readings = []
+    for chars in ctc_greedy(probs):
+        pairs = [(charset.chars[t - len(SPECIALS)], p) for t, p in chars if t >= len(SPECIALS)]
+        text = "".join(c for c, _ in pairs)
+        confidence = float(np.prod([p for _, p in pairs])) if pairs else 0.0
+        readings.append(Reading(text, confidence, pairs, [(text, confidence)]))
+    return readings

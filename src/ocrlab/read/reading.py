@@ -1,17 +1,16 @@
-"""What a reader returns: `Reading`; and what it reads: `ImageLike`. No torch, so the NumPy
-letter reader (the from-scratch MLP) and its callers never import it. Imports the standard
-library and NumPy only.
+"""What a reader returns: `Reading`; and what it reads: `ImageLike` (defined with the decoder in
+`ocrlab.data.images`). No torch, so the NumPy letter reader (the from-scratch MLP) and its callers
+never import it. Imports the standard library, NumPy and `ocrlab.data.images` only.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-import numpy as np
+from ocrlab.data.images import ImageLike
 
-ImageLike = Path | bytes | np.ndarray
+__all__ = ["ImageLike", "Reading"]
 
 
 @dataclass(frozen=True)

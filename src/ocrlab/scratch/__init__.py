@@ -11,8 +11,9 @@ from __future__ import annotations
 from .activations import ACTIVATION_NAMES, ACTIVATIONS, ActivationName, get_activation
 from .augment import random_rotate, rotate
 from .layers import Dense, Layer
+from .loop import EpochRecord
 from .losses import OUTPUT_NAMES, OutputName, get_output
-from .mlp import EpochRecord, MLPClassifier
+from .mlp import MLPClassifier
 
 __all__ = [
     "ACTIVATIONS",

@@ -85,11 +85,6 @@ class Dense(Layer):
         self.l2 = l2
         self._x: F32 = np.empty((0, weight.shape[0]), dtype=weight.dtype)
 
-    @property
-    def n_params(self) -> int:
-        """Number of trainable scalars (weights and biases)."""
-        return self.W.size + self.b.size
-
     def forward(self, x: F32) -> F32:
         self._x = x
         z = self.buffer("z", x, self.W.shape[1])

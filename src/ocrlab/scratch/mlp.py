@@ -1,9 +1,9 @@
 """`MLPClassifier`: the seed's from-scratch multilayer perceptron, as a scikit-learn estimator.
 
-The constructor only stores hyperparameters; `fit` builds Dense and activation layers, trains them
-with mini-batch SGD with momentum on data shuffled every epoch, optionally warping images on the
-fly, and keeps the weights of the epoch with the lowest validation loss. Models are saved and
-loaded as pickle-free `.npz` files. NumPy and the standard library only.
+The constructor only stores hyperparameters; `fit` checks the data, builds Dense and activation
+layers and hands them to the training loop (`loop.train`: mini-batch SGD with momentum, optional
+warps, early stopping on the lowest validation loss). Models are saved and loaded as pickle-free
+`.npz` files (`io`). NumPy and the standard library only.
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
-import time
 from collections.abc import Callable, Sequence
 from itertools import pairwise
 from typing import Any
@@ -21,39 +20,13 @@ import numpy.typing as npt
 
 from . import io
 from .activations import ACTIVATION_NAMES, ActivationName, get_activation
-from .augment import AUGMENT_NAMES, AugmentName, augmenter
+from .augment import AUGMENT_NAMES, AugmentName
 from .init import INIT_NAMES, InitName, as_generator, init_weights, resolve_init
 from .layers import F32, Dense, Layer, all_parameters, forward_all
+from .loop import PREDICT_ROWS, EpochRecord, Schedule, holdout, train
 from .losses import OUTPUT_NAMES, Labels, OutputName, get_output
-from .optim import SGD, EarlyStopping, decayed_lr, evaluate, run_epoch
 
 FILE_KIND = "ocrlab.scratch.MLPClassifier"
-_PREDICT_ROWS = 2048
-"""Rows per inference chunk: big enough for fast matrix products, small enough for 100k rows."""
-
-
-@dataclasses.dataclass(frozen=True)
-class EpochRecord:
-    """One row of `history_`: mean cross-entropy without the L2 term, and accuracy in [0, 1].
-
-    Training figures average the epoch's mini-batches (augmented, if augmenting) as the weights
-    moved; validation figures are None when there was no validation set.
-    """
-
-    epoch: int
-    train_loss: float
-    train_acc: float
-    val_loss: float | None
-    val_acc: float | None
-    seconds: float
-    lr: float
-
-    def __str__(self) -> str:
-        val = ""
-        if self.val_loss is not None and self.val_acc is not None:
-            val = f" val_loss={self.val_loss:.4f} val_acc={self.val_acc:.4f}"
-        train = f"loss={self.train_loss:.4f} acc={self.train_acc:.4f}"
-        return f"epoch {self.epoch}: {train}{val} ({self.seconds:.1f}s)"
 
 
 @dataclasses.dataclass(eq=False)
@@ -118,11 +91,15 @@ class MLPClassifier:
         self.n_features_in_ = features.shape[1]
         if self.augment and math.isqrt(self.n_features_in_) ** 2 != self.n_features_in_:
             raise ValueError(f"augment warps square images; X has {self.n_features_in_} columns")
-        train, val = self._split(features, labels, X_val, y_val, rng)
+        data, val = self._split(features, labels, X_val, y_val, rng)
         self.layers_ = self._build(rng)
         self.n_params_ = sum(w.size for w, _ in all_parameters(self.layers_))
         self.history_: list[EpochRecord] = []
-        self._train(train, val, rng)
+        schedule = Schedule(
+            self.lr, self.momentum, self.batch_size, self.epochs, self.lr_decay,
+            self.early_stopping, self.patience, self.augment, self.shuffle,
+        )  # fmt: skip
+        self.best_epoch_ = train(self.layers_, self.output, data, val, schedule, rng, self._report)
         return self
 
     def predict_proba(self, X: npt.ArrayLike) -> F32:
@@ -133,10 +110,10 @@ class MLPClassifier:
             raise ValueError(f"X must be (rows, {self.n_features_in_}), got shape {data.shape}")
         output = get_output(self.output)
         proba = np.empty((data.shape[0], self.classes_.size), dtype=np.float32)
-        for start in range(0, data.shape[0], _PREDICT_ROWS):
+        for start in range(0, data.shape[0], PREDICT_ROWS):
             # Converting per chunk keeps a float64 or uint8 input from doubling peak memory.
-            chunk = np.ascontiguousarray(data[start : start + _PREDICT_ROWS], dtype=np.float32)
-            proba[start : start + _PREDICT_ROWS] = output.probabilities(
+            chunk = np.ascontiguousarray(data[start : start + PREDICT_ROWS], dtype=np.float32)
+            proba[start : start + PREDICT_ROWS] = output.probabilities(
                 forward_all(self.layers_, chunk)
             )
         return proba
@@ -252,12 +229,7 @@ class MLPClassifier:
             return (X, y), (features, idx.astype(np.intp))
         if not self.early_stopping:
             return (X, y), None
-        n_val = round(X.shape[0] * self.validation_fraction)
-        if not 0 < n_val < X.shape[0]:
-            raise ValueError(f"validation_fraction leaves no rows to validate or train ({n_val})")
-        order = rng.permutation(X.shape[0])
-        held, kept = order[:n_val], order[n_val:]
-        return (X[kept], y[kept]), (X[held], y[held])
+        return holdout(X, y, self.validation_fraction, rng)
 
     def _build(self, rng: np.random.Generator) -> list[Layer]:
         """Fresh layers; each Dense is initialised for the nonlinearity that consumes its output."""
@@ -277,37 +249,6 @@ class MLPClassifier:
                 layers.append(get_activation(self.activation))
             layers.append(Dense(w, b, self.l2))
         return layers
-
-    def _train(
-        self, train: tuple[F32, Labels], val: tuple[F32, Labels] | None, rng: np.random.Generator
-    ) -> None:
-        """Run the epochs; with early stopping, end on the weights of the lowest validation loss."""
-        output = get_output(self.output)
-        params = all_parameters(self.layers_)
-        optimiser = SGD(params, self.lr, self.momentum)
-        stopper = EarlyStopping(params, self.patience) if self.early_stopping else None
-        warp = self.augment if isinstance(self.augment, str) else "rotate"
-        transform = augmenter(warp, rng) if self.augment else None
-        rows = train[0].shape[0]
-        for epoch in range(1, self.epochs + 1):
-            optimiser.lr = decayed_lr(self.lr, self.lr_decay, epoch - 1)
-            started = time.perf_counter()
-            order = rng.permutation(rows) if self.shuffle else np.arange(rows)
-            loss, acc = run_epoch(
-                self.layers_, output, optimiser, train, order, self.batch_size, transform
-            )
-            val_loss, val_acc = (
-                evaluate(self.layers_, output, val, _PREDICT_ROWS) if val else (None, None)
-            )
-            seconds = time.perf_counter() - started
-            self._report(EpochRecord(epoch, loss, acc, val_loss, val_acc, seconds, optimiser.lr))
-            if not math.isfinite(loss):
-                raise FloatingPointError(f"training diverged at epoch {epoch}; lower lr")
-            if stopper and val_loss is not None and stopper.update(epoch, val_loss):
-                break
-        if stopper:
-            stopper.restore()
-        self.best_epoch_ = stopper.best_epoch if stopper else len(self.history_)
 
     def _report(self, row: EpochRecord) -> None:
         self.history_.append(row)

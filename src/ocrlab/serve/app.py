@@ -1,10 +1,12 @@
-"""The HTTP API and the web page over named Predictors: `create_app(models, settings)`.
+"""The HTTP API and the web page over named readers: `create_app(models, settings)`.
 
-Every model is loaded once, here, at start-up (DESIGN.md rule 8) into a dict of named Predictors;
-a request picks one by name and never loads anything. `POST /v1/read` takes an image (multipart
-field `image`, or the raw body), checks it against the limits of `ServeSettings` and reads it on
-the `Gate`'s worker threads within the request's time budget. Every refusal is a JSON 4xx
-(`ApiError`); the page at `/` is static files calling this API. Imports FastAPI (Starlette),
+Every model is loaded once, here, at start-up (DESIGN.md rule 8) through the one resolver
+(`ocrlab.read.resolve.load`: shipped names, run folders, MLP and `.onnx` files) into a dict of
+named readers; with no models named, every shipped model. A request picks one by name and never
+loads anything. `POST /v1/read` takes an image (multipart field `image`, or the raw body), checks
+it against the limits of `ServeSettings`, decodes it once and reads it on the `Gate`'s worker
+threads within the request's time budget, greedily unless `top_k` > 1. Every refusal is a JSON
+4xx (`ApiError`); the page at `/` is static files calling this API. Imports FastAPI (Starlette),
 uvicorn and `ocrlab.read`, never torch itself; nothing imports this package but the CLI.
 """
 
@@ -19,22 +21,27 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 from fastapi import FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
+from PIL import Image
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
+from starlette.requests import ClientDisconnect
 from starlette.types import Message
 
 from ocrlab import __version__
-from ocrlab.errors import ConfigError, UserError
+from ocrlab.errors import UserError
+from ocrlab.read.auto import AutoReader, Reader
 from ocrlab.read.letters import LetterReader
-from ocrlab.read.predictor import Predictor, Reading
-from ocrlab.read.preprocess import Stages
+from ocrlab.read.predictor import Reading
+from ocrlab.read.resolve import load
+from ocrlab.runtime.binarise import Stages
+from ocrlab.runtime.checkpoint import Checkpoint
+from ocrlab.runtime.shipped import SHIPPED, run_folder
 from ocrlab.serve.gallery import Gallery
-from ocrlab.serve.gate import Gate
+from ocrlab.serve.gate import Busy, Gate
 from ocrlab.serve.schemas import (
     ERRORS,
     READ_BODY,
@@ -60,36 +67,45 @@ PAGE_HEADERS = {
 }
 
 
+ModelSpec = str | Path | Reader
+"""What `--model NAME=...` names: anything `ocrlab.load` takes, or a ready reader."""
+
+
 @dataclass(frozen=True)
 class _Context:
-    predictors: dict[str, Predictor]
+    readers: dict[str, Reader]
     settings: ServeSettings
 
 
-def load_models(
-    models: Mapping[str, Path] | Mapping[str, Predictor], device: str
-) -> dict[str, Predictor]:
-    """Named run folders (or ready Predictors) → named Predictors, in order; the first is the
-    default."""
-    if not models:
-        raise ConfigError("give at least one model: --model NAME=RUN_DIR")
-    return {
-        name: m if isinstance(m, Predictor) else Predictor.load(Path(m), device)
-        for name, m in models.items()
-    }
+def load_models(models: Mapping[str, ModelSpec] | None, device: str) -> dict[str, Reader]:
+    """Named model specs → named readers, in order (the first is the default); with none, every
+    shipped model. Two names of one file share one loaded reader."""
+    specs: Mapping[str, ModelSpec] = models or {name: name for name in SHIPPED}
+    loaded: dict[str, Reader] = {}
+    readers: dict[str, Reader] = {}
+    for name, spec in specs.items():
+        if not isinstance(spec, str | Path):
+            readers[name] = spec
+            continue
+        key = str(Path(run_folder(spec)).resolve()) if str(spec) != "auto" else "auto"
+        if key not in loaded:
+            loaded[key] = load(spec, device)
+        readers[name] = loaded[key]
+    return readers
 
 
 def create_app(
-    models: Mapping[str, Path] | Mapping[str, Predictor], settings: ServeSettings | None = None
+    models: Mapping[str, ModelSpec] | None = None, settings: ServeSettings | None = None
 ) -> FastAPI:
-    """The API and page over `models` (name → run folder or Predictor), loaded now, once."""
+    """The API and page over `models` (name → anything `ocrlab.load` takes, or a reader; None:
+    every shipped model), loaded now, once."""
     settings = settings or ServeSettings()
     ctx = _Context(load_models(models, settings.device), settings)
     gallery = Gallery(settings.gallery) if settings.gallery is not None else None
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.gate = Gate(settings.workers)
+        app.state.gate = Gate(settings.workers, settings.queue)
         try:
             yield
         finally:
@@ -113,7 +129,7 @@ def create_app(
     return app
 
 
-def serve(models: Mapping[str, Path], settings: ServeSettings) -> None:
+def serve(models: Mapping[str, ModelSpec] | None, settings: ServeSettings) -> None:
     """Load the models and serve the API and page with uvicorn until interrupted."""
     import uvicorn
 
@@ -128,7 +144,7 @@ def _add_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(ApiError)
     async def api_error(request: Request, exc: ApiError) -> JSONResponse:
-        return answer(exc.status, exc.code, exc.detail)
+        return answer(exc.status, exc.code, exc.detail, exc.headers)
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
@@ -145,34 +161,49 @@ def _add_read(app: FastAPI, ctx: _Context) -> None:
     async def read(
         request: Request,
         model: str | None = Query(None, description="model name (default: the first loaded)"),
-        top_k: int | None = Query(None, description="alternatives to return (default 5)"),
+        top_k: int | None = Query(
+            None, description="alternatives to return (default 1: greedy; > 1: beam search)"
+        ),
         debug: bool = Query(False, description="also return the preprocessing stages"),
     ) -> ReadResponse:
         """Read one image: multipart field `image` (with optional form fields `model`, `top_k`)
         or the raw image bytes as the body. The format is sniffed from the bytes."""
         start = time.perf_counter()
         query = {"model": model, "top_k": None if top_k is None else str(top_k)}
+        progress = {"uploaded": False}
         try:
             return await asyncio.wait_for(
-                _read(request, ctx, query, debug, start), ctx.settings.timeout_s
+                _read(request, ctx, query, debug, start, progress), ctx.settings.timeout_s
             )
         except asyncio.TimeoutError:
+            limit = f"{ctx.settings.timeout_s:g} s"
+            if not progress["uploaded"]:  # a slow (or slow-loris) client, not a slow server
+                raise ApiError(408, "slow_upload", f"the upload took longer than {limit}") from None
+            raise ApiError(504, "timeout", f"the read took longer than {limit}") from None
+        except Busy:
             raise ApiError(
-                504, "timeout", f"the read took longer than {ctx.settings.timeout_s:g} s"
-            ) from None
+                503, "busy", "every worker is busy and the line is full; retry shortly",
+                {"Retry-After": "1"},
+            ) from None  # fmt: skip
 
 
 async def _read(
-    request: Request, ctx: _Context, query: dict[str, str | None], debug: bool, start: float
+    request: Request,
+    ctx: _Context,
+    query: dict[str, str | None],
+    debug: bool,
+    start: float,
+    progress: dict[str, bool],
 ) -> ReadResponse:
     data, form = await _unpack(request, await _body(request, ctx.settings.max_bytes))
+    progress["uploaded"] = True
     params = {**query, **form}  # form fields win over query parameters
-    name = params["model"] or next(iter(ctx.predictors))
-    if name not in ctx.predictors:
-        loaded = ", ".join(ctx.predictors)
+    name = params["model"] or next(iter(ctx.readers))
+    if name not in ctx.readers:
+        loaded = ", ".join(ctx.readers)
         raise ApiError(404, "unknown_model", f"no model named {name!r}; loaded: {loaded}")
     top_k = _top_k(params["top_k"], ctx.settings.max_top_k)
-    job = partial(_read_image, ctx.predictors[name], data, top_k, debug, ctx.settings.max_pixels)
+    job = partial(_read_image, ctx.readers[name], data, top_k, debug, ctx.settings.max_pixels)
     gate: Gate = request.app.state.gate
     reading, timings, stages = await gate.run(job)
     timings["total_ms"] = 1000 * (time.perf_counter() - start)
@@ -186,11 +217,14 @@ async def _body(request: Request, limit: int) -> bytes:
     if declared.isdigit() and int(declared) > limit:
         raise too_large
     chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise too_large
-        chunks.append(chunk)
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise too_large
+            chunks.append(chunk)
+    except ClientDisconnect:  # nobody is left to answer; end the request without a traceback
+        raise ApiError(400, "disconnected", "the client went away during the upload") from None
     return b"".join(chunks)
 
 
@@ -215,7 +249,7 @@ async def _unpack(request: Request, body: bytes) -> tuple[bytes, dict[str, str]]
 
 def _top_k(raw: str | None, limit: int) -> int:
     try:
-        top_k = 5 if raw is None else int(raw)
+        top_k = 1 if raw is None else int(raw)
     except ValueError:
         top_k = 0
     if not 1 <= top_k <= limit:
@@ -224,37 +258,37 @@ def _top_k(raw: str | None, limit: int) -> int:
 
 
 def _read_image(
-    predictor: Predictor, data: bytes, top_k: int, debug: bool, max_pixels: int
+    reader: Reader, data: bytes, top_k: int, debug: bool, max_pixels: int
 ) -> tuple[Reading, dict[str, float], list[Stage]]:
-    """Decode, preprocess and read one upload on a worker thread; times each step in ms."""
+    """Decode once, preprocess and read one upload on a worker thread; times each step in ms."""
     t0 = time.perf_counter()
-    pixels = decode_upload(data, max_pixels)
+    image = decode_upload(data, max_pixels)
     t1 = time.perf_counter()
-    if predictor.kind == "letters":
-        return _read_letters(predictor, pixels, top_k, debug, t1 - t0)
+    if isinstance(reader, LetterReader | AutoReader):
+        return _read_letters(reader, image, top_k, debug, t1 - t0)
     try:
-        batch = predictor.preprocess([pixels])
+        batch = reader.preprocess([image])  # type: ignore[attr-defined]
         t2 = time.perf_counter()
-        reading = predictor.read_batch(batch, top_k)[0]
+        reading = reader.read_batch(batch, top_k)[0]  # type: ignore[attr-defined]
     except UserError as exc:
         raise ApiError(400, "bad_image", str(exc)) from None
     t3 = time.perf_counter()
     timings = {"decode_ms": t1 - t0, "preprocess_ms": t2 - t1, "inference_ms": t3 - t2}
     stages = (
-        [stage("decoded", pixels, max_side=320), stage("model input", batch[0])] if debug else []
+        [stage("decoded", image, max_side=320), stage("model input", batch[0])] if debug else []
     )
     return reading, {k: 1000 * v for k, v in timings.items()}, stages
 
 
 def _read_letters(
-    predictor: Predictor, pixels: np.ndarray, top_k: int, debug: bool, decode_s: float
+    reader: LetterReader | AutoReader, image: Image.Image, top_k: int, debug: bool, decode_s: float
 ) -> tuple[Reading, dict[str, float], list[Stage]]:
-    """A letters model reads through the letter reader (binarise, segment, 28×28 letters); with
-    `debug`, every stage it made is returned. Preprocessing and inference share one timing."""
+    """The letter reader (binarise, segment, 28×28 letters); with `debug`, every stage it made is
+    returned. Preprocessing and inference share one timing."""
     t1 = time.perf_counter()
     recorded = Stages() if debug else None
     try:
-        reading = LetterReader(predictor).read_one(pixels, top_k, recorded)
+        reading = reader.read_one(image, top_k, recorded)
     except UserError as exc:
         raise ApiError(400, "bad_image", str(exc)) from None
     spent = time.perf_counter() - t1
@@ -265,23 +299,30 @@ def _read_letters(
     return reading, {k: 1000 * v for k, v in timings.items()}, stages
 
 
+def _checkpoint(reader: Reader) -> Checkpoint | None:
+    """The checkpoint behind a reader: its own, its letter model's, or none (auto)."""
+    model = reader.model if isinstance(reader, LetterReader) else reader
+    ckpt = getattr(model, "checkpoint", None)
+    return ckpt if isinstance(ckpt, Checkpoint) else None
+
+
 def _add_info(app: FastAPI, ctx: _Context, gallery: Gallery | None) -> None:
     @app.get("/health", response_model=Health)
     def health() -> Health:
-        return Health(status="ok", models=list(ctx.predictors))
+        return Health(status="ok", models=list(ctx.readers))
 
     @app.get("/v1/models", response_model=ModelsResponse)
     def models() -> ModelsResponse:
         infos = []
-        for i, (name, predictor) in enumerate(ctx.predictors.items()):
-            meta = predictor.meta
+        for i, (name, reader) in enumerate(ctx.readers.items()):
+            ckpt = _checkpoint(reader)
             infos.append(
                 ModelInfo(
                     name=name,
-                    kind=str(meta["kind"]),
-                    classes=len(meta.get("classes") or meta.get("charset") or ()),
-                    input_size=(int(meta["input_size"][0]), int(meta["input_size"][1])),
-                    channels=int(meta["channels"]),
+                    kind=ckpt.kind if ckpt else "auto",
+                    classes=len(ckpt.classes or ckpt.charset) if ckpt else 0,
+                    input_size=ckpt.input_size if ckpt else (0, 0),
+                    channels=ckpt.channels if ckpt else 3,
                     default=i == 0,
                 )
             )

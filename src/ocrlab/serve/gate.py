@@ -1,4 +1,4 @@
-"""Bounded concurrency for reads: a thread pool behind a semaphore.
+"""Bounded concurrency for reads: a thread pool behind a semaphore, with a bounded line.
 
 Decoding and inference are CPU-bound and release the GIL (Pillow, torch), so they run on a pool of
 `workers` threads, never on the event loop. The semaphore admits at most `workers` jobs to the
@@ -17,16 +17,29 @@ from typing import TypeVar
 T = TypeVar("T")
 
 
-class Gate:
-    """Run blocking jobs on `workers` threads, at most `workers` at once; the rest wait in line."""
+class Busy(Exception):
+    """Every worker is busy and the line is full: the caller should come back later."""
 
-    def __init__(self, workers: int) -> None:
+
+class Gate:
+    """Run blocking jobs on `workers` threads, at most `workers` at once; at most `queue` more
+    wait in line, and beyond that `run` raises `Busy` at once. A bounded line turns overload into
+    a quick refusal (HTTP 503) rather than requests that hang until their timeout."""
+
+    def __init__(self, workers: int, queue: int | None = None) -> None:
         self._pool = ThreadPoolExecutor(workers, thread_name_prefix="ocrlab-read")
         self._slots = asyncio.Semaphore(workers)
+        self._queue, self._waiting = queue, 0
 
     async def run(self, job: Callable[[], T]) -> T:
         """Wait for a slot, then run `job` on the pool; cancelling the caller leaves it running."""
-        await self._slots.acquire()
+        if self._queue is not None and self._slots.locked() and self._waiting >= self._queue:
+            raise Busy
+        self._waiting += 1
+        try:
+            await self._slots.acquire()
+        finally:
+            self._waiting -= 1
         future = asyncio.get_running_loop().run_in_executor(self._pool, job)
         future.add_done_callback(self._release)
         return await asyncio.shield(future)

@@ -15,9 +15,11 @@ from pydantic import BaseModel, Field
 class ApiError(Exception):
     """A refused request: HTTP status, a short machine-readable code and one clear sentence."""
 
-    def __init__(self, status: int, code: str, detail: str) -> None:
+    def __init__(
+        self, status: int, code: str, detail: str, headers: dict[str, str] | None = None
+    ) -> None:
         super().__init__(detail)
-        self.status, self.code, self.detail = status, code, detail
+        self.status, self.code, self.detail, self.headers = status, code, detail, headers
 
 
 class ErrorResponse(BaseModel):
@@ -93,7 +95,7 @@ class GalleryResponse(BaseModel):
 
 
 ERRORS: dict[int | str, dict[str, Any]] = {  # the statuses POST /v1/read may answer
-    status: {"model": ErrorResponse} for status in (400, 404, 413, 415, 422, 504)
+    status: {"model": ErrorResponse} for status in (400, 404, 408, 413, 415, 422, 503, 504)
 }
 READ_BODY = {  # the request body of POST /v1/read, which the handler parses itself
     "requestBody": {

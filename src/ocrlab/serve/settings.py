@@ -1,8 +1,8 @@
-"""Server settings and the `NAME=RUN_DIR` model list of `ocrlab serve`.
+"""Server settings and the `NAME=MODEL` model list of `ocrlab serve`.
 
 Owns the limits every request is held to (body size, pixel count, timeout, concurrency) as one
 frozen dataclass, so the CLI, the tests and the benchmark configure the server the same way.
-Imports the standard library and `ocrlab.errors` only.
+Imports the standard library, `ocrlab.errors` and `ocrlab.runtime.shipped` only.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ocrlab.errors import ConfigError
+from ocrlab.runtime.shipped import AUTO, SHIPPED
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
@@ -34,6 +35,8 @@ class ServeSettings:
     """Whole-request budget: upload, queueing, decoding and reading; beyond it the answer is 504."""
     workers: int = 2
     """Reads running at once, each on a worker thread; further requests queue until timeout_s."""
+    queue: int = 64
+    """Requests that may wait for a worker; beyond them the answer is 503 with Retry-After."""
     max_top_k: int = 20
     gallery: Path | None = None
     """An ocrlab dataset whose samples `GET /v1/gallery` shows (None: no gallery)."""
@@ -42,27 +45,31 @@ class ServeSettings:
         for name in ("max_bytes", "max_pixels", "workers", "max_top_k"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} must be at least 1, got {getattr(self, name)}")
+        if self.queue < 0:
+            raise ConfigError(f"queue must be at least 0, got {self.queue}")
         if self.timeout_s <= 0:
             raise ConfigError(f"timeout_s must be positive, got {self.timeout_s}")
         if not 0 <= self.port <= 65535:
             raise ConfigError(f"port must be in 0..65535, got {self.port}")
 
 
-def parse_models(specs: Sequence[str]) -> dict[str, Path]:
-    """`["words=runs/a", "runs/letters"]` → `{"words": runs/a, "letters": runs/letters}`, in order.
+def parse_models(specs: Sequence[str]) -> dict[str, str] | None:
+    """`["words=runs/a", "captcha", "m.onnx"]` → `{"words": "runs/a", "captcha": "captcha",
+    "m": "m.onnx"}`, in order; no specs → None (serve every shipped model).
 
-    A spec without `NAME=` is named after its folder. Names are letters, digits, `_`, `.` and `-`.
+    A value is anything `ocrlab.load` takes. A spec without `NAME=` is named after itself (a
+    shipped name) or its file or folder. Names are letters, digits, `_`, `.` and `-`.
     """
     if not specs:
-        raise ConfigError("give at least one model: --model NAME=RUN_DIR")
-    models: dict[str, Path] = {}
+        return None
+    models: dict[str, str] = {}
     for spec in specs:
-        name, sep, path = spec.partition("=")
-        run = Path(path if sep else spec)
-        name = name if sep else run.resolve().name
+        name, sep, target = spec.partition("=")
+        target = target if sep else spec
+        name = name if sep or spec in SHIPPED or spec == AUTO else Path(spec).resolve().stem
         if not _NAME.match(name):
             raise ConfigError(f"model name {name!r} must be letters, digits, '_', '.' or '-'")
         if name in models:
             raise ConfigError(f"model name {name!r} is given twice")
-        models[name] = run
+        models[name] = target
     return models

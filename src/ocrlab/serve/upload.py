@@ -49,6 +49,7 @@ def check_size(data: bytes, fmt: str, max_pixels: int) -> None:
         with warnings.catch_warnings():
             # Pillow's own bomb check warns at 89 MP; ours below is stricter and answers 413.
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            warnings.simplefilter("ignore", UserWarning)  # corrupt metadata: decoding decides
             with Image.open(io.BytesIO(data), formats=[fmt]) as im:
                 width, height = im.size
     except Image.DecompressionBombError:
@@ -64,26 +65,28 @@ def check_size(data: bytes, fmt: str, max_pixels: int) -> None:
         )
 
 
-def decode_upload(data: bytes, max_pixels: int) -> np.ndarray:
-    """Uploaded bytes → an (H, W, 3) uint8 RGB array, transparency composited on white."""
+def decode_upload(data: bytes, max_pixels: int) -> Image.Image:
+    """Uploaded bytes → an RGB Pillow image, transparency composited on white: the one decode,
+    at the edge; the reader's preprocessing takes it from there."""
     if not data:
         raise ApiError(400, "empty", "the image is empty: send its bytes")
     fmt = sniff(data)
     check_size(data, fmt, max_pixels)
     try:
-        image = open_image(data, "RGB", max_pixels)
+        return open_image(data, "RGB", max_pixels)
     except ImageError as exc:
         raise ApiError(400, "bad_image", str(exc)) from None
-    return np.asarray(image, dtype=np.uint8)
 
 
-def to_image(pixels: np.ndarray) -> Image.Image:
-    """An (H, W), (H, W, 1) or (H, W, 3) uint8 array as a Pillow image."""
+def to_image(pixels: np.ndarray | Image.Image) -> Image.Image:
+    """A Pillow image, or an (H, W), (H, W, 1) or (H, W, 3) uint8 array as one."""
+    if isinstance(pixels, Image.Image):
+        return pixels.copy()
     return Image.fromarray(pixels[..., 0] if pixels.ndim == 3 and pixels.shape[2] == 1 else pixels)
 
 
-def stage(name: str, pixels: np.ndarray, max_side: int = 0) -> Stage:
-    """An image array as a base64 PNG `Stage`, shrunk to fit `max_side` pixels when given."""
+def stage(name: str, pixels: np.ndarray | Image.Image, max_side: int = 0) -> Stage:
+    """An image as a base64 PNG `Stage`, shrunk to fit `max_side` pixels when given."""
     image = to_image(pixels)
     if max_side and max(image.size) > max_side:
         image.thumbnail((max_side, max_side), Image.Resampling.BILINEAR)

@@ -9,15 +9,19 @@ missing. Imports NumPy and Pillow only; matplotlib is located on disk, never imp
 
 from __future__ import annotations
 
+import importlib.metadata
 import importlib.util
+import shutil
+import subprocess
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
-from PIL import ImageFont
+from PIL import Image, ImageFont
 
 from ocrlab.errors import FontError
 
@@ -123,3 +127,182 @@ def check_fonts(fonts: Sequence[FontSpec], chars: Iterable[str], size: int) -> N
             problems.append(f"{spec.name} ({spec.path}) has no glyph for {''.join(missing)!r}")
     if problems:
         raise FontError("; ".join(problems) + "; remove those fonts or those characters")
+
+
+# Font pools: the training pool and the evaluation pool never share a family.
+RESERVED_FAMILIES: tuple[str, ...] = (
+    "liberation",
+    "arimo",
+    "tinos",
+    "cousine",  # Liberation and its Chrome OS twins
+    "freesans",
+    "freeserif",
+    "freemono",
+    "gnu freefont",  # GNU FreeFont
+    "nimbus",
+    "c059",
+    "p052",
+    "urw",
+    "z003",
+    "tex gyre",
+    "texgyre",
+    "gsfonts",  # URW base35
+    "uralic",  # fonts-uralic: URW base35 faces extended for Uralic languages
+)
+"""Families reserved for evaluation (lower-case name prefixes or parts): they are never in a
+training pool, so a score on them is a score on faces the model never saw."""
+
+NOT_TEXT: tuple[str, ...] = (
+    "symbol",
+    "dingbat",
+    "d050000l",
+    "math",
+    "phon",
+    "nushu",
+    "babel",
+    "ellhnikh",
+    "keyboard",
+    "emoji",
+    "icon",
+    "awesome",
+    "alfa-beta",
+    "smallcaps",
+    "abecedario_",
+    "amatic",
+    "bebas",
+    "humor sans",
+)
+"""Families whose letters are not plain Latin letters (symbols, phonetics, Greek on Latin keys,
+keycaps, dotted or ruled school scripts, small caps): a reader learns wrong labels from them."""
+
+CASE_PAIRS = "abdeghnqr"
+"""Letters whose two cases differ in shape in ordinary faces."""
+
+SYSTEM_FONT_DIRS: tuple[str, ...] = (
+    "/usr/share/fonts", "/usr/local/share/fonts", "~/.local/share/fonts", "~/.fonts",
+    "/Library/Fonts", "/System/Library/Fonts", "~/Library/Fonts", "C:/Windows/Fonts",
+)  # fmt: skip
+Purpose = Literal["train", "eval", "all"]
+
+
+def font_family(path: Path) -> str:
+    """The family name the font file declares (its name table), e.g. 'Liberation Sans'."""
+    try:
+        family, _ = ImageFont.truetype(str(path), 16).getname()
+    except OSError as exc:
+        raise FontError(f"cannot load font {path}: {exc}") from None
+    return family or path.stem
+
+
+def is_reserved(family: str) -> bool:
+    """True for the families kept for evaluation (`RESERVED_FAMILIES`), by name, any case."""
+    name = family.lower().replace("-", " ").replace("_", " ")
+    squashed = name.replace(" ", "")
+    return any(r in name or r.replace(" ", "") in squashed for r in RESERVED_FAMILIES)
+
+
+def caseless(font: ImageFont.FreeTypeFont) -> bool:
+    """True when the font draws most letters the same in both cases (all caps, small caps, or
+    lower case only): a case-sensitive reader would learn wrong labels from it. Compares the
+    two glyphs of letter pairs whose cases differ in shape, scaled to one box."""
+    same = 0
+    for lower in CASE_PAIRS:
+        a, b = font.getmask(lower, mode="L"), font.getmask(lower.upper(), mode="L")
+        if min(a.size) == 0 or min(b.size) == 0:
+            continue
+        box = (24, 24)
+        x = np.asarray(Image.frombytes("L", a.size, bytes(a)).resize(box), np.float32) > 127
+        y = np.asarray(Image.frombytes("L", b.size, bytes(b)).resize(box), np.float32) > 127
+        same += (x & y).sum() > 0.75 * max((x | y).sum(), 1)
+    return same > len(CASE_PAIRS) // 2
+
+
+def is_text(family: str) -> bool:
+    """False for families whose letters are not plain Latin letters (`NOT_TEXT`)."""
+    name = family.lower()
+    return not any(n in name for n in NOT_TEXT)
+
+
+def system_font_files() -> list[Path]:
+    """Every font file the system offers: fontconfig's list where `fc-list` exists, else the usual
+    folders of Linux, macOS and Windows."""
+    fc = shutil.which("fc-list")
+    if fc is not None:
+        try:
+            listing = subprocess.run(
+                [fc, "--format", "%{file}\n"], capture_output=True, text=True, timeout=60
+            ).stdout
+        except (OSError, subprocess.SubprocessError):
+            listing = ""
+        files = {Path(line) for line in listing.splitlines() if line.strip()}
+        if files:
+            return sorted(f for f in files if f.suffix.lower() in FONT_SUFFIXES)
+    found: set[Path] = set()
+    for folder in SYSTEM_FONT_DIRS:
+        root = Path(folder).expanduser()
+        if root.is_dir():
+            found.update(p for p in root.rglob("*") if p.suffix.lower() in FONT_SUFFIXES)
+    return sorted(found)
+
+
+def package_font_files() -> list[Path]:
+    """Font files of installed Python font packages (PyPI's `font-*`, e.g. `pip install
+    ocrlab[fonts]`), which keep them inside the package."""
+    found: set[Path] = set()
+    for dist in importlib.metadata.distributions():
+        name = (dist.metadata["Name"] or "").lower()
+        if not name.startswith("font-"):
+            continue
+        for file in dist.files or []:
+            if file.suffix.lower() in FONT_SUFFIXES:
+                found.add(Path(str(dist.locate_file(file))).resolve())
+    return sorted(found)
+
+
+Source = Literal["bundled", "system", "packages"]
+
+
+def font_pool(
+    sources: Sequence[Source | str | Path] = ("bundled", "system", "packages"),
+    purpose: Purpose = "train",
+    chars: str = "",
+    size: int = 32,
+) -> list[FontSpec]:
+    """Fonts from bundled files, the system, Python packages and folders, one per file name.
+
+    `purpose="train"` drops the reserved evaluation families, `"eval"` keeps only them. Fonts that
+    cannot be loaded, or lack a glyph for any of `chars`, are left out (a pool takes what it can
+    use; `check_fonts` is the strict check for fonts a user names).
+    """
+    files: list[Path] = []
+    for source in sources:
+        if source == "bundled":
+            files += [f.path for f in default_fonts()]
+        elif source == "system":
+            files += system_font_files()
+        elif source == "packages":
+            files += package_font_files()
+        else:
+            files += [f.path for f in fonts_in(Path(source))]
+    pool: dict[str, FontSpec] = {}
+    for path in files:
+        if path.stem in pool or path.suffix.lower() == ".ttc":
+            continue  # one face per name; collections hold faces we cannot name apart
+        try:
+            family = font_family(path)
+            font = load_font(path, size)
+        except FontError:
+            continue
+        reserved = is_reserved(family)
+        if (
+            not is_text(family)
+            or (purpose == "train" and reserved)
+            or (purpose == "eval" and not reserved)
+        ):
+            continue
+        if chars and missing_glyphs(font, chars):
+            continue
+        if any(c.islower() for c in chars) and any(c.isupper() for c in chars) and caseless(font):
+            continue
+        pool[path.stem] = FontSpec(path.stem, path)
+    return [pool[name] for name in sorted(pool)]

@@ -10,6 +10,7 @@ Imports NumPy and Pillow only.
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import multiprocessing
@@ -48,9 +49,15 @@ def encode_png(image: np.ndarray) -> bytes:
 _worker_plan: Plan | None = None
 
 
-def _init_worker(cfg: GenerateConfig) -> None:
+def _init_worker(plan: Plan) -> None:
     global _worker_plan
-    _worker_plan = make_plan(cfg)
+    _worker_plan = plan
+
+
+def _for_workers(plan: Plan) -> Plan:
+    """The plan without its id list and textures: workers get their ids per chunk, and make the
+    textures on first use, so what each one is sent stays small."""
+    return dataclasses.replace(plan, ids=np.zeros(0, np.int64), _textures=[])
 
 
 def _render_chunk(ids: np.ndarray) -> tuple[list[Sample], Payload]:
@@ -177,7 +184,7 @@ def _write(out: Path, plan: Plan, workers: int, progress: Progress | None) -> li
     pool = None
     if workers > 1 and len(pending) > 1:
         ctx = multiprocessing.get_context("spawn")
-        pool = ctx.Pool(workers, initializer=_init_worker, initargs=(plan.config,))
+        pool = ctx.Pool(workers, initializer=_init_worker, initargs=(_for_workers(plan),))
         results = pool.imap(_render_chunk, pending)
     else:
         results = (render_ids(plan, ids) for ids in pending)
@@ -199,7 +206,7 @@ def _write(out: Path, plan: Plan, workers: int, progress: Progress | None) -> li
 
 
 def generate(
-    config: GenerateConfig,
+    config: GenerateConfig | Plan,
     out: Path,
     *,
     workers: int = 1,
@@ -207,14 +214,15 @@ def generate(
     overwrite: bool = False,
     progress: Progress | None = None,
 ) -> Path:
-    """Render the dataset `config` describes into `out`; returns `out`.
+    """Render the dataset `config` describes (or the plan made from it) into `out`; returns `out`.
 
-    Same config, same bytes, for any `workers`. Bad input raises a UserError before anything is
+    The plan is made once, here or by the caller, and shared with the workers: never rebuilt. Same
+    config, same bytes, for any `workers`. Bad input raises a UserError before anything is
     written. `progress` is called with the number of images finished after each chunk.
     """
     if workers < 1:
         raise DatasetError(f"workers must be at least 1, got {workers}")
-    plan = make_plan(config)
+    plan = config if isinstance(config, Plan) else make_plan(config)
     created = _prepare(out, plan, resume, overwrite)
     try:
         rows = _write(out, plan, workers, progress)

@@ -10,7 +10,6 @@ id order, so a small set still covers every combination evenly. Imports NumPy an
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -18,12 +17,14 @@ from typing import Literal
 import numpy as np
 
 from ocrlab import __version__
-from ocrlab.config import from_dict, to_dict
+from ocrlab.config import to_dict
 from ocrlab.errors import ConfigError, VocabError
 from ocrlab.rng import SAMPLES, TEXTURES, VOCAB, make_rng
 from ocrlab.synth import backgrounds
-from ocrlab.synth.fonts import FontSpec, check_fonts, load_font, resolve_fonts
-from ocrlab.synth.render import COLOURS, Canvas, Style, fit_canvas, render
+from ocrlab.synth.fit import Progress, fit_canvas, fits
+from ocrlab.synth.fonts import FontSpec, check_fonts, load_font, missing_glyphs, resolve_fonts
+from ocrlab.synth.metrics import FontMetrics, cache_dir
+from ocrlab.synth.render import COLOURS, Canvas, Style, render
 from ocrlab.synth.vocab import Order, Vocab, english_words, vocab_from_document, vocab_from_words
 
 Kind = Literal["easy", "hard"]
@@ -198,21 +199,30 @@ class Plan:
         return s, render(s.text, font, tex[y : y + h, x : x + w], style, rng)
 
 
-def make_plan(cfg: GenerateConfig) -> Plan:
-    """Resolve and check everything a dataset needs, before anything touches the disk."""
+def make_plan(cfg: GenerateConfig, progress: Progress | None = None) -> Plan:
+    """Resolve and check everything a dataset needs, before anything touches the disk.
+
+    Built once per run (`generate` hands it to its workers). Font metrics come from the cache of
+    `ocrlab.synth.metrics`; `progress(step, done, total)` follows the per-font steps.
+    """
     vocab = load_vocab(cfg)
     user_fonts = None if cfg.fonts_dir is None else Path(cfg.fonts_dir)
     fonts = resolve_fonts(user_fonts, with_defaults=not cfg.only_user_fonts)
-    check_fonts(fonts, "".join(vocab.words), cfg.font_size)
-    needed = fit_canvas(vocab.words, [load_font(f.path, cfg.font_size) for f in fonts], cfg.margin)
-    canvas = needed
-    if cfg.height is not None and cfg.width is not None:
-        canvas = Canvas(cfg.height, cfg.width)
-        if canvas.height < needed.height or canvas.width < needed.width:
-            raise ConfigError(
-                f"a {canvas.height}x{canvas.width} canvas would clip text: these words and fonts "
-                f"need at least {needed.height}x{needed.width}"
-            )
+    metrics = _checked_metrics(fonts, vocab.words, cfg.font_size, progress)
+    try:
+        if cfg.height is None or cfg.width is None:
+            canvas = fit_canvas(vocab.words, metrics, cfg.margin, progress=progress)
+        else:
+            canvas = Canvas(cfg.height, cfg.width)
+            if not fits(canvas, vocab.words, metrics, cfg.margin, progress):
+                needed = fit_canvas(vocab.words, metrics, cfg.margin)
+                raise ConfigError(
+                    f"a {canvas.height}x{canvas.width} canvas would clip text: these words and "
+                    f"fonts need at least {needed.height}x{needed.width}"
+                )
+    finally:
+        for m in metrics:
+            m.save()
     plan = Plan(cfg, vocab, fonts, canvas, np.zeros(0, np.int64), _backgrounds(cfg))
     total = int(np.prod(plan.grid))
     count = total if cfg.limit is None else min(cfg.limit, total)
@@ -225,6 +235,31 @@ def make_plan(cfg: GenerateConfig) -> Plan:
     else:
         plan.ids = np.sort(make_rng(cfg.seed, SAMPLES).choice(total, count, replace=False))
     return plan
+
+
+def _checked_metrics(
+    fonts: list[FontSpec], words: tuple[str, ...], size: int, progress: Progress | None
+) -> list[FontMetrics]:
+    """Each font's metrics, once its glyphs for every character (both cases) are checked."""
+    needed = "".join(
+        sorted({c for ch in set("".join(words)) for c in (ch, ch.upper(), ch.lower())})
+    )
+    metrics, failing = [], []
+    for k, spec in enumerate(fonts):
+        m = FontMetrics(spec.path, size, cache_dir())
+        if not m.checked(needed):
+            if missing_glyphs(m.font, needed):
+                failing.append(spec)
+            else:
+                m.mark_checked(needed)
+        metrics.append(m)
+        if progress is not None:
+            progress("checking fonts", k + 1, len(fonts))
+    if failing:
+        for m in metrics:
+            m.save()
+        check_fonts(failing, needed, size)  # raises, naming every failing font
+    return metrics
 
 
 def _backgrounds(cfg: GenerateConfig) -> tuple[str, ...]:
@@ -250,8 +285,3 @@ def dataset_json(plan: Plan) -> dict[str, object]:
         "backgrounds": [Path(b).name for b in plan.backgrounds],
         "words": list(plan.vocab.words),
     }
-
-
-def config_from_json(text: str) -> GenerateConfig:
-    """The GenerateConfig stored in a dataset's `config.json`."""
-    return from_dict(GenerateConfig, json.loads(text)["config"])

@@ -1,8 +1,9 @@
 """`ocrlab generate --engine ray`: the plan's units as Ray tasks, on one machine or a cluster.
 
-The driver resolves the plan and prepares the folder as `generate` does; each task renders one
-unit (`shards.render_unit`) straight into the output folder, which on a cluster must be a path
-every node sees (a shared filesystem), and returns the unit's manifest rows. The driver writes
+The driver makes the plan once and prepares the folder as `generate` does; the plan goes into
+Ray's object store once (without its id list), and each task renders one unit (its ids given,
+`shards.render_unit`) straight into the output folder, which on a cluster must be a path every
+node sees (a shared filesystem), and returns the unit's manifest rows. The driver writes
 the preview and, last and atomically, the manifest in plan order, so the folder is byte-identical
 to `ocrlab generate --workers 1` with the same seed. Ray is imported here only, when asked for
 (`pip install 'ocrlab[distributed]'`).
@@ -10,15 +11,16 @@ to `ocrlab generate --workers 1` with the same seed. Ray is imported here only, 
 
 from __future__ import annotations
 
-import functools
 import shutil
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+import numpy as np
+
 from ocrlab.data.manifest import MANIFEST, Row, write_manifest
 from ocrlab.errors import ConfigError
-from ocrlab.synth.generate import MARKER, PREVIEW_FILE, _prepare, write_preview
+from ocrlab.synth.generate import MARKER, PREVIEW_FILE, _for_workers, _prepare, write_preview
 from ocrlab.synth.plan import GenerateConfig, Plan, make_plan
 from ocrlab.synth.shards import Progress, render_unit, unit_count, unit_done, unit_ids, unit_rows
 
@@ -41,18 +43,20 @@ def connect(ray: ModuleType, address: str | None) -> bool:
     return True
 
 
-@functools.lru_cache(maxsize=2)
-def _plan(config: GenerateConfig) -> Plan:
-    """One plan per worker process and config: Ray reuses workers across tasks."""
-    return make_plan(config)
+_kept: tuple[str, Plan] | None = None
+"""The plan a worker process last rendered, by its object id: Ray reuses a worker for many
+tasks, and the kept plan's textures are made once."""
 
 
-def _render(config: GenerateConfig, out: str, unit: int) -> list[Row]:
-    return render_unit(_plan(config), Path(out), unit)
+def _render(plan: Plan, key: str, out: str, unit: int, ids: np.ndarray) -> list[Row]:
+    global _kept
+    if _kept is None or _kept[0] != key:
+        _kept = (key, plan)
+    return render_unit(_kept[1], Path(out), unit, ids)
 
 
 def generate_ray(
-    config: GenerateConfig,
+    config: GenerateConfig | Plan,
     out: Path,
     *,
     address: str | None = None,
@@ -60,12 +64,14 @@ def generate_ray(
     overwrite: bool = False,
     progress: Progress | None = None,
 ) -> Path:
-    """Render the dataset `config` describes into `out` with Ray tasks; returns `out`."""
+    """Render the dataset `config` describes (or the plan made from it, once) into `out` with
+    Ray tasks; returns `out`."""
     ray = import_ray()
-    plan = make_plan(config)
+    plan = config if isinstance(config, Plan) else make_plan(config)
     created = _prepare(out, plan, resume, overwrite)
     connected = connect(ray, address)
     task: Any = ray.remote(_render)
+    shared = ray.put(_for_workers(plan))
     pending: dict[Any, int] = {}
     try:
         rows: dict[int, list[Row]] = {}
@@ -73,7 +79,8 @@ def generate_ray(
             if resume and unit_done(out, plan, unit):
                 rows[unit] = unit_rows(plan, unit)
             else:
-                pending[task.remote(config, str(out.resolve()), unit)] = unit
+                ids = unit_ids(plan, unit)
+                pending[task.remote(shared, shared.hex(), str(out.resolve()), unit, ids)] = unit
         while pending:
             ready, _ = ray.wait(list(pending), num_returns=1)
             unit = pending.pop(ready[0])

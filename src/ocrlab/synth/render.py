@@ -1,14 +1,13 @@
 """Render one word onto a canvas: placement, colour, background crop, Gaussian noise.
 
-The canvas is one size for a whole dataset (and for the easy and hard sets alike): the largest
-rendering of any word in any font, in its widest casing, plus a margin. A render whose ink would
-cross the canvas edge raises instead of clipping, so a clipped word can never reach a training set.
+The canvas is one size for a whole dataset (and for the easy and hard sets alike), fitted by
+`ocrlab.synth.fit`. A render whose ink would cross the canvas edge raises instead of clipping, so a
+clipped word can never reach a training set.
 Imports NumPy and Pillow only.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -43,37 +42,6 @@ class Canvas:
                 f"canvas {self.height}x{self.width} is out of range: each side must be at least 8 "
                 f"and the area at most {MAX_PIXELS:,} pixels"
             )
-
-
-def widest_casing(word: str, font: ImageFont.FreeTypeFont) -> str:
-    """`word` with each letter in whichever case is wider in `font`: the worst case of random
-    casing."""
-    return "".join(max((c.lower(), c.upper()), key=font.getlength) for c in word)
-
-
-def ink_box(text: str, font: ImageFont.FreeTypeFont) -> tuple[int, int, int, int]:
-    """(left, top, right, bottom) of the ink relative to the baseline origin."""
-    left, top, right, bottom = font.getbbox(text, anchor="ls")
-    return int(left), int(top), int(right), int(bottom)
-
-
-def fit_canvas(
-    words: Sequence[str], fonts: Sequence[ImageFont.FreeTypeFont], margin: int, multiple: int = 8
-) -> Canvas:
-    """The smallest canvas for every word in every font and casing, plus `margin` on each side."""
-    width = height = 0
-    for font in fonts:
-        chars = "".join(sorted({c for w in words for c in (w.lower() + w.upper())}))
-        _, top, _, bottom = ink_box(chars, font)
-        height = max(height, bottom - top)
-        for word in words:
-            left, _, right, _ = ink_box(widest_casing(word, font), font)
-            width = max(width, right - left)
-
-    def round_up(n: int) -> int:
-        return -(-(n + 2 * margin) // multiple) * multiple
-
-    return Canvas(round_up(height), round_up(width))
 
 
 @dataclass(frozen=True)

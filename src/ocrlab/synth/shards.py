@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from ocrlab.config import from_dict
 from ocrlab.data.atomic import atomic_write_bytes
 from ocrlab.data.manifest import MANIFEST, Row, read_manifest, write_manifest
 from ocrlab.data.packed import SHARD_DIR, shard_path, shard_ref, write_shard
@@ -35,7 +36,7 @@ from ocrlab.synth.generate import (
     render_ids,
     write_preview,
 )
-from ocrlab.synth.plan import GenerateConfig, Plan, config_from_json, dataset_json, make_plan
+from ocrlab.synth.plan import GenerateConfig, Plan, dataset_json, make_plan
 
 PART, ROWS = "part.json", "rows.csv"
 Progress = Callable[[int], None]
@@ -70,9 +71,10 @@ def unit_rows(plan: Plan, unit: int) -> list[Row]:
     return [_row(plan, s, p) for s, p in zip(samples, _paths(plan, unit, ids), strict=True)]
 
 
-def render_unit(plan: Plan, out: Path, unit: int) -> list[Row]:
-    """Render unit `unit` of `plan` into dataset folder `out`; returns its manifest rows."""
-    ids = unit_ids(plan, unit)
+def render_unit(plan: Plan, out: Path, unit: int, ids: np.ndarray | None = None) -> list[Row]:
+    """Render unit `unit` of `plan` into dataset folder `out`; returns its manifest rows. `ids`
+    are the unit's ids when `plan` travelled without its id list (to a Ray worker)."""
+    ids = unit_ids(plan, unit) if ids is None else ids
     samples, payload = render_ids(plan, ids)
     if plan.config.format == "packed":
         write_shard(out, unit, np.stack(payload))
@@ -94,8 +96,14 @@ def parse_shard(text: str) -> tuple[int, int]:
     return k, n
 
 
+def part_size(plan: Plan, shard: tuple[int, int]) -> int:
+    """How many images part K of N holds."""
+    k, n = shard
+    return sum(len(unit_ids(plan, u)) for u in range(k, unit_count(plan), n))
+
+
 def generate_part(
-    config: GenerateConfig,
+    config: GenerateConfig | Plan,
     out: Path,
     shard: tuple[int, int],
     *,
@@ -103,9 +111,10 @@ def generate_part(
     overwrite: bool = False,
     progress: Progress | None = None,
 ) -> Path:
-    """Render part K of N of the dataset `config` describes into the part folder `out`."""
+    """Render part K of N of the dataset `config` describes (or the plan made from it, once)
+    into the part folder `out`."""
     k, n = shard
-    plan = make_plan(config)
+    plan = config if isinstance(config, Plan) else make_plan(config)
     if resume and (out / PART).is_file() and not (out / MARKER).exists():
         _check_part(out, plan, shard)
         return out  # finished before: a restarted job has nothing left to do
@@ -144,7 +153,7 @@ def merge(parts: Sequence[Path], out: Path, *, overwrite: bool = False) -> Path:
     if len(counts) != 1 or found != list(range(counts.pop())):
         raise DatasetError(f"need every part K/N exactly once; got parts {found}")
     text = configs.pop()
-    plan = make_plan(config_from_json(text))
+    plan = make_plan(from_dict(GenerateConfig, json.loads(text)["config"]))
     if json.dumps(dataset_json(plan), indent=1) + "\n" != text:
         raise DatasetError("this machine resolves the parts' config differently (fonts, words)")
     _prepare(out, plan, resume=False, overwrite=overwrite)

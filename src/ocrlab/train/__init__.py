@@ -1,1 +1,3 @@
-"""The one torch training engine shared by every torch model in ocrlab."""
+"""Training: the one torch engine (`loop`, `batches`) and skeleton (`skeleton`) shared by the
+word classifier, the sequence recogniser and the letters CNN; the NumPy MLP's trainer (`mlp`); the
+letters runs' data, printed letters and reports (`report`, `printed`); run folders."""

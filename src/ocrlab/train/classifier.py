@@ -8,7 +8,6 @@ images are loaded once as uint8 (resized to the model's input size if it differs
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,21 +15,19 @@ from typing import Any
 
 import numpy as np
 import torch
+from torch import nn
 
-from ocrlab import __version__
 from ocrlab.config import to_dict
-from ocrlab.data.atomic import atomic_write_bytes
 from ocrlab.data.load import ImageSet, load_many
-from ocrlab.data.split import random_split, stratified_split
+from ocrlab.data.split import limit_rows, random_split, stratified_split
 from ocrlab.errors import ConfigError, DatasetError
 from ocrlab.models import build
 from ocrlab.rng import SPLITS, make_rng
-from ocrlab.train import checkpoint, dist
-from ocrlab.train.batches import train_test_batches
-from ocrlab.train.device import resolve_device
-from ocrlab.train.loop import Callback, ClassifierTask, Run, TrainConfig, fit
-
-RUN_CONFIG = "config.json"
+from ocrlab.runtime.checkpoint import Checkpoint
+from ocrlab.runtime.preprocess import PREPROCESS
+from ocrlab.train.batches import DeviceBatches, train_test_batches
+from ocrlab.train.loop import Callback, ClassifierTask, Run, Task, TrainConfig
+from ocrlab.train.skeleton import metrics, run_job
 
 
 @dataclass(frozen=True)
@@ -85,41 +82,6 @@ def class_labels(data: ImageSet) -> tuple[list[str], np.ndarray]:
     return classes, labels
 
 
-def prepare_run(out: Path, description: dict[str, Any], resume: bool, overwrite: bool) -> None:
-    """Create or check a run folder: refuse to mix runs, resume only the same configuration."""
-    if out.exists() and any(out.iterdir()):
-        if resume:
-            saved = _read_json(out / RUN_CONFIG)
-            if saved != description:
-                raise DatasetError(
-                    f"cannot resume {out}: it was started with another configuration"
-                )
-            if not (out / checkpoint.STATE).is_file():
-                raise DatasetError(f"cannot resume {out}: no finished epoch was saved")
-            return
-        if not overwrite:
-            raise DatasetError(f"{out} is not empty; pass --resume to continue it or --overwrite")
-        if not (out / RUN_CONFIG).is_file():
-            raise DatasetError(f"refusing to overwrite {out}: it is not an ocrlab run")
-        for child in out.iterdir():
-            if child.is_file():
-                child.unlink()
-    elif resume:
-        raise DatasetError(f"cannot resume {out}: it does not exist")
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-        atomic_write_bytes(out / RUN_CONFIG, (json.dumps(description, indent=1) + "\n").encode())
-    except OSError as exc:
-        raise DatasetError(f"cannot write to {out}: {exc.strerror or exc}") from None
-
-
-def _read_json(path: Path) -> Any:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-
-
 def split(labels: np.ndarray, cfg: ClassifierConfig) -> tuple[np.ndarray, np.ndarray]:
     rng = make_rng(cfg.train.seed, SPLITS)
     if cfg.stratify:
@@ -132,10 +94,8 @@ def load_data(
 ) -> tuple[ImageSet, list[str], np.ndarray]:
     """Images (subset and resized as configured), classes and labels (permuted if configured)."""
     size = None if cfg.input_height is None else (cfg.input_height, cfg.input_width or 0)
-    data = load_many(list(dirs), size, workers=cfg.workers)
-    if cfg.limit is not None and cfg.limit < len(data):
-        pick = make_rng(cfg.train.seed, SPLITS, 1).choice(len(data), cfg.limit, replace=False)
-        data = data.subset(np.sort(pick))
+    data = load_many(list(dirs), size, workers=cfg.workers, prepare=PREPROCESS["classifier"])
+    data = data.subset(limit_rows(len(data), cfg.limit, cfg.train.seed))
     classes, labels = class_labels(data) if cfg.limit is None else _loose_labels(data)
     if cfg.permute_labels:
         labels = make_rng(cfg.train.seed, SPLITS, 2).permutation(labels)
@@ -148,6 +108,58 @@ def _loose_labels(data: ImageSet) -> tuple[list[str], np.ndarray]:
     return list(data.vocab), np.array([index[w] for w in data.words], dtype=np.int64)
 
 
+Loaded = tuple[ImageSet, list[str], np.ndarray]
+Parts = tuple[np.ndarray, np.ndarray]
+
+
+class ClassifierJob:
+    """The word classifier's steps of the training skeleton (`ocrlab.train.skeleton`)."""
+
+    def __init__(self, dirs: Sequence[Path], cfg: ClassifierConfig) -> None:
+        self.dirs, self.cfg, self.train = list(dirs), cfg, cfg.train
+        self.description: dict[str, Any] = {"data": [str(d) for d in dirs], "config": to_dict(cfg)}
+        self.task: Task = ClassifierTask(cfg.train.label_smoothing)
+
+    def load(self) -> Loaded:
+        return load_data(self.dirs, self.cfg)
+
+    def split(self, data: Loaded) -> Parts:
+        return split(data[2], self.cfg)
+
+    def build(self, data: Loaded, parts: Parts) -> tuple[nn.Module, Checkpoint]:
+        images, classes, cfg = data[0].images, data[1], self.cfg
+        model_config = {
+            "num_classes": len(classes),
+            "in_channels": images.shape[-1],
+            "width": cfg.width,
+            "dropout": cfg.dropout,
+        }
+        ckpt = Checkpoint(
+            kind="classifier",
+            model=cfg.model,
+            model_config=model_config,
+            classes=classes,
+            input_size=(images.shape[1], images.shape[2]),
+            channels=images.shape[-1],
+            data=self.description["data"],
+            config=to_dict(cfg),
+            split={"train": len(parts[0]), "test": len(parts[1])},
+            title=f"{cfg.model} on {len(parts[0]):,} images, {len(classes)} classes",
+        )
+        return build(cfg.model, **model_config), ckpt
+
+    def batches(
+        self, data: Loaded, parts: Parts, device: torch.device
+    ) -> tuple[DeviceBatches, DeviceBatches]:
+        t = self.train
+        return train_test_batches(
+            data[0].images, data[2], parts, device, t.batch_size, t.seed, t.augment
+        )
+
+    def finish(self, run: Run, data: Loaded, parts: Parts, history: list[dict[str, float]]) -> Any:
+        return metrics(run.folder)
+
+
 def train_classifier(
     dirs: Sequence[Path],
     out: Path,
@@ -158,49 +170,8 @@ def train_classifier(
     callback: Callback | None = None,
 ) -> dict[str, float]:
     """Train, write the run folder, return the final metrics (see `ocrlab.train.loop.fit`)."""
-    description = {"data": [str(d) for d in dirs], "config": to_dict(cfg)}
-    data, classes, labels = load_data(dirs, cfg)
-    device = dist.setup(resolve_device(cfg.train.device))  # joins a torchrun group if any
-    dist.on_main(lambda: prepare_run(out, description, resume, overwrite))
-    train_idx, test_idx = split(labels, cfg)
-    torch.manual_seed(cfg.train.seed)
-    channels = data.images.shape[-1]
-    model_config = {
-        "num_classes": len(classes),
-        "in_channels": channels,
-        "width": cfg.width,
-        "dropout": cfg.dropout,
-    }
-    model = build(cfg.model, **model_config)
-    train, test = train_test_batches(
-        data.images,
-        labels,
-        (train_idx, test_idx),
-        device,
-        cfg.train.batch_size,
-        cfg.train.seed,
-        cfg.train.augment,
+    job = ClassifierJob(dirs, cfg)
+    result: dict[str, float] = run_job(
+        job, out, resume=resume, overwrite=overwrite, callback=callback
     )
-    meta = {
-        "kind": "classifier",
-        "model": cfg.model,
-        "model_config": model_config,
-        "classes": classes,
-        "input_size": list(data.images.shape[1:3]),
-        "channels": channels,
-        "ocrlab": __version__,
-        "data": description["data"],
-        "config": to_dict(cfg),
-        "split": {"train": len(train_idx), "test": len(test_idx)},
-        "title": f"{cfg.model} on {len(train_idx):,} images, {len(classes)} classes",
-    }
-    fit(
-        Run(out, model, meta),
-        train,
-        test,
-        ClassifierTask(cfg.train.label_smoothing),
-        cfg.train,
-        resume=resume,
-        callback=callback,
-    )
-    return dist.on_main(lambda: checkpoint.load_meta(out)["metrics"])
+    return result

@@ -10,6 +10,7 @@ float32 unless `cpu_amp` asks for bf16. A task (classifier, sequence model) only
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import math
 import time
@@ -24,7 +25,9 @@ from torch import nn
 from ocrlab.config import to_dict
 from ocrlab.data.atomic import atomic_write_bytes
 from ocrlab.errors import ConfigError
-from ocrlab.train import checkpoint, dist
+from ocrlab.runtime import checkpoint
+from ocrlab.runtime.checkpoint import Checkpoint
+from ocrlab.train import dist
 from ocrlab.train.batches import DeviceBatches
 
 Event = dict[str, Any]
@@ -179,7 +182,7 @@ class Run:
 
     folder: Path
     model: nn.Module
-    meta: dict[str, Any]
+    checkpoint: Checkpoint
 
 
 def fit(
@@ -208,8 +211,10 @@ def fit(
     opt, sched = _optimizer(model, cfg, cfg.epochs * len(train))
     history: list[dict[str, float]] = []
     best = (math.inf, 0)
-    if resume:
-        state = dist.on_main(lambda: _read_resume(folder, model))
+    state = dist.on_main(lambda: _read_resume(folder, model)) if resume else None
+    if state is not None:
+        if "model" in state:
+            model.load_state_dict(state["model"])
         opt.load_state_dict(state["optimizer"])
         if sched is not None:
             sched.load_state_dict(state["scheduler"])
@@ -253,9 +258,15 @@ def fit(
     return history
 
 
-def _read_resume(folder: Path, model: nn.Module) -> dict[str, Any]:
-    checkpoint.load_weights(folder / checkpoint.LAST, model)
-    return checkpoint.load_state(folder)
+def _read_resume(folder: Path, model: nn.Module) -> dict[str, Any] | None:
+    """The state of the last finished epoch (rank 0 reads it, every rank gets it), or None when
+    no epoch finished: start over."""
+    if not (folder / checkpoint.STATE).is_file():
+        return None
+    state = checkpoint.load_state(folder)
+    if "model" not in state:  # a state.pt written before it held the weights; DDP then hands
+        checkpoint.load_weights(folder / checkpoint.LAST, model)  # rank 0's to the others
+    return state
 
 
 def _save_epoch(
@@ -271,9 +282,10 @@ def _save_epoch(
     if improved:
         checkpoint.save_weights(folder / checkpoint.WEIGHTS, model)
     checkpoint.save_weights(folder / checkpoint.LAST, model)
-    checkpoint.save_state(
+    checkpoint.save_state(  # one file holds all a resume needs: a kill -9 cannot tear it
         folder,
         {
+            "model": {k: v.detach().cpu() for k, v in model.state_dict().items()},
             "optimizer": opt.state_dict(),
             "scheduler": sched.state_dict() if sched else {},
             "history": history,
@@ -300,8 +312,9 @@ def _finish(run: Run, cfg: TrainConfig, history: list[dict[str, float]], best_ep
     if cfg.patience:
         chosen = history[best_epoch - 1]
         metrics.update(test_acc=chosen["test_acc"], test_loss=chosen["test_loss"])
-    checkpoint.save_meta(run.folder, {**run.meta, "train": to_dict(cfg), "metrics": metrics})
+    done = dataclasses.replace(run.checkpoint, train=to_dict(cfg), metrics=metrics)
+    checkpoint.save_checkpoint(run.folder, done)
     import json
 
     atomic_write_bytes(run.folder / "metrics.json", (json.dumps(metrics, indent=1) + "\n").encode())
-    plot_curves(history, run.folder / "curves.png", title=run.meta.get("title", ""))
+    plot_curves(history, run.folder / "curves.png", title=run.checkpoint.title)

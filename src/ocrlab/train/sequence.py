@@ -12,28 +12,27 @@ import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ocrlab import __version__
 from ocrlab.charset import EOS, PAD, Charset, Tokenizer
 from ocrlab.config import to_dict
-from ocrlab.data.images import to_gray
 from ocrlab.data.load import ImageSet, load_many
-from ocrlab.data.split import group_split, random_split
+from ocrlab.data.split import limit_rows, text_split
 from ocrlab.errors import ConfigError, DatasetError
 from ocrlab.models import build
 from ocrlab.models.seq2seq import Seq2Seq
-from ocrlab.rng import SPLITS, make_rng
-from ocrlab.train import checkpoint, dist
-from ocrlab.train.batches import train_test_batches
-from ocrlab.train.classifier import prepare_run
-from ocrlab.train.device import resolve_device
-from ocrlab.train.loop import Callback, Run, TrainConfig, fit
+from ocrlab.runtime import checkpoint
+from ocrlab.runtime.checkpoint import Checkpoint
+from ocrlab.runtime.preprocess import PREPROCESS
+from ocrlab.runtime.shipped import run_folder
+from ocrlab.train.batches import DeviceBatches, train_test_batches
+from ocrlab.train.loop import Callback, Run, Task, TrainConfig
+from ocrlab.train.skeleton import metrics, run_job
 
 
 @dataclass(frozen=True)
@@ -60,7 +59,8 @@ class SeqConfig:
     ctc_weight: float = 0.3
     """Weight of the encoder's auxiliary CTC loss in training (0 turns it off)."""
     init: str | None = None
-    """A run folder whose weights start training (fine-tuning); its architecture and charset win."""
+    """Weights that start training (fine-tuning): a shipped name (default, words, captcha) or a
+    run folder; its architecture, charset, input size and mode win."""
     train: TrainConfig = field(default_factory=TrainConfig)
 
     def __post_init__(self) -> None:
@@ -142,11 +142,10 @@ def exact(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
 def _resolve(cfg: SeqConfig, data: ImageSet) -> tuple[Tokenizer, dict[str, object]]:
     """The tokenizer and model config: from `cfg.init`'s checkpoint, else from cfg and the data."""
     if cfg.init is not None:
-        meta = checkpoint.load_meta(Path(cfg.init))
-        if meta["kind"] != "seq":
-            raise DatasetError(f"--init {cfg.init} is a {meta['kind']} model, not a sequence model")
-        tokenizer = Tokenizer(Charset(meta["charset"]), int(meta["max_len"]))
-        return tokenizer, dict(meta["model_config"])
+        init = checkpoint.load_checkpoint(run_folder(cfg.init))
+        if init.kind != "seq":
+            raise DatasetError(f"--init {cfg.init} is a {init.kind} model, not a sequence model")
+        return Tokenizer(Charset(init.charset), init.max_len), dict(init.model_config)
     if cfg.charset == "auto":
         charset = Charset.from_texts(data.texts)
     elif cfg.charset in ("digits", "lower", "upper", "alnum", "alnum-lower"):
@@ -172,24 +171,78 @@ def _resolve(cfg: SeqConfig, data: ImageSet) -> tuple[Tokenizer, dict[str, objec
 def load_seq_data(dirs: Sequence[Path], cfg: SeqConfig) -> ImageSet:
     """Images at the model's input size and channels (those of `cfg.init` when fine-tuning)."""
     size = None if cfg.input_height is None else (cfg.input_height, cfg.input_width or 0)
-    gray = cfg.grayscale
+    mode = "L" if cfg.grayscale else "RGB"
     if cfg.init is not None:
-        meta = checkpoint.load_meta(Path(cfg.init))
-        size, gray = tuple(meta["input_size"]), meta["channels"] == 1
-    data = load_many(list(dirs), size, workers=cfg.workers)
-    if gray and data.images.shape[-1] == 3:
-        data.images = to_gray(data.images)
-    if cfg.limit is not None and cfg.limit < len(data):
-        pick = make_rng(cfg.train.seed, SPLITS, 1).choice(len(data), cfg.limit, replace=False)
-        data = data.subset(np.sort(pick))
-    return data
+        init = checkpoint.load_checkpoint(run_folder(cfg.init))
+        size, mode = init.input_size, init.mode
+    data = load_many(list(dirs), size, workers=cfg.workers, mode=mode, prepare=PREPROCESS["seq"])
+    return data.subset(limit_rows(len(data), cfg.limit, cfg.train.seed))
 
 
 def split_seq(data: ImageSet, cfg: SeqConfig) -> tuple[np.ndarray, np.ndarray]:
-    rng = make_rng(cfg.train.seed, SPLITS)
-    if cfg.split == "word":
-        return group_split([t.lower() for t in data.texts], cfg.test_fraction, rng)
-    return random_split(len(data), cfg.test_fraction, rng)
+    return text_split(data.texts, cfg.split, cfg.test_fraction, cfg.train.seed)
+
+
+Loaded = tuple[ImageSet, Tokenizer, dict[str, object], np.ndarray]
+"""Images, the tokenizer, the model config and the (N, max_len + 2) token targets."""
+Parts = tuple[np.ndarray, np.ndarray]
+
+
+class SequenceJob:
+    """The sequence recogniser's steps of the training skeleton (`ocrlab.train.skeleton`)."""
+
+    def __init__(self, dirs: Sequence[Path], cfg: SeqConfig) -> None:
+        self.dirs, self.cfg, self.train = list(dirs), cfg, cfg.train
+        self.description: dict[str, Any] = {"data": [str(d) for d in dirs], "config": to_dict(cfg)}
+        self.task: Task = SequenceTask(cfg.train.label_smoothing, cfg.ctc_weight)
+
+    def load(self) -> Loaded:
+        data = load_seq_data(self.dirs, self.cfg)
+        tokenizer, model_config = _resolve(self.cfg, data)
+        tokens = np.array(tokenizer.encode_batch(data.texts), dtype=np.int64)
+        return data, tokenizer, model_config, tokens
+
+    def split(self, loaded: Loaded) -> Parts:
+        return split_seq(loaded[0], self.cfg)
+
+    def build(self, loaded: Loaded, parts: Parts) -> tuple[nn.Module, Checkpoint]:
+        data, tokenizer, model_config, _ = loaded
+        cfg, (train_idx, test_idx) = self.cfg, parts
+        model = build("seq2seq", **model_config)
+        if cfg.init is not None:
+            checkpoint.load_weights(run_folder(cfg.init) / checkpoint.WEIGHTS, model)
+        ckpt = Checkpoint(
+            kind="seq",
+            model="seq2seq",
+            model_config=dict(model_config),
+            charset=tokenizer.charset.chars,
+            max_len=tokenizer.max_len,
+            input_size=(data.images.shape[1], data.images.shape[2]),
+            channels=int(data.images.shape[-1]),
+            data=self.description["data"],
+            config=to_dict(cfg),
+            split={
+                "kind": cfg.split,
+                "train": len(train_idx),
+                "test": len(test_idx),
+                "test_words": sorted({data.texts[i].lower() for i in test_idx})[:2000],
+            },
+            title=f"seq2seq on {len(train_idx):,} images ({cfg.split} split)",
+        )
+        return model, ckpt
+
+    def batches(
+        self, loaded: Loaded, parts: Parts, device: torch.device
+    ) -> tuple[DeviceBatches, DeviceBatches]:
+        t = self.train
+        return train_test_batches(
+            loaded[0].images, loaded[3], parts, device, t.batch_size, t.seed, t.augment
+        )
+
+    def finish(
+        self, run: Run, loaded: Loaded, parts: Parts, history: list[dict[str, float]]
+    ) -> Any:
+        return metrics(run.folder)
 
 
 def train_seq(
@@ -202,52 +255,8 @@ def train_seq(
     callback: Callback | None = None,
 ) -> dict[str, float]:
     """Train a sequence recogniser into run folder `out`; returns the final metrics."""
-    data = load_seq_data(dirs, cfg)
-    tokenizer, model_config = _resolve(cfg, data)
-    tokens = np.array(tokenizer.encode_batch(data.texts), dtype=np.int64)  # (N, max_len + 2)
-    description = {"data": [str(d) for d in dirs], "config": to_dict(cfg)}
-    device = dist.setup(resolve_device(cfg.train.device))  # joins a torchrun group if any
-    dist.on_main(lambda: prepare_run(out, description, resume, overwrite))
-    train_idx, test_idx = split_seq(data, cfg)
-    torch.manual_seed(cfg.train.seed)
-    model = build("seq2seq", **model_config)
-    if cfg.init is not None:
-        checkpoint.load_weights(Path(cfg.init) / checkpoint.WEIGHTS, model)
-    train, test = train_test_batches(
-        data.images,
-        tokens,
-        (train_idx, test_idx),
-        device,
-        cfg.train.batch_size,
-        cfg.train.seed,
-        cfg.train.augment,
+    job = SequenceJob(dirs, cfg)
+    result: dict[str, float] = run_job(
+        job, out, resume=resume, overwrite=overwrite, callback=callback
     )
-    meta = {
-        "kind": "seq",
-        "model": "seq2seq",
-        "model_config": model_config,
-        "charset": tokenizer.charset.chars,
-        "max_len": tokenizer.max_len,
-        "input_size": list(data.images.shape[1:3]),
-        "channels": int(data.images.shape[-1]),
-        "ocrlab": __version__,
-        "data": description["data"],
-        "config": to_dict(cfg),
-        "split": {
-            "kind": cfg.split,
-            "train": len(train_idx),
-            "test": len(test_idx),
-            "test_words": sorted({data.texts[i].lower() for i in test_idx})[:2000],
-        },
-        "title": f"seq2seq on {len(train_idx):,} images ({cfg.split} split)",
-    }
-    fit(
-        Run(out, model, meta),
-        train,
-        test,
-        SequenceTask(cfg.train.label_smoothing, cfg.ctc_weight),
-        cfg.train,
-        resume=resume,
-        callback=callback,
-    )
-    return dist.on_main(lambda: checkpoint.load_meta(out)["metrics"])
+    return result

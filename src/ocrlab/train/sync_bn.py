@@ -62,7 +62,7 @@ class GroupBatchNorm(nn.BatchNorm2d):
         if self.affine:
             y = y * self.weight[None, :, None, None] + self.bias[None, :, None, None]
         if self.track_running_stats:
-            self._track(mean.detach(), var.detach(), float(count))
+            self._track(mean.detach(), var.detach(), float(count.detach()))
         return y.to(x.dtype)
 
     @torch.no_grad()

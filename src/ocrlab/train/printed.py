@@ -21,11 +21,11 @@ import numpy as np
 
 from ocrlab.data.emnist import LetterSet
 from ocrlab.errors import DatasetError, ImageError
-from ocrlab.experiments.report import LetterSplits
-from ocrlab.read.letters import LetterConfig, find_lines
-from ocrlab.read.preprocess import to_emnist
-from ocrlab.read.segment import merge
+from ocrlab.runtime.binarise import to_emnist
+from ocrlab.runtime.letter_lines import LetterConfig, find_lines
+from ocrlab.runtime.segment import merge
 from ocrlab.synth.letters import printed_letter
+from ocrlab.train.report import LetterSplits
 
 ATTEMPTS = 8
 MIN_IOU = 0.8

@@ -2,9 +2,9 @@
 
 Owns the reference protocol's data (EMNIST-L subset: a seeded, stratified 80/20 train/validation
 split of the train file, tested on the test file), the scores in `metrics.json` (top-1/2/5, per
-class, a–l), the 26×26 `confusion.png`, the `misclassified.png` contact sheet and the run-folder
-rules, so the NumPy MLP, the grid and the torch CNN report alike. NumPy, matplotlib (through
-`ocrlab.plots`) and Pillow (through `ocrlab.synth.preview`); never torch.
+class, a–l), the 26×26 `confusion.png` and the `misclassified.png` contact sheet, so the NumPy
+MLP, the grid and the torch CNN report alike. NumPy, matplotlib (through `ocrlab.plots`) and
+Pillow (through `ocrlab.synth.preview`); never torch.
 """
 
 from __future__ import annotations
@@ -28,7 +28,6 @@ from ocrlab.plots import plot_confusion
 from ocrlab.rng import PREVIEW, SPLITS, make_rng
 from ocrlab.synth.preview import contact_sheet
 
-RUN_CONFIG = "config.json"
 A_TO_L = 12
 """Classes a–l are complete (800 images each) in the test subset: their accuracy compares best."""
 SHEET_TILES = 60
@@ -124,28 +123,6 @@ def write_figures(
     buffer = io.BytesIO()
     sheet.save(buffer, format="PNG")
     atomic_write_bytes(folder / "misclassified.png", buffer.getvalue())
-
-
-def prepare_folder(out: Path, description: dict[str, Any], overwrite: bool) -> None:
-    """Create the run folder `out` with its `config.json`; refuse to mix two runs in one folder.
-
-    An existing non-empty folder is replaced only with `overwrite`, and only if it is an ocrlab run.
-    """
-    if out.exists() and not out.is_dir():
-        raise DatasetError(f"{out} is a file, not a run folder.")
-    if out.is_dir() and any(out.iterdir()):
-        if not overwrite:
-            raise DatasetError(f"{out} is not empty; pass --overwrite to replace the run in it.")
-        if not (out / RUN_CONFIG).is_file():
-            raise DatasetError(f"refusing to overwrite {out}: it is not an ocrlab run folder.")
-        for child in out.iterdir():
-            if child.is_file():
-                child.unlink()
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-        write_json(out / RUN_CONFIG, description)
-    except OSError as exc:
-        raise DatasetError(f"cannot write to {out}: {exc.strerror or exc}.") from None
 
 
 def write_json(path: Path, data: Any) -> None:

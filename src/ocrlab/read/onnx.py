@@ -2,8 +2,9 @@
 
 A sequence model exports its fixed-length greedy loop (max_len + 1 decoder steps, unrolled), so the
 graph maps images straight to tokens and their probabilities; a classifier exports logits → softmax.
-The model's metadata (kind, charset or classes, input size) is stored in the ONNX file's
-`metadata_props`, so one file is all a deployment needs.
+The model's `Checkpoint` (kind, charset or classes, input size) is stored in the ONNX file's
+`metadata_props`, so one file is all a deployment needs; its preprocessing is the kind's one
+function (`ocrlab.runtime.preprocess`), as for the torch Predictor.
 """
 
 from __future__ import annotations
@@ -12,16 +13,24 @@ import json
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import torch
 from torch import nn
 
+from ocrlab.charset import Charset, Tokenizer
 from ocrlab.data.atomic import atomic_write_bytes
 from ocrlab.errors import DatasetError
-from ocrlab.read.letters import LetterReader
-from ocrlab.read.predictor import ImageLike, Predictor, Reading
+from ocrlab.read.predictor import (
+    ImageLike,
+    Predictor,
+    Reading,
+    readings_from_columns,
+    readings_from_probs,
+)
+from ocrlab.runtime.checkpoint import Checkpoint
+from ocrlab.runtime.preprocess import preprocess, scale
+from ocrlab.runtime.shipped import run_folder
 
 META_KEY = "ocrlab"
 
@@ -41,18 +50,18 @@ class _Softmax(nn.Module):
         self.model = model
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
-        return torch.softmax(self.model(images), dim=1)
+        return torch.softmax(self.model(images), dim=-1)  # (B, K), or (B, T, V) for a line
 
 
-def export_onnx(run: Path, out: Path, opset: int = 17) -> Path:
-    """Write the model of run folder `run` as ONNX to `out` (input: (B, C, H, W) in [-1, 1])."""
+def export_onnx(model: str | Path, out: Path, opset: int = 17) -> Path:
+    """Write `model` (a shipped name or a run folder) as ONNX to `out` (input: (B, C, H, W) in
+    [-1, 1])."""
     import onnx
 
-    predictor = Predictor.load(run, "cpu")
+    predictor = Predictor.load(run_folder(model), "cpu")
     seq = predictor.kind == "seq"
     wrapper = (_Greedy if seq else _Softmax)(predictor.model).eval()
-    channels = 1 if predictor.mode == "L" else 3
-    example = torch.zeros(1, channels, *predictor.size)
+    example = torch.zeros(1, predictor.checkpoint.channels, *predictor.size)
     outputs = ["tokens", "probs"] if seq else ["probs"]
     tmp = out.with_name(f".{out.name}.tmp")
     with warnings.catch_warnings():
@@ -70,13 +79,16 @@ def export_onnx(run: Path, out: Path, opset: int = 17) -> Path:
     graph = onnx.load(str(tmp))
     tmp.unlink()
     entry = graph.metadata_props.add()
-    entry.key, entry.value = META_KEY, json.dumps(predictor.meta)
+    entry.key, entry.value = META_KEY, json.dumps(predictor.checkpoint.to_dict())
     atomic_write_bytes(out, graph.SerializeToString())
     return out
 
 
 class OnnxPredictor:
-    """`read(images, top_k)` through onnxruntime; preprocessing is the torch Predictor's."""
+    """`read(images, top_k)` through onnxruntime, with the torch Predictor's preprocessing.
+
+    The graph decodes greedily, so `top_k` adds alternatives for classifiers only.
+    """
 
     def __init__(self, path: Path) -> None:
         import onnxruntime as ort
@@ -88,33 +100,33 @@ class OnnxPredictor:
         props = self.session.get_modelmeta().custom_metadata_map
         if META_KEY not in props:
             raise DatasetError(f"{path} was not exported by ocrlab (no metadata)")
-        self.meta: dict[str, Any] = json.loads(props[META_KEY])
-        self._pre = Predictor(nn.Identity(), self.meta, torch.device("cpu"))
+        self.checkpoint = Checkpoint.from_dict(json.loads(props[META_KEY]), path)
+        self.kind, self.classes = self.checkpoint.kind, list(self.checkpoint.classes)
+
+    def preprocess(self, images: Sequence[ImageLike]) -> np.ndarray:
+        ckpt = self.checkpoint
+        return preprocess(ckpt.kind, images, ckpt.input_size, ckpt.mode)
 
     def run(self, batch: np.ndarray) -> list[np.ndarray]:
         """(N, H, W, C) uint8 at the input size → the graph's outputs."""
-        x = batch.transpose(0, 3, 1, 2).astype(np.float32) / np.float32(127.5) - np.float32(1.0)
-        return list(self.session.run(None, {"images": x}))
-
-    @property
-    def classes(self) -> list[str]:
-        return self._pre.classes
+        return list(self.session.run(None, {"images": scale(batch)}))
 
     def probabilities(self, batch: np.ndarray) -> np.ndarray:
         """(N, H, W, C) uint8 at the input size → (N, K) class probabilities."""
         (probs,) = self.run(batch)
         return probs
 
-    def read(self, images: Sequence[ImageLike], top_k: int = 5) -> list[Reading]:
-        if self._pre.kind == "letters":  # through the letter reader, as the torch Predictor
-            return LetterReader(self).read(images, top_k)
-        batch = self._pre.preprocess(images)
-        if self._pre.kind != "seq":
-            (probs,) = self.run(batch)
-            return self._pre.readings_from_probs(probs, top_k)
+    def read(self, images: Sequence[ImageLike], top_k: int = 1) -> list[Reading]:
+        return self.read_batch(self.preprocess(images), top_k)
+
+    def read_batch(self, batch: np.ndarray, top_k: int = 1) -> list[Reading]:
+        """Readings of an already preprocessed (N, H, W, C) uint8 batch."""
+        if self.kind == "line":
+            return readings_from_columns(self.run(batch)[0], Charset(self.checkpoint.charset))
+        if self.kind != "seq":
+            return readings_from_probs(self.probabilities(batch), self.classes, top_k)
         tokens, probs = self.run(batch)
-        tokenizer = self._pre.tokenizer
-        assert tokenizer is not None
+        tokenizer = Tokenizer(Charset(self.checkpoint.charset), self.checkpoint.max_len)
         readings = []
         for row, p in zip(tokens, probs, strict=True):
             text = tokenizer.decode(row.tolist())

@@ -24,20 +24,20 @@ from ocrlab import __version__
 from ocrlab.config import replace, to_dict
 from ocrlab.data.emnist import LETTERS, LetterSet, Protocol, to_features
 from ocrlab.errors import ConfigError
-from ocrlab.experiments.printed import with_printed
-from ocrlab.experiments.report import (
+from ocrlab.plots import plot_curves
+from ocrlab.scratch import ActivationName, EpochRecord, MLPClassifier, OutputName
+from ocrlab.scratch.losses import get_output
+from ocrlab.scratch.optim import evaluate
+from ocrlab.train.printed import with_printed
+from ocrlab.train.report import (
     letter_scores,
     load_letter_splits,
-    prepare_folder,
     with_val_in_train,
     write_csv,
     write_figures,
     write_json,
 )
-from ocrlab.plots import plot_curves
-from ocrlab.scratch import ActivationName, EpochRecord, MLPClassifier, OutputName
-from ocrlab.scratch.losses import get_output
-from ocrlab.scratch.optim import evaluate
+from ocrlab.train.run_folder import prepare_run
 
 Augment = Literal["none", "rotate", "affine", "elastic"]
 Callback = Callable[[dict[str, Any]], None]
@@ -72,7 +72,7 @@ class MLPConfig:
     """After early stopping picks the epochs, train afresh on train + validation for that many."""
     val_fraction: float = 0.2
     printed: int = 0
-    """Printed letters per class added to the training part (`experiments.printed`), so the MLP
+    """Printed letters per class added to the training part (`ocrlab.train.printed`), so the MLP
     reads digital letters as well as handwriting; 0: EMNIST only, as the seed."""
     protocol: Protocol = "auto"
     """EMNIST files: full (NIST's), subset (shared/data/emnist's), auto (full where present)."""
@@ -180,7 +180,7 @@ def train_mlp(
     """
     data = load_letter_splits(data_root, config.protocol, config.seed, config.val_fraction)
     name = model_name(config.hidden, config.activation, config.output)
-    prepare_folder(out, {"model": name, "config": to_dict(config)}, overwrite)
+    prepare_run(out, {"model": name, "config": to_dict(config)}, False, overwrite, False)
     data = with_printed(data, config.printed, config.seed)
     started = time.perf_counter()
     history: list[dict[str, Any]] = []

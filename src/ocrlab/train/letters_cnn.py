@@ -4,7 +4,7 @@ Owns `LettersCNNConfig` and `train_letters_cnn`, which loads the same seeded EMN
 NumPy MLP, trains with the shared engine (`ocrlab.train.loop.fit`: AdamW, one-cycle schedule) on
 the training part, warping each batch either with the engine's small on-device affine maps or with
 the MLP's stronger affine + elastic warps (`ocrlab.scratch.augment`), and writes a run folder that
-`ocrlab.train.checkpoint` loads without flags: `model.safetensors`, `checkpoint.json` (kind
+`ocrlab.runtime.checkpoint` loads without flags: `model.safetensors`, `checkpoint.json` (kind
 "letters", classes A–Z, input 28×28×1), `history.csv`, `curves.png`, plus `metrics.json` with
 top-1/2/5, per-class and a–l test accuracy, `confusion.png` and `misclassified.png`. Imports torch;
 nothing below `experiments` imports this module.
@@ -12,6 +12,7 @@ nothing below `experiments` imports this module.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,28 +21,29 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 import torch
+from torch import nn
 
 from ocrlab import __version__
 from ocrlab.config import to_dict
 from ocrlab.data.emnist import LETTERS, SIDE, LetterSet, Protocol
 from ocrlab.errors import ConfigError
-from ocrlab.experiments.printed import with_printed
-from ocrlab.experiments.report import (
+from ocrlab.models import build
+from ocrlab.rng import SAMPLES, make_rng
+from ocrlab.runtime import checkpoint
+from ocrlab.runtime.checkpoint import Checkpoint
+from ocrlab.scratch.augment import augmenter
+from ocrlab.train.batches import DeviceBatches
+from ocrlab.train.loop import ClassifierTask, Run, Task, TrainConfig
+from ocrlab.train.printed import with_printed
+from ocrlab.train.report import (
     LetterSplits,
     letter_scores,
     load_letter_splits,
-    prepare_folder,
     with_val_in_train,
     write_figures,
     write_json,
 )
-from ocrlab.models import build
-from ocrlab.rng import SAMPLES, make_rng
-from ocrlab.scratch.augment import augmenter
-from ocrlab.train import checkpoint, dist
-from ocrlab.train.batches import DeviceBatches
-from ocrlab.train.device import resolve_device
-from ocrlab.train.loop import ClassifierTask, Run, TrainConfig, fit
+from ocrlab.train.skeleton import run_job
 
 MODEL = "letters_cnn"
 Augment = Literal["none", "affine", "elastic"]
@@ -68,7 +70,7 @@ class LettersCNNConfig:
     """Train on the validation part too, once a recipe has been chosen on it: 25 % more
     handwriting for the final model; validation accuracy is then not reported."""
     printed: int = 0
-    """Printed letters per class added to the training part (`experiments.printed`: training
+    """Printed letters per class added to the training part (`ocrlab.train.printed`: training
     fonts, colours and backgrounds through the letter reader's preprocessing), so the model reads
     digital letters as well as handwriting; 0: EMNIST only."""
     protocol: Protocol = "auto"
@@ -104,6 +106,91 @@ PRESETS: dict[str, LettersCNNConfig] = {
 }
 
 
+class LettersCNNJob:
+    """The letters CNN's steps of the training skeleton (`ocrlab.train.skeleton`): EMNIST's
+    seeded splits (plus printed letters), its own warped batches, and the letters report."""
+
+    def __init__(self, config: LettersCNNConfig, data_root: Path | None) -> None:
+        self.config, self.data_root, self.train = config, data_root, config.train_config()
+        self.description: dict[str, Any] = {"model": MODEL, "config": to_dict(config)}
+        self.task: Task = ClassifierTask(config.label_smoothing)
+
+    def load(self) -> LetterSplits:
+        c = self.config
+        data = load_letter_splits(self.data_root, c.protocol, c.seed, c.val_fraction)
+        return with_printed(with_val_in_train(data) if c.refit else data, c.printed, c.seed)
+
+    def split(self, data: LetterSplits) -> None:
+        """EMNIST comes split: train (and validation) and test."""
+
+    def build(self, data: LetterSplits, parts: None) -> tuple[nn.Module, Checkpoint]:
+        c = self.config
+        model_config = {"num_classes": len(LETTERS), "in_channels": 1, "width": c.width,
+                        "dropout": c.dropout}  # fmt: skip
+        ckpt = Checkpoint(
+            kind="letters",
+            model=MODEL,
+            model_config=model_config,
+            classes=list(LETTERS),
+            input_size=(SIDE, SIDE),
+            channels=1,
+            config=to_dict(c),
+            title=f"{MODEL} on {len(data.train.labels):,} letters"
+            + (f" ({26 * c.printed:,} printed)" if c.printed else " (EMNIST)"),
+        )
+        return build(MODEL, **model_config), ckpt
+
+    def batches(
+        self, data: LetterSplits, parts: None, device: torch.device
+    ) -> tuple[DeviceBatches, DeviceBatches]:
+        # The test set is only watched, never chosen on: without patience the last weights stay.
+        return self.part(data.train, device, True), self.part(data.test, device, False)
+
+    def part(self, letters: LetterSet, device: torch.device, train: bool) -> DeviceBatches:
+        c = self.config
+        kind = ElasticBatches if train and c.augment == "elastic" else DeviceBatches
+        images = letters.images[..., None]  # (N, 28, 28, 1): the engine's (N, H, W, C)
+        return kind(
+            images, letters.labels, c.batch_size, device, shuffle=train, seed=c.seed,
+            augment=train and c.augment == "affine", channels_last=device.type == "cuda",
+        )  # fmt: skip
+
+    def finish(
+        self, run: Run, data: LetterSplits, parts: None, history: list[dict[str, float]]
+    ) -> dict[str, Any]:
+        """Scores, figures and metrics.json; the metrics go into the checkpoint too."""
+        c, model, out = self.config, run.model, run.folder
+        device = next(model.parameters()).device
+
+        def accuracy(letters: LetterSet) -> float:
+            proba = predict_proba(model, self.part(letters, device, False))
+            return float(np.mean(np.argmax(proba, axis=1) == letters.labels))
+
+        test_proba = predict_proba(model, self.part(data.test, device, False))
+        write_figures(out, data.test, test_proba, f"{MODEL}: test set", c.seed)
+        test = letter_scores(test_proba, data.test.labels)
+        seconds = sum(row["seconds"] for row in history)
+        metrics = {
+            "model": MODEL,
+            "params": sum(p.numel() for p in model.parameters()),
+            "train_acc": accuracy(data.train),
+            "val_acc": None if c.refit else accuracy(data.val),
+            "test_acc": test["top1"],
+            "test": test,
+            "epochs": len(history),
+            "seconds": round(seconds, 1),
+            "seconds_per_epoch": round(seconds / len(history), 2),
+            "device": str(device),
+            "data": data.describe(),
+            "config": to_dict(c),
+            "ocrlab": __version__,
+        }
+        write_json(out / "metrics.json", metrics)
+        done = dataclasses.replace(checkpoint.load_checkpoint(out), metrics=metrics)
+        checkpoint.save_checkpoint(out, done)
+        return metrics
+
+
 def train_letters_cnn(
     config: LettersCNNConfig,
     out: Path,
@@ -115,90 +202,9 @@ def train_letters_cnn(
 
     `callback` receives the engine's events ({"event": "batch" | "epoch", ...}).
     """
-    train_cfg = config.train_config()
-    data = load_letter_splits(data_root, config.protocol, config.seed, config.val_fraction)
-    device = dist.setup(resolve_device(config.device))  # joins a torchrun group if any
-    dist.on_main(
-        lambda: prepare_folder(out, {"model": MODEL, "config": to_dict(config)}, overwrite)
-    )
-    data = with_printed(
-        with_val_in_train(data) if config.refit else data, config.printed, config.seed
-    )
-    torch.manual_seed(config.seed)
-    model_config = {
-        "num_classes": len(LETTERS),
-        "in_channels": 1,
-        "width": config.width,
-        "dropout": config.dropout,
-    }
-    model = build(MODEL, **model_config).to(device)
-    meta = {
-        "kind": "letters",
-        "model": MODEL,
-        "model_config": model_config,
-        "classes": list(LETTERS),
-        "input_size": [SIDE, SIDE],
-        "channels": 1,
-        "ocrlab": __version__,
-        "config": to_dict(config),
-        "title": f"{MODEL} on {len(data.train.labels):,} letters"
-        + (f" ({26 * config.printed:,} printed)" if config.printed else " (EMNIST)"),
-    }
-
-    def batches(part: LetterSet, train: bool) -> DeviceBatches:
-        kind = ElasticBatches if train and config.augment == "elastic" else DeviceBatches
-        images = part.images[..., None]  # (N, 28, 28, 1): the engine's (N, H, W, C)
-        return kind(
-            images, part.labels, config.batch_size, device, shuffle=train, seed=config.seed,
-            augment=train and config.augment == "affine", channels_last=device.type == "cuda",
-        )  # fmt: skip
-
-    # The test set is only watched, never chosen on: without patience the last weights are kept.
-    history = fit(
-        Run(out, model, meta),
-        batches(data.train, True),
-        batches(data.test, False),
-        ClassifierTask(config.label_smoothing),
-        train_cfg,
-        callback=callback,
-    )
-    return dist.on_main(lambda: _report(model, config, data, history, batches, out))
-
-
-def _report(
-    model: torch.nn.Module,
-    config: LettersCNNConfig,
-    data: LetterSplits,
-    history: list[dict[str, float]],
-    batches: Callable[[LetterSet, bool], DeviceBatches],
-    out: Path,
-) -> dict[str, Any]:
-    """Score the trained model on every part and write metrics.json and the figures."""
-    device = batches(data.test, False).device
-    test_proba = predict_proba(model, batches(data.test, False))
-    write_figures(out, data.test, test_proba, f"{MODEL}: test set", config.seed)
-    test = letter_scores(test_proba, data.test.labels)
-    seconds = sum(row["seconds"] for row in history)
-    metrics = {
-        "model": MODEL,
-        "params": sum(p.numel() for p in model.parameters()),
-        "train_acc": _accuracy(model, batches(data.train, False), data.train.labels),
-        "val_acc": None
-        if config.refit
-        else _accuracy(model, batches(data.val, False), data.val.labels),
-        "test_acc": test["top1"],
-        "test": test,
-        "epochs": len(history),
-        "seconds": round(seconds, 1),
-        "seconds_per_epoch": round(seconds / len(history), 2),
-        "device": str(device),
-        "data": data.describe(),
-        "config": to_dict(config),
-        "ocrlab": __version__,
-    }
-    write_json(out / "metrics.json", metrics)
-    checkpoint.save_meta(out, {**checkpoint.load_meta(out), "metrics": metrics})
-    return metrics
+    job = LettersCNNJob(config, data_root)
+    result: dict[str, Any] = run_job(job, out, overwrite=overwrite, callback=callback)
+    return result
 
 
 class ElasticBatches(DeviceBatches):
@@ -226,9 +232,3 @@ def predict_proba(model: torch.nn.Module, batches: DeviceBatches) -> npt.NDArray
     model.eval()
     parts = [torch.softmax(model(x).float(), dim=1).cpu().numpy() for x, _ in batches]
     return np.concatenate(parts).astype(np.float32)
-
-
-def _accuracy(
-    model: torch.nn.Module, batches: DeviceBatches, labels: npt.NDArray[np.int64]
-) -> float:
-    return float(np.mean(np.argmax(predict_proba(model, batches), axis=1) == labels))

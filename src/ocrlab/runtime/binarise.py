@@ -7,8 +7,9 @@ K-means, call the larger cluster background, binarise (ink = 1), crop to the ink
 fit into a box centred by mass in 28×28 (MNIST/EMNIST style) and blur. Each stage can be recorded
 in `Stages` and written as numbered PNGs (`ocrlab read --debug DIR`). The K-means is a few lines
 of NumPy (no OpenCV or scikit-learn to install), deterministic: centres start at the commonest
-colour and the farthest colours from it, not at random. Imports NumPy, Pillow, `ocrlab.data.images`
-and `ocrlab.read.reading` only; never torch.
+colour and the farthest colours from it, not at random. It is the letters kind's preprocessing,
+shared by the letter reader and the trainers' printed letters. Imports NumPy, Pillow and
+`ocrlab.data.images` only; never torch.
 """
 
 from __future__ import annotations
@@ -22,9 +23,8 @@ import numpy as np
 import numpy.typing as npt
 from PIL import Image
 
-from ocrlab.data.images import MAX_PIXELS, open_image
+from ocrlab.data.images import MAX_PIXELS, ImageLike, open_image
 from ocrlab.errors import BlankImageError, ConfigError, ImageError
-from ocrlab.read.reading import ImageLike
 
 Mask = npt.NDArray[np.bool_]
 U8 = npt.NDArray[np.uint8]
@@ -99,27 +99,8 @@ def as_uint8(image: npt.NDArray[np.generic]) -> U8:
 
 
 def load_rgb(source: ImageLike, max_pixels: int = MAX_PIXELS) -> U8:
-    """A path, encoded bytes or an array → (H, W, 3) uint8 RGB; transparency is composited on
-    white, so a letter drawn only in the alpha channel still shows. Any failure is an ImageError."""
-    if not isinstance(source, np.ndarray):
-        return np.asarray(open_image(source, "RGB", max_pixels), dtype=np.uint8)
-    arr = source[..., 0] if source.ndim == 3 and source.shape[2] == 1 else source
-    if (
-        arr.dtype != np.uint8
-        or arr.ndim not in (2, 3)
-        or (arr.ndim == 3 and arr.shape[2] not in (3, 4))
-    ):
-        raise ImageError(
-            f"an image array must be uint8 (H, W[, 1|3|4]), got {source.dtype} {source.shape}"
-        )
-    if arr.shape[0] * arr.shape[1] > max_pixels:
-        raise ImageError(
-            f"the image has {arr.shape[0] * arr.shape[1]:,} pixels; the limit is {max_pixels:,}"
-        )
-    im = Image.fromarray(arr)
-    if im.mode == "RGBA":
-        im = Image.alpha_composite(Image.new("RGBA", im.size, (255, 255, 255, 255)), im)
-    return np.asarray(im.convert("RGB"), dtype=np.uint8)
+    """Any `ImageLike` → (H, W, 3) uint8 RGB, transparency on white (`open_image`)."""
+    return np.asarray(open_image(source, "RGB", max_pixels), dtype=np.uint8)
 
 
 def working_image(rgb: U8, config: PreprocessConfig) -> U8:

@@ -1,0 +1,74 @@
+"""What `read` and `predict` share about many images: `--strict`, `--out FILE.jsonl`, exit 1.
+
+An unreadable image is one line on stderr (or `{"image", "error"}` in `--json` and `--out`) and
+every other image is still read; the exit status is 1 when any image failed, 0 when none did (2
+stays for usage errors). `--strict` stops at the first bad image instead (exit 2). `--out`
+streams one JSON line per image as it is read and skips the images already in the file, so an
+interrupted run resumes. The reading itself is `ocrlab.read.batch`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from ocrlab.read.batch import ReadFn, ResultLog, error_line, read_each
+
+Show = Callable[[str, Any], None]
+"""Print one reading as text: (image as given, reading)."""
+
+
+def add_batch_flags(p: Any) -> None:
+    p.add_argument(
+        "--strict",
+        action="store_true",
+        help="stop at the first unreadable image (exit 2) instead of reporting it and going on",
+    )
+    p.add_argument(
+        "--out",
+        type=Path,
+        metavar="FILE.jsonl",
+        help="append one JSON line per image as it is read, skipping images already in FILE "
+        "(an interrupted run resumes); nothing but a summary is printed",
+    )
+
+
+def run_batch(args: argparse.Namespace, read: ReadFn, show: Show, chunk: int = 64) -> int:
+    """Read `args.images` with `read`, `chunk` at a time (1 for readers that take images one by
+    one anyway), and print or log each outcome; returns the exit status."""
+    images: list[str] = list(args.images)
+    if args.out is not None:
+        return _to_file(args.out, images, read, args.strict, chunk)
+    failed, results = 0, []
+    for outcome in read_each(read, images, args.strict, chunk):
+        failed += outcome.error is not None
+        if outcome.error is not None:
+            print(error_line(outcome), file=sys.stderr, flush=True)
+        if args.json:
+            results.append(outcome.to_dict())
+        elif outcome.error is None:
+            show(outcome.image, outcome.reading)
+    if args.json:
+        print(json.dumps(results, indent=1))
+    return 1 if failed else 0
+
+
+def _to_file(path: Path, images: list[str], read: ReadFn, strict: bool, chunk: int) -> int:
+    """Stream outcomes to `path`; exit 1 when any of `images` failed, in this run or before."""
+    with ResultLog(path) as log:
+        todo = [p for p in images if p not in log.done]
+        for outcome in read_each(read, todo, strict, chunk):
+            log.write(outcome)
+            if outcome.error is not None:
+                print(error_line(outcome), file=sys.stderr, flush=True)
+        failed = len({p for p in images if p in log.failed})
+    print(
+        f"wrote {len(todo):,} result(s) to {path}; {len(images) - len(todo):,} were already "
+        f"there; {failed:,} image(s) failed",
+        file=sys.stderr,
+    )
+    return 1 if failed else 0

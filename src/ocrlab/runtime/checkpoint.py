@@ -1,0 +1,129 @@
+"""Checkpoints without pickle: weights as safetensors, everything else as JSON.
+
+A run folder holds `model.safetensors` (the weights to use) and `checkpoint.json`, described by
+the one `Checkpoint` dataclass (model name and config, classes or charset, input size, training
+config, metrics), so loading a model needs no flags. For resuming it also holds `last.safetensors`
+and `state.pt` (optimizer and scheduler), read back with `torch.load(weights_only=True)`, which
+refuses arbitrary objects. Training writes here and reading loads from here; neither imports the
+other (DESIGN.md rule 1).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import pickle
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load as st_load
+from safetensors.torch import save as st_save
+from torch import nn
+
+from ocrlab import __version__
+from ocrlab.data.atomic import atomic_write, atomic_write_bytes
+from ocrlab.errors import DatasetError
+
+WEIGHTS, LAST, META, STATE = "model.safetensors", "last.safetensors", "checkpoint.json", "state.pt"
+
+
+def save_weights(path: Path, model: nn.Module) -> None:
+    tensors = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+    atomic_write_bytes(path, st_save(tensors))
+
+
+def load_weights(path: Path, model: nn.Module) -> None:
+    """Load safetensors weights into `model`; any mismatch is a clear error naming the file."""
+    try:
+        tensors = st_load(path.read_bytes())
+    except (OSError, SafetensorError) as exc:
+        raise DatasetError(f"cannot read weights {path}: {exc}") from None
+    try:
+        model.load_state_dict(tensors, strict=True)
+    except RuntimeError as exc:
+        first = str(exc).splitlines()[0]
+        raise DatasetError(f"{path} does not fit this model ({first})") from None
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """What `checkpoint.json` says about a trained model: enough to rebuild and feed it."""
+
+    kind: str
+    """What reads it: "classifier" (one class per image), "seq" (spells text), "letters"."""
+    model: str
+    """A name of `ocrlab.models.BUILDERS`."""
+    model_config: dict[str, Any]
+    input_size: tuple[int, int]
+    """(H, W) of the model's input."""
+    channels: int
+    """1 (grey) or 3 (RGB)."""
+    classes: list[str] = field(default_factory=list)
+    """Class names (classifier and letters kinds)."""
+    charset: str = ""
+    """The characters a sequence model spells."""
+    max_len: int = 0
+    """Longest text a sequence model spells."""
+    title: str = ""
+    data: list[str] = field(default_factory=list)
+    config: dict[str, Any] = field(default_factory=dict)
+    """The trainer's whole config, as `ocrlab.config.to_dict` writes it."""
+    split: dict[str, Any] = field(default_factory=dict)
+    train: dict[str, Any] = field(default_factory=dict)
+    metrics: dict[str, Any] = field(default_factory=dict)
+    ocrlab: str = __version__
+
+    @property
+    def mode(self) -> str:
+        """The Pillow mode of the input: "L" or "RGB"."""
+        return "L" if self.channels == 1 else "RGB"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**dataclasses.asdict(self), "input_size": list(self.input_size)}
+
+    @classmethod
+    def from_dict(cls, raw: Any, source: object = "checkpoint") -> Checkpoint:
+        """A checkpoint from its JSON; a missing, unknown or mistyped field names `source`."""
+        names = {f.name for f in dataclasses.fields(cls)}
+        if not isinstance(raw, dict) or not {"kind", "model"} <= raw.keys():
+            raise DatasetError(f"{source} is not an ocrlab checkpoint")
+        unknown = sorted(raw.keys() - names)
+        if unknown:
+            raise DatasetError(f"{source} has unknown fields {unknown}")
+        try:
+            size = raw["input_size"]
+            return cls(**{**raw, "input_size": (int(size[0]), int(size[1]))})
+        except (KeyError, TypeError, ValueError, IndexError) as exc:
+            raise DatasetError(f"{source} is not a valid ocrlab checkpoint: {exc}") from None
+
+
+def save_checkpoint(run: Path, ckpt: Checkpoint) -> None:
+    data = json.dumps(ckpt.to_dict(), indent=1) + "\n"
+    atomic_write_bytes(run / META, data.encode())
+
+
+def load_checkpoint(run: Path) -> Checkpoint:
+    """The `Checkpoint` of a run folder (or of its checkpoint.json)."""
+    path = run / META if run.is_dir() else run
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise DatasetError(f"{run} is not a trained model: no {META}") from None
+    except (OSError, ValueError) as exc:
+        raise DatasetError(f"cannot read {path}: {exc}") from None
+    return Checkpoint.from_dict(raw, path)
+
+
+def save_state(run: Path, state: dict[str, Any]) -> None:
+    atomic_write(run / STATE, lambda fh: torch.save(state, fh))
+
+
+def load_state(run: Path) -> dict[str, Any]:
+    try:
+        return torch.load(run / STATE, map_location="cpu", weights_only=True)
+    except (OSError, RuntimeError, pickle.UnpicklingError) as exc:
+        first = str(exc).splitlines()[0]
+        raise DatasetError(f"cannot resume from {run / STATE}: {first}") from None

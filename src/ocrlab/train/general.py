@@ -1,0 +1,302 @@
+"""Train the general reader: CRNN-CTC models on an endless, seeded stream of zoo images.
+
+Nothing touches the disk but checkpoints: batch *b* is zoo samples [b·B, (b+1)·B), rendered by
+whichever DataLoader worker gets it, so the batches, and with them the weights, are the same for any
+worker count, and a resumed run sees exactly the batches it would have seen. Several architectures
+can train side by side on the very same batches (`archs`), which is how the shipped one was chosen.
+Each gets its own run folder `out/<arch>/` with the usual `model.safetensors`, `checkpoint.json`
+and `state.pt`; `log.jsonl` records the exact-match accuracy of every zoo family, the two held-out
+families included, as training goes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.utils.data import DataLoader, Dataset
+
+from ocrlab.charset import PAD, Charset, Tokenizer
+from ocrlab.config import to_dict
+from ocrlab.errors import ConfigError, DatasetError
+from ocrlab.models import build
+from ocrlab.models.crnn import line_input
+from ocrlab.runtime import checkpoint
+from ocrlab.runtime.checkpoint import Checkpoint
+from ocrlab.runtime.ctc import ctc_greedy
+from ocrlab.runtime.device import resolve_device
+from ocrlab.runtime.line import HEIGHT, WIDTH, to_line
+from ocrlab.synth.fonts import FontSpec, font_pool
+from ocrlab.synth.zoo import FAMILIES, Zoo, ZooConfig
+
+ARCHS: dict[str, dict[str, Any]] = {
+    "small": {"channels": [16, 32, 64, 128], "hidden": 96},
+    "base": {"channels": [32, 64, 128, 192], "hidden": 128},
+    "large": {"channels": [48, 96, 192, 256], "hidden": 192},
+}
+"""CRNN sizes: small reads ~290 lines/s per CPU thread with onnxruntime, base ~115, large ~50."""
+
+LOG, VAL_SEED_OFFSET = "log.jsonl", 1_000_003
+
+
+@dataclass(frozen=True)
+class GeneralConfig:
+    """A general-reader training run: models, zoo, schedule."""
+
+    archs: tuple[str, ...] = ("base",)
+    zoo: ZooConfig = field(default_factory=ZooConfig)
+    fonts: tuple[str, ...] = ("bundled", "system", "packages")
+    """Font sources: 'bundled', 'system', 'packages' or folders; reserved families are dropped."""
+    steps: int = 20_000
+    batch_size: int = 128
+    lr: float = 1e-3
+    warmup: int = 500
+    weight_decay: float = 0.01
+    eval_every: int = 1000
+    val_per_family: int = 200
+    seed: int = 0
+    workers: int = 2
+    device: str = "auto"
+    minutes: float = 0.0
+    """Stop at the first checkpoint past this many minutes (0: run all steps)."""
+    init: str | None = None
+    """A general-reader run whose weights start each architecture (`init/<arch>/` or `init/`)."""
+
+    def __post_init__(self) -> None:
+        unknown = [a for a in self.archs if a not in ARCHS]
+        if unknown or not self.archs:
+            raise ConfigError(f"unknown architectures {unknown}; choose from {list(ARCHS)}")
+        if self.steps < 1 or self.batch_size < 1 or self.eval_every < 1:
+            raise ConfigError("steps, batch_size and eval_every must be at least 1")
+
+
+def encode_targets(tokenizer: Tokenizer, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """CTC targets: all texts' token ids end to end, and each text's length."""
+    tokenizer.check(texts)
+    ids = [tokenizer.ids[c] for t in texts for c in t]
+    return np.asarray(ids, np.int64), np.asarray([len(t) for t in texts], np.int64)
+
+
+class ZooBatches(Dataset[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]):
+    """Batch b of the zoo stream: (B, 1, H, W) uint8 lines, flat targets, target lengths."""
+
+    def __init__(self, zoo: Zoo, tokenizer: Tokenizer, batch_size: int, count: int) -> None:
+        self.zoo, self.tokenizer, self.batch_size, self.count = zoo, tokenizer, batch_size, count
+
+    def __len__(self) -> int:
+        return self.count
+
+    def __getitem__(self, b: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        samples = [self.zoo.sample(b * self.batch_size + k) for k in range(self.batch_size)]
+        x = np.stack([to_line(s.image) for s in samples])[:, None]  # (B, 1, H, W)
+        targets, lengths = encode_targets(self.tokenizer, [s.text for s in samples])
+        return torch.from_numpy(x), torch.from_numpy(targets), torch.from_numpy(lengths)
+
+
+def validation_sets(cfg: GeneralConfig, fonts: Sequence[FontSpec]) -> dict[str, list[Any]]:
+    """Fixed per-family sets (held-out families too) from a seed no training batch uses."""
+    sets = {}
+    for k, name in enumerate(FAMILIES):
+        zoo_cfg = ZooConfig(**{**to_dict(cfg.zoo), "families": (name,),
+                               "seed": cfg.seed + VAL_SEED_OFFSET + k})  # fmt: skip
+        zoo = Zoo(zoo_cfg, fonts)
+        sets[name] = [zoo.sample(i) for i in range(cfg.val_per_family)]
+    return sets
+
+
+@torch.no_grad()
+def accuracy(
+    model: nn.Module, tokenizer: Tokenizer, samples: Sequence[Any], device: torch.device
+) -> float:
+    """Exact match (case-sensitive) of greedy CTC reading."""
+    model.eval()
+    x = torch.from_numpy(np.stack([to_line(s.image) for s in samples])[:, None]).to(device)
+    decoded = ctc_greedy(model(line_input(x)).float().softmax(-1).cpu().numpy())
+    hits = sum(
+        tokenizer.decode([t for t, _ in d]) == s.text for d, s in zip(decoded, samples, strict=True)
+    )
+    model.train()
+    return hits / max(len(samples), 1)
+
+
+def _lr(cfg: GeneralConfig, step: int, seconds: float = 0.0) -> float:
+    """Linear warm-up, then cosine decay to 2 % of the peak, over the steps or, with a time
+    budget, over whichever runs out first (then the run depends on the machine's speed)."""
+    if step < cfg.warmup:
+        return cfg.lr * (step + 1) / cfg.warmup
+    t = (step - cfg.warmup) / max(1, cfg.steps - cfg.warmup)
+    if cfg.minutes > 0:
+        t = max(t, seconds / (cfg.minutes * 60))
+    return cfg.lr * (0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * min(t, 1.0))))
+
+
+@dataclass
+class _Member:
+    """One architecture under training."""
+
+    arch: str
+    run: Path
+    model: nn.Module
+    opt: torch.optim.Optimizer
+    meta: Checkpoint
+    loss: float = 0.0
+
+
+def _meta(
+    arch: str, model_config: dict[str, Any], tokenizer: Tokenizer, cfg: GeneralConfig
+) -> Checkpoint:
+    return Checkpoint(
+        kind="line",
+        model="crnn",
+        model_config=model_config,
+        input_size=(HEIGHT, WIDTH),
+        channels=1,
+        charset=tokenizer.charset.chars,
+        max_len=tokenizer.max_len,
+        config=to_dict(cfg),
+        title=f"general reader, CRNN {arch}, zoo {', '.join(sorted(set(cfg.zoo.families)))}",
+    )
+
+
+def train_general(
+    cfg: GeneralConfig,
+    out: Path,
+    *,
+    resume: bool = False,
+    log: Callable[[dict[str, Any]], None] | None = None,
+) -> dict[str, dict[str, float]]:
+    """Train every architecture of `cfg` on one zoo stream into `out/<arch>/`; returns the last
+    validation accuracies per architecture and family."""
+    fonts = font_pool(cfg.fonts, "train", cfg.zoo.charset)
+    if not fonts:
+        raise DatasetError("no usable training fonts found in " + ", ".join(cfg.fonts))
+    tokenizer = Tokenizer(Charset(cfg.zoo.charset), cfg.zoo.max_length)
+    device = resolve_device(cfg.device)
+    torch.manual_seed(cfg.seed)
+    if device.type == "cuda":
+        torch.backends.cudnn.allow_tf32 = torch.backends.cuda.matmul.allow_tf32 = True
+    members, start = _start(cfg, out, tokenizer, device, resume)
+    description = {"config": to_dict(cfg), "fonts": [f.name for f in fonts]}
+    (out / "run.json").write_text(json.dumps(description, indent=1) + "\n")
+    zoo = Zoo(cfg.zoo, fonts)
+    val = validation_sets(cfg, fonts)
+    batches = ZooBatches(zoo, tokenizer, cfg.batch_size, cfg.steps)
+    loader = DataLoader(
+        torch.utils.data.Subset(batches, range(start, cfg.steps)),
+        batch_size=None,
+        num_workers=cfg.workers,
+        prefetch_factor=4 if cfg.workers else None,
+        persistent_workers=False,
+        pin_memory=device.type == "cuda",
+    )
+    began, seen, results = time.perf_counter(), 0, {}
+    step = start
+    for step, (x, targets, lengths) in enumerate(loader, start):
+        x = line_input(x.to(device, non_blocking=True))
+        for m in members:
+            for group in m.opt.param_groups:
+                group["lr"] = _lr(cfg, step, time.perf_counter() - began)
+            logits = m.model(x)  # (B, T, V)
+            log_probs = F.log_softmax(logits.float(), -1).transpose(0, 1)  # (T, B, V)
+            widths = torch.full((len(x),), logits.shape[1], dtype=torch.long)
+            loss = F.ctc_loss(
+                log_probs, targets.to(device), widths, lengths, blank=PAD, zero_infinity=True
+            )
+            m.opt.zero_grad(set_to_none=True)
+            loss.backward()  # type: ignore[no-untyped-call]
+            nn.utils.clip_grad_norm_(m.model.parameters(), 5.0)
+            m.opt.step()
+            m.loss = loss.item()
+        seen += len(x)
+        done = step + 1
+        over_time = cfg.minutes > 0 and time.perf_counter() - began > cfg.minutes * 60
+        if done % cfg.eval_every == 0 or done == cfg.steps or over_time:
+            results = _evaluate(members, tokenizer, val, device)
+            elapsed = time.perf_counter() - began
+            record = {"step": done, "images": done * cfg.batch_size, "seconds": round(elapsed, 1),
+                      "images_per_s": round(seen / elapsed, 1), "lr": _lr(cfg, step, elapsed),
+                      "loss": {m.arch: m.loss for m in members}, "val": results}  # fmt: skip
+            for m in members:
+                _save(m, done, results[m.arch])
+            with (out / LOG).open("a") as fh:
+                fh.write(json.dumps(record) + "\n")
+            if log is not None:
+                log(record)
+        if over_time:
+            break
+    return results
+
+
+def _start(
+    cfg: GeneralConfig, out: Path, tokenizer: Tokenizer, device: torch.device, resume: bool
+) -> tuple[list[_Member], int]:
+    members, steps = [], []
+    if out.exists() and any(out.iterdir()) and not resume:
+        raise DatasetError(f"{out} is not empty; pass --resume to continue it")
+    for arch in cfg.archs:
+        model_config = {"vocab_size": tokenizer.charset.size, **ARCHS[arch]}
+        model = build("crnn", **model_config).to(device)
+        opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+        run = out / arch
+        run.mkdir(parents=True, exist_ok=True)
+        step = 0
+        if cfg.init is not None and not resume:
+            start = Path(cfg.init) / arch if (Path(cfg.init) / arch).is_dir() else Path(cfg.init)
+            checkpoint.load_weights(start / checkpoint.WEIGHTS, model)
+        if resume:
+            if not (run / checkpoint.STATE).is_file():
+                raise DatasetError(f"cannot resume {run}: no checkpoint was saved")
+            if _identity(checkpoint.load_checkpoint(run).config) != _identity(to_dict(cfg)):
+                raise DatasetError(
+                    f"cannot resume {run}: it was started with another configuration"
+                )
+            state = checkpoint.load_state(run)
+            model.load_state_dict(state["model"])
+            opt.load_state_dict(state["optimizer"])
+            step = int(state["step"])
+        steps.append(step)
+        members.append(
+            _Member(arch, run, model.train(), opt, _meta(arch, model_config, tokenizer, cfg))
+        )
+    if len(set(steps)) > 1:
+        raise DatasetError(f"cannot resume {out}: its models stopped at different steps {steps}")
+    return members, steps[0]
+
+
+def _identity(config: dict[str, Any]) -> dict[str, Any]:
+    """What decides a run's weights (as JSON has it): not the worker count or the device."""
+    return {
+        k: v for k, v in json.loads(json.dumps(config)).items() if k not in ("workers", "device")
+    }
+
+
+def _evaluate(
+    members: list[_Member], tokenizer: Tokenizer, val: dict[str, list[Any]], device: torch.device
+) -> dict[str, dict[str, float]]:
+    return {
+        m.arch: {
+            name: round(accuracy(m.model, tokenizer, samples, device), 4)
+            for name, samples in val.items()
+        }
+        for m in members
+    }
+
+
+def _save(m: _Member, step: int, val: dict[str, float]) -> None:
+    """The resume state (weights, optimizer, step: one atomic file, so a kill never leaves parts
+    of two steps), then the weights to use and the checkpoint, each written atomically."""
+    state = {"model": m.model.state_dict(), "optimizer": m.opt.state_dict(), "step": step}
+    checkpoint.save_state(m.run, state)
+    checkpoint.save_weights(m.run / checkpoint.WEIGHTS, m.model)
+    metrics = {"step": step, "loss": m.loss, "val": val}
+    checkpoint.save_checkpoint(m.run, dataclasses.replace(m.meta, metrics=metrics))

@@ -1,0 +1,142 @@
+"""Batch commands keep going: one unreadable image is one error line (or JSON object), every other
+image is read, the exit status is 1; --strict stops at the first (exit 2); --out resumes."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from ocrlab.cli import main
+from ocrlab.errors import DatasetError, ImageError
+from ocrlab.models import build
+from ocrlab.read.batch import ResultLog, read_each
+from ocrlab.runtime import checkpoint
+
+Draw = Callable[..., np.ndarray]
+
+
+@pytest.fixture
+def images(tmp_path: Path, draw: Draw) -> list[str]:
+    """good1, truncated, good2: a truncated PNG between two readable ones."""
+    for name, text in (("good1", "AB"), ("good2", "CD")):
+        Image.fromarray(draw(text)).save(tmp_path / f"{name}.png")
+    whole = (tmp_path / "good1.png").read_bytes()
+    (tmp_path / "truncated.png").write_bytes(whole[: len(whole) // 2])
+    return [str(tmp_path / n) for n in ("good1.png", "truncated.png", "good2.png")]
+
+
+def test_read_reports_the_bad_image_and_reads_the_others(
+    tiny_run: Path, images: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["read", *images, "--model", str(tiny_run)]) == 1
+    out, err = capsys.readouterr()
+    assert [line.split(":")[0] for line in out.splitlines()] == [images[0], images[2]]
+    expected = f"ocrlab: error: cannot decode {images[1]}: image file is truncated"
+    assert err.splitlines() == [expected]
+    assert main(["read", *images, "--model", str(tiny_run), "--json"]) == 1
+    rows = json.loads(capsys.readouterr().out)
+    assert [r["image"] for r in rows] == images
+    assert "text" in rows[0] and "text" in rows[2] and set(rows[1]) == {"image", "error"}
+
+
+def test_strict_stops_at_the_first_bad_image(
+    tiny_run: Path, images: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    for command in ("read", "predict"):
+        assert main([command, *images, "--model", str(tiny_run), "--strict"]) == 2
+        out, err = capsys.readouterr()
+        assert images[2] not in out and "truncated" in err and err.count("\n") == 1
+
+
+def test_predict_keeps_going_too(
+    tiny_run: Path, images: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["predict", *images, "--model", str(tiny_run), "--json"]) == 1
+    rows = json.loads(capsys.readouterr().out)
+    assert ["error" in r for r in rows] == [False, True, False]
+    assert main(["predict", images[0], images[2], "--model", str(tiny_run)]) == 0
+
+
+def test_out_streams_jsonl_and_a_rerun_skips_what_is_there(
+    tiny_run: Path, images: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "results.jsonl"
+    assert main(["read", *images[:2], "--model", str(tiny_run), "--out", str(out)]) == 1
+    first = out.read_bytes()
+    with out.open("ab") as fh:
+        fh.write(b'{"image": "torn')  # a run killed mid-line
+    capsys.readouterr()
+    assert main(["read", *images, "--model", str(tiny_run), "--out", str(out)]) == 1
+    assert "1 result(s)" in capsys.readouterr().err
+    rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert out.read_bytes().startswith(first) and [r["image"] for r in rows] == images
+    assert ["error" in r for r in rows] == [False, True, False]
+    (tmp_path / "notes.jsonl").write_text("not results\n", encoding="utf-8")
+    with pytest.raises(DatasetError, match="not a results file"):
+        ResultLog(tmp_path / "notes.jsonl")
+
+
+def test_read_each_reads_in_chunks_and_splits_only_a_chunk_with_a_bad_image() -> None:
+    calls: list[int] = []
+
+    def read(paths: list[Path]) -> list[str]:
+        calls.append(len(paths))
+        if any(p.name == "bad" for p in paths):
+            raise ImageError("cannot decode bad")
+        return [p.name for p in paths]
+
+    names = ["a", "b", "bad", "c", "d"]
+    outcomes = list(read_each(read, names, chunk=2))
+    assert [o.reading for o in outcomes] == ["a", "b", None, "c", "d"]
+    assert outcomes[2].error == "cannot decode bad" and calls == [2, 2, 1, 1, 1]
+    calls.clear()
+    names = [f"n{i}" for i in range(8)]
+    names[5] = "bad"
+    outcomes = list(read_each(read, names, chunk=8))
+    assert [o.error is not None for o in outcomes] == [i == 5 for i in range(8)]
+    assert calls == [8, 4, 4, 2, 1, 1, 2]  # halves down to the bad image only
+    with pytest.raises(ImageError):
+        list(read_each(read, names, strict=True, chunk=2))
+
+
+def _classifier_run(root: Path, classes: list[str]) -> Path:
+    """An untrained width-4 ResNet classifier over `classes` at 16 x 48: enough for eval's paths."""
+    run = root / "run"
+    run.mkdir()
+    torch.manual_seed(0)
+    config = {"num_classes": len(classes), "in_channels": 3, "width": 4, "dropout": 0.0}
+    checkpoint.save_weights(run / checkpoint.WEIGHTS, build("resnet18", **config))
+    ckpt = checkpoint.Checkpoint(
+        "classifier", "resnet18", config, (16, 48), channels=3, classes=classes
+    )
+    checkpoint.save_checkpoint(run, ckpt)
+    return run
+
+
+def test_eval_leaves_out_a_bad_image_and_exits_1(
+    tmp_path: Path, draw: Draw, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    words = ["ab", "cd", "ef", "gh"]
+    for word in words:
+        Image.fromarray(draw(word.upper())).save(data / f"{word}.png")
+    (data / "cd.png").write_bytes((data / "cd.png").read_bytes()[:100])
+    run = _classifier_run(tmp_path, words)
+    args = ["eval", "--model", str(run), "--data", str(data), "--workers", "1"]
+    assert main(args) == 1
+    out, err = capsys.readouterr()
+    metrics = json.loads(out)
+    assert metrics["images"] == 3 and metrics["failed"] == ["cd.png"]
+    assert err.splitlines() == ["ocrlab: error: cannot read cd.png; left out"]
+    assert main([*args, "--strict"]) == 2
+    assert "cd.png" in capsys.readouterr().err
+    (data / "cd.png").unlink()
+    assert main(args) == 0 and "failed" not in json.loads(capsys.readouterr().out)
+    assert np.isfinite(metrics["accuracy"])

@@ -1,0 +1,32 @@
+"""The clean-text evaluation set: reserved fonts only, both layouts, seeded bytes."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+from PIL import Image
+
+from ocrlab.synth.fonts import font_family, is_reserved, system_font_files
+from ocrlab.synth.text_eval import CANVAS, TextEvalConfig, make_text_eval
+
+
+def test_text_eval_draws_reserved_fonts_in_both_layouts(tmp_path: Path) -> None:
+    cfg = TextEvalConfig(count=24, seed=4)
+    make_text_eval(cfg, tmp_path / "a")
+    make_text_eval(cfg, tmp_path / "b", workers=2)
+    assert (tmp_path / "a" / "manifest.csv").read_bytes() == (
+        tmp_path / "b" / "manifest.csv"
+    ).read_bytes()
+    text = (tmp_path / "a" / "manifest.csv").read_text(encoding="utf-8")
+    rows = list(csv.DictReader(text.splitlines()))
+    assert {r["background"] for r in rows} == {"tight", "canvas"}
+    files = {p.stem: p for p in system_font_files()}
+    for row in rows:
+        assert 3 <= len(row["text"]) <= 9 and row["text"].isalpha()
+        assert is_reserved(font_family(files[row["font"]]))
+        with Image.open(tmp_path / "a" / row["path"]) as im:
+            if row["background"] == "canvas":
+                assert (im.height, im.width) == CANVAS
+            else:
+                assert im.height < 60 and im.width < 400

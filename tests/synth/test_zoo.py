@@ -1,0 +1,73 @@
+"""The CAPTCHA zoo: seeded samples of every family, honest hold-outs, and sets on disk."""
+
+from __future__ import annotations
+
+import string
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from ocrlab.synth.fonts import default_fonts
+from ocrlab.synth.zoo import FAMILIES, HELD_OUT, TRAIN_FAMILIES, Zoo, ZooConfig, is_test_word
+from ocrlab.synth.zoo_set import make_zoo_set
+
+
+@pytest.fixture(scope="module")
+def zoo() -> Zoo:
+    return Zoo(ZooConfig(families=tuple(FAMILIES), seed=1), default_fonts())
+
+
+def test_a_sample_is_a_pure_function_of_seed_and_index(zoo: Zoo) -> None:
+    again = Zoo(zoo.config, list(reversed(default_fonts()))[::-1])
+    for i in (0, 7, 123):
+        a, b = zoo.sample(i), again.sample(i)
+        assert a.text == b.text and a.family == b.family and np.array_equal(a.image, b.image)
+    assert not np.array_equal(zoo.sample(1).image, zoo.sample(2).image)
+
+
+def test_every_family_draws_labelled_text_of_many_shapes(zoo: Zoo) -> None:
+    samples = [zoo.sample(i) for i in range(240)]
+    assert {s.family for s in samples} == set(FAMILIES)
+    for s in samples:
+        assert s.image.dtype == np.uint8 and s.image.ndim == 3 and s.image.shape[2] == 3
+        assert 1 <= len(s.text) <= 12 and set(s.text) <= set(zoo.config.charset)
+        assert s.image.std() > 5, s  # something is drawn
+    ratios = [s.image.shape[1] / s.image.shape[0] for s in samples]
+    assert min(ratios) < 1.5 and max(ratios) > 6  # from a lone glyph to a wide CAPTCHA
+    assert {c for s in samples for c in s.text} >= set(string.digits)
+
+
+def test_held_out_effects_appear_in_no_training_family() -> None:
+    assert set(HELD_OUT).isdisjoint(TRAIN_FAMILIES) and set(HELD_OUT) <= set(FAMILIES)
+    for name in TRAIN_FAMILIES:
+        family = FAMILIES[name]
+        assert "hatching" not in family.papers and family.shadow == 0, name
+        assert "salt_pepper" not in {e for e, _, _ in family.effects}, name
+
+
+def test_words_kept_for_evaluation_are_never_drawn() -> None:
+    zoo = Zoo(ZooConfig(word_fraction=1.0, seed=5), default_fonts())
+    words = [zoo.sample(i).text for i in range(300)]
+    assert not any(is_test_word(w) for w in words)
+    from ocrlab.synth.vocab import english_words
+
+    pool = english_words(2, 12)
+    assert 0.08 < sum(map(is_test_word, pool)) / len(pool) < 0.12  # one word in ten is kept out
+
+
+def test_a_zoo_set_is_the_same_bytes_for_any_worker_count(tmp_path: Path) -> None:
+    cfg = ZooConfig(seed=2)
+    for workers, out in ((1, tmp_path / "one"), (2, tmp_path / "two")):
+        make_zoo_set(cfg, 150, out, fonts=("bundled",), workers=workers)
+    for name in ("manifest.csv", "images/0000000.png", "images/0000149.png"):
+        assert (tmp_path / "one" / name).read_bytes() == (tmp_path / "two" / name).read_bytes()
+    rows = (tmp_path / "one" / "manifest.csv").read_text().splitlines()
+    assert len(rows) == 151 and rows[1].split(",")[5] in TRAIN_FAMILIES
+
+
+def test_unknown_families_are_refused() -> None:
+    from ocrlab.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="unknown zoo families"):
+        ZooConfig(families=("nope",))
