@@ -75,3 +75,10 @@ def test_ray_reading_matches_ocrlab_read_and_resumes(
     strict = tmp_path / "strict.jsonl"
     assert main([*args[:3], str(first), str(data), "--out", str(strict), "--strict"]) == 2
     assert str(first) not in strict.read_text(encoding="utf-8")  # stopped at it, unwritten
+
+
+def test_ray_flags_need_the_ray_engine(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["read", str(tmp_path / "a.png"), "--actors", "2"]) == 2
+    assert "--engine ray" in capsys.readouterr().err
+    assert main(["read", "--engine", "ray", str(tmp_path / "a.png")]) == 2  # no --out
+    assert "--out FILE.jsonl" in capsys.readouterr().err

@@ -17,6 +17,7 @@ from typing import Any
 from ocrlab.cli._batch import add_batch_flags, run_batch
 from ocrlab.cli._common import _progress_bar
 from ocrlab.cli.scale import _add_read_scale_flags, read_with_ray
+from ocrlab.errors import ConfigError
 
 _ANY_MODEL = (
     "a shipped model (default, general, words, captcha, letters, auto; see `python -c 'import "
@@ -31,6 +32,8 @@ def cmd_read(args: argparse.Namespace) -> int:
 
     if args.engine == "ray":
         return read_with_ray(args)
+    if args.address is not None or args.actors is not None:
+        raise ConfigError("--address and --actors are for --engine ray")
     reader = load(args.model, args.device)
     debug: Path | None = args.debug
 
