@@ -41,7 +41,7 @@ $(STAMP): pyproject.toml Makefile
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PIP) --upgrade pip
 	$(PIP) torch==2.13.0
-	$(PIP) -e '.[dev,fonts]'
+	$(PIP) -e '.[dev,fonts,distributed]'
 	touch $(STAMP)
 
 # The page's end-to-end test drives Debian's Chromium (Playwright's own browser download fails offline).
@@ -95,7 +95,7 @@ bench: install fonts $(VENV)/.bench-installed
 	$(PY) benchmarks/run_all.py --quick
 
 $(VENV)/.bench-installed: $(STAMP)
-	$(PIP) -e '.[dev,bench]'
+	$(PIP) -e '.[dev,distributed,bench]'
 	touch $@
 
 lint: install

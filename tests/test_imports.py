@@ -22,6 +22,7 @@ ALLOWED: dict[str, set[str]] = {
         "pypdf",
         "docx",
         "english_words",
+        "ray",  # imported only by the Ray engine, when asked for
         "ocrlab.synth",
         "ocrlab.data",
         *BASE,
@@ -51,6 +52,7 @@ ALLOWED: dict[str, set[str]] = {
     },
     "read": {
         *READING,
+        "ray",  # imported only by the Ray reader, when asked for
         "ocrlab.synth",
         "ocrlab.runtime",
         "ocrlab.models",
@@ -201,13 +203,13 @@ def test_nothing_imports_the_cli_or_the_server() -> None:
             assert not _imports(path) & {"ocrlab.cli", "ocrlab.serve"}, path
 
 
-def test_importing_ocrlab_loads_neither_torch_nor_matplotlib() -> None:
+def test_importing_ocrlab_loads_neither_torch_nor_matplotlib_nor_ray() -> None:
     code = (
-        "import sys, ocrlab, ocrlab.synth, ocrlab.data.packed; ocrlab.models(); "
+        "import sys, ocrlab, ocrlab.synth, ocrlab.data.packed, ocrlab.cli; ocrlab.models(); "
         "print(sorted(sys.modules))"
     )
     loaded = subprocess.run(
         [sys.executable, "-c", code], check=True, capture_output=True, text=True
     )
-    for heavy in ("'torch'", "'matplotlib'"):
+    for heavy in ("'torch'", "'matplotlib'", "'ray'"):
         assert heavy not in loaded.stdout

@@ -10,6 +10,7 @@ tqdm and the library only when called.
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,11 @@ _RUN_FLAGS = {
     "device": "train.device",
     "limit": "limit",
 }
+
+
+def _rank0() -> bool:
+    """Whether this process reports: under torchrun every rank runs the command, rank 0 speaks."""
+    return os.environ.get("RANK", "0") == "0"
 
 
 def _progress_bar(total: int, desc: str) -> Any:

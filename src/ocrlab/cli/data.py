@@ -1,6 +1,6 @@
 """`ocrlab data`: make the held-out letters-eval and text-eval sets (`letters-eval`,
-`text-eval`) and fetch public data sets (`fetch emnist`). It owns those subcommands' flags and
-handlers."""
+`text-eval`), fetch public data sets (`fetch emnist`) and join `generate --shard` parts (`merge`,
+from `ocrlab.cli.scale`). It owns those subcommands' flags and handlers."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from ocrlab.cli._common import _add_config, _flag_overrides, _progress_bar
+from ocrlab.cli.scale import _add_data_merge
 
 
 def cmd_data_letters_eval(args: argparse.Namespace) -> int:
@@ -141,3 +142,4 @@ def _add_data(sub: Any) -> None:
     )
     _add_config(q)
     q.set_defaults(handler=cmd_data_letters_eval)
+    _add_data_merge(kinds)

@@ -2,7 +2,8 @@
 
 It owns the subcommand's flags and its handler, which turns them into a `GenerateConfig`, makes
 the plan once (with a bar per planning step that runs over a second), counts it for the image bar
-and hands it to `ocrlab.synth.generate`.
+and hands it to `ocrlab.synth.generate` (or, with `--engine ray` or `--shard`, to
+`ocrlab.cli.scale.generate_with`).
 """
 
 from __future__ import annotations
@@ -13,12 +14,13 @@ from pathlib import Path
 from typing import Any
 
 from ocrlab.cli._common import _add_config, _config_file, _progress_bar
+from ocrlab.cli.scale import _add_generate_scale_flags, generate_with
 from ocrlab.errors import ConfigError
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
     from ocrlab.config import parse_overrides, replace
-    from ocrlab.synth import PRESETS, generate
+    from ocrlab.synth import PRESETS
     from ocrlab.synth.plan import make_plan
 
     if args.preset == "zoo":
@@ -44,15 +46,9 @@ def cmd_generate(args: argparse.Namespace) -> int:
         steps.close()
     count = len(plan.ids)
     with _progress_bar(count, f"{args.preset} → {args.out}") as bar:
-        generate(
-            plan,
-            args.out,
-            workers=args.workers,
-            resume=args.resume,
-            overwrite=args.overwrite,
-            progress=bar.update,
-        )
-    print(f"wrote {count:,} images to {args.out} (manifest.csv, preview.png)")
+        count = generate_with(args, plan, bar.update)
+    what = f"part {args.shard}: rows.csv" if args.shard else "manifest.csv, preview.png"
+    print(f"wrote {count:,} images to {args.out} ({what})")
     return 0
 
 
@@ -64,6 +60,8 @@ def _generate_zoo(args: argparse.Namespace) -> int:
 
     if args.resume or args.format == "packed":
         raise ConfigError("a zoo set is PNG files of many shapes and has no --resume")
+    if args.engine != "local" or args.shard is not None or args.address is not None:
+        raise ConfigError("the zoo preset renders on this machine only: drop --engine and --shard")
     overrides = {**_config_file(args), **parse_overrides(args.set)}
     if args.seed is not None:
         overrides["seed"] = args.seed
@@ -143,6 +141,7 @@ def _add_generate(sub: Any) -> None:
         help="png files, or packed uint8 .npy shards for fast bounded-memory loading",
     )
     p.add_argument("--limit", type=int, help="keep a seeded random subset of N images")
+    _add_generate_scale_flags(p)
     p.add_argument("--resume", action="store_true", help="continue an interrupted run in --out")
     p.add_argument(
         "--overwrite", action="store_true", help="replace an existing ocrlab dataset in --out"

@@ -16,6 +16,8 @@ from typing import Any
 
 from ocrlab.cli._batch import add_batch_flags, run_batch
 from ocrlab.cli._common import _progress_bar
+from ocrlab.cli.scale import _add_read_scale_flags, read_with_ray
+from ocrlab.errors import ConfigError
 
 _ANY_MODEL = (
     "a shipped model (default, general, words, captcha, letters, auto; see `python -c 'import "
@@ -28,6 +30,10 @@ def cmd_read(args: argparse.Namespace) -> int:
     from ocrlab.read.letters import LetterReader
     from ocrlab.read.resolve import load, read_with_stages
 
+    if args.engine == "ray":
+        return read_with_ray(args)
+    if args.address is not None or args.actors is not None:
+        raise ConfigError("--address and --actors are for --engine ray")
     reader = load(args.model, args.device)
     debug: Path | None = args.debug
 
@@ -91,6 +97,7 @@ def _add_read(sub: Any) -> None:
     )
     p.add_argument("--device", default="auto", help="auto, cpu or cuda (default auto)")
     add_batch_flags(p)
+    _add_read_scale_flags(p)
     p.set_defaults(handler=cmd_read)
 
 

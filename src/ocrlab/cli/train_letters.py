@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from ocrlab.cli._common import _add_letters_flags, _flag_overrides, _TrainProgress
+from ocrlab.cli._common import _add_letters_flags, _flag_overrides, _rank0, _TrainProgress
 
 
 def _epoch_line(row: dict[str, Any]) -> None:
@@ -108,11 +108,12 @@ def cmd_train_letters_cnn(args: argparse.Namespace) -> int:
     m = train_letters_cnn(cfg, args.out, args.data, _TrainProgress(), overwrite=args.overwrite)
     test = m["test"]
     val = "refit on it" if m["val_acc"] is None else f"{100 * m['val_acc']:.2f}%"
-    print(
-        f"letters_cnn ({m['params']:,} parameters): validation {val}, test "
-        f"{100 * test['top1']:.2f}% (top-2 {100 * test['top2']:.2f}%, top-5 "
-        f"{100 * test['top5']:.2f}%) in {m['seconds']:.0f}s on {m['device']}; run in {args.out}"
-    )
+    if _rank0():
+        print(
+            f"letters_cnn ({m['params']:,} parameters): validation {val}, test "
+            f"{100 * test['top1']:.2f}% (top-2 {100 * test['top2']:.2f}%, top-5 "
+            f"{100 * test['top5']:.2f}%) in {m['seconds']:.0f}s on {m['device']}; run in {args.out}"
+        )
     return 0
 
 

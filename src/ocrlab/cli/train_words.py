@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from ocrlab.cli._common import _RUN_FLAGS, _add_config, _flag_overrides, _TrainProgress
+from ocrlab.cli._common import _RUN_FLAGS, _add_config, _flag_overrides, _rank0, _TrainProgress
 
 
 def _add_run_flags(p: Any) -> None:
@@ -69,10 +69,11 @@ def cmd_train_classifier(args: argparse.Namespace) -> int:
         overwrite=args.overwrite,
         callback=_TrainProgress(),
     )
-    print(
-        f"test accuracy {100 * metrics['test_acc']:.2f}% after {metrics['epochs']} epochs "
-        f"({metrics['seconds']:.0f}s); run in {args.out}"
-    )
+    if _rank0():
+        print(
+            f"test accuracy {100 * metrics['test_acc']:.2f}% after {metrics['epochs']} epochs "
+            f"({metrics['seconds']:.0f}s); run in {args.out}"
+        )
     return 0
 
 
@@ -108,10 +109,11 @@ def cmd_train_seq(args: argparse.Namespace) -> int:
         overwrite=args.overwrite,
         callback=_TrainProgress(),
     )
-    print(
-        f"test exact match {100 * metrics['test_acc']:.2f}% after {metrics['epochs']} epochs "
-        f"({metrics['seconds']:.0f}s); run in {args.out}"
-    )
+    if _rank0():
+        print(
+            f"test exact match {100 * metrics['test_acc']:.2f}% after {metrics['epochs']} epochs "
+            f"({metrics['seconds']:.0f}s); run in {args.out}"
+        )
     return 0
 
 

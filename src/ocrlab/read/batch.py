@@ -103,11 +103,15 @@ class ResultLog:
             raise DatasetError(f"cannot write {path}: {exc.strerror or exc}") from None
 
     def write(self, outcome: Outcome) -> None:
-        self._fh.write(json.dumps(outcome.to_dict(), ensure_ascii=False) + "\n")
+        self.write_row(outcome.to_dict())
+
+    def write_row(self, row: dict[str, Any]) -> None:
+        """Append an outcome that is already a dict (as the Ray reader's actors send them)."""
+        self._fh.write(json.dumps(row, ensure_ascii=False) + "\n")
         self._fh.flush()
-        self.done.add(outcome.image)
-        if outcome.error is not None:
-            self.failed.add(outcome.image)
+        self.done.add(row["image"])
+        if "error" in row:
+            self.failed.add(row["image"])
 
     def close(self) -> None:
         self._fh.close()

@@ -29,7 +29,11 @@ def to_input(
 
 def augment(x: torch.Tensor, gen: torch.Generator, strength: float = 1.0) -> torch.Tensor:
     """Small random affine warps (±4 % shift, ±8 % scale, ±3° turn, ±0.1 shear) on the device."""
-    b = x.shape[0]
+    return warp(x, affine_maps(x.shape[0], gen, strength))
+
+
+def affine_maps(b: int, gen: torch.Generator, strength: float = 1.0) -> torch.Tensor:
+    """`augment`'s random maps for a batch of `b` images: (b, 2, 3) on the generator's device."""
 
     def u(scale: float) -> torch.Tensor:
         return (torch.rand(b, generator=gen, device=gen.device) * 2 - 1) * scale * strength
@@ -37,14 +41,18 @@ def augment(x: torch.Tensor, gen: torch.Generator, strength: float = 1.0) -> tor
     angle, shear = u(np.pi / 60), u(0.1)
     scale = 1 + u(0.08)
     cos, sin = torch.cos(angle) / scale, torch.sin(angle) / scale
-    theta = torch.stack(
+    return torch.stack(
         [
             torch.stack([cos, -sin + shear, u(0.04) * 2], 1),
             torch.stack([sin, cos, u(0.04) * 2], 1),
         ],
         1,
-    ).to(x.device, x.dtype)  # (B, 2, 3)
-    grid = F.affine_grid(theta, list(x.shape), align_corners=False)
+    )  # (b, 2, 3)
+
+
+def warp(x: torch.Tensor, theta: torch.Tensor) -> torch.Tensor:
+    """Resample (B, C, H, W) images through (B, 2, 3) affine maps."""
+    grid = F.affine_grid(theta.to(x.device, x.dtype), list(x.shape), align_corners=False)
     return F.grid_sample(x, grid, mode="bilinear", padding_mode="border", align_corners=False)
 
 
@@ -53,7 +61,11 @@ class DeviceBatches:
     """Iterate `(x, y)` batches: x (B, C, h, w) float on `device`, y (B,) int64 labels.
 
     `rows` picks the samples this iterator covers (sorted indices into `images` and `labels`), so
-    a train and a test side share one array instead of each holding a copy of its part.
+    a train and a test side share one array instead of each holding a copy of its part. In a
+    training group (`ocrlab.train.dist`) every rank draws the same global batches and keeps its
+    own contiguous slice `rank` of `world` of each; the augmentation is drawn for the global
+    batch, so the group sees the images one process would. Shuffled (training) batches smaller
+    than the group are skipped, since every rank must take part in each step.
     """
 
     images: np.ndarray
@@ -67,6 +79,8 @@ class DeviceBatches:
     channels_last: bool = False
     epoch: int = 0
     rows: np.ndarray | None = None
+    rank: int = 0
+    world: int = 1
 
     def __len__(self) -> int:
         return -(-self.count // self.batch_size)
@@ -86,6 +100,11 @@ class DeviceBatches:
         pin = self.device.type == "cuda"
         for start in range(0, n, self.batch_size):
             idx = np.sort(order[start : start + self.batch_size])  # sorted: sequential memory reads
+            theta = affine_maps(len(idx), aug_gen) if self.augment else None
+            mine = np.array_split(np.arange(len(idx)), self.world)[self.rank]
+            if len(mine) == 0 or (self.shuffle and len(idx) < self.world):
+                continue
+            idx = idx[mine]
             if self.rows is not None:
                 idx = self.rows[idx]
             raw = torch.from_numpy(self.images[idx])
@@ -93,8 +112,8 @@ class DeviceBatches:
             if pin:
                 raw, y = raw.pin_memory(), y.pin_memory()
             x = to_input(raw.to(self.device, non_blocking=True), self.size, self.channels_last)
-            if self.augment:
-                x = augment(x, aug_gen)
+            if theta is not None:
+                x = warp(x, theta[mine[0] : mine[-1] + 1])
             yield x, y.to(self.device, non_blocking=True)
 
 

@@ -210,11 +210,13 @@ def train_letters_cnn(
 class ElasticBatches(DeviceBatches):
     """Training batches warped like the NumPy MLP's: `random_affine` with an elastic field.
 
-    The warp runs in NumPy on the host, seeded by (seed, epoch), so a run is reproducible.
+    The warp runs in NumPy on the host, seeded by (seed, epoch) and, in a training group, the
+    rank, so a run is reproducible and no two ranks warp alike.
     """
 
     def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
-        warp = augmenter("elastic", make_rng(self.seed, SAMPLES, self.epoch))
+        key = (self.epoch, self.rank) if self.rank else (self.epoch,)
+        warp = augmenter("elastic", make_rng(self.seed, SAMPLES, *key))
         for x, y in super().__iter__():  # x (B, C, H, W) in [-1, 1]
             flat = x.float().cpu().reshape(len(x), -1).numpy()  # (B, C·H·W)
             warped = warp(np.ascontiguousarray((flat + 1.0) / 2.0, dtype=np.float32))

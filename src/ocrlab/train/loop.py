@@ -27,6 +27,7 @@ from ocrlab.data.atomic import atomic_write_bytes
 from ocrlab.errors import ConfigError
 from ocrlab.runtime import checkpoint
 from ocrlab.runtime.checkpoint import Checkpoint
+from ocrlab.train import dist
 from ocrlab.train.batches import DeviceBatches
 
 Event = dict[str, Any]
@@ -122,6 +123,7 @@ def train_one_epoch(
         correct, count = correct + right, count + n
         if callback is not None:
             callback({"event": "batch", "loss": float(loss.detach())})
+    total, correct, count = dist.all_sum([total, correct, count], batches.device)
     return {"loss": total / max(count, 1), "acc": correct / max(count, 1)}
 
 
@@ -136,6 +138,7 @@ def evaluate(
         with _autocast(batches.device, amp):
             loss, right, n = task.loss(model, x, y)
         total, correct, count = total + float(loss) * n, correct + right, count + n
+    total, correct, count = dist.all_sum([total, correct, count], batches.device)
     return {"loss": total / max(count, 1), "acc": correct / max(count, 1)}
 
 
@@ -191,33 +194,43 @@ def fit(
     resume: bool = False,
     callback: Callback | None = None,
 ) -> list[dict[str, float]]:
-    """Train `run.model` for `cfg.epochs`; returns the history (one dict per epoch)."""
+    """Train `run.model` for `cfg.epochs`; returns the history (one dict per epoch).
+
+    Under torchrun every rank calls it with the same arguments (`ocrlab.train.dist`): the ranks
+    share each global batch, and rank 0 alone writes the run folder and calls `callback`.
+    """
     model, folder = run.model.to(train.device), run.folder
     if train.channels_last:
         model = model.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
-    folder.mkdir(parents=True, exist_ok=True)
+    group = dist.group() if dist.active() else dist.Group()
+    dist.check_batch(cfg.batch_size)
+    if group.is_main:
+        folder.mkdir(parents=True, exist_ok=True)
+    else:
+        callback = None
     opt, sched = _optimizer(model, cfg, cfg.epochs * len(train))
     history: list[dict[str, float]] = []
     best = (math.inf, 0)
-    if resume and (folder / checkpoint.STATE).is_file():  # else no epoch finished: start over
-        state = checkpoint.load_state(folder)
+    state = dist.on_main(lambda: _read_resume(folder, model)) if resume else None
+    if state is not None:
         if "model" in state:
             model.load_state_dict(state["model"])
-        else:  # a state.pt written before it held the weights
-            checkpoint.load_weights(folder / checkpoint.LAST, model)
         opt.load_state_dict(state["optimizer"])
         if sched is not None:
             sched.load_state_dict(state["scheduler"])
         history, best = state["history"], (state["best_loss"], state["best_epoch"])
+    train.rank = test.rank = group.rank
+    train.world = test.world = group.world
+    step_task = dist.distribute(model, task, train.device)  # DDP copies rank 0's weights
     for epoch in range(len(history) + 1, cfg.epochs + 1):
         train.epoch = test.epoch = epoch
-        torch.manual_seed(
-            cfg.seed * 1000 + epoch
-        )  # dropout draws depend on the epoch alone: resumable
+        # dropout draws depend on the epoch (resumable) and the rank (no two ranks alike)
+        torch.manual_seed(cfg.seed * 1000 + epoch + 1_000_003 * group.rank)
         start = time.perf_counter()
         amp = cfg.autocast(train.device)
-        tr = train_one_epoch(model, train, task, opt, sched, amp, callback)
-        te = evaluate(model, test, task, amp)
+        with dist.failing_clearly(epoch, folder):
+            tr = train_one_epoch(model, train, step_task, opt, sched, amp, callback)
+            te = evaluate(model, test, step_task, amp)
         row = {
             "epoch": epoch,
             "train_loss": tr["loss"],
@@ -228,32 +241,59 @@ def fit(
             "seconds": time.perf_counter() - start,
         }
         history.append(row)
-        if te["loss"] < best[0]:
-            best = (te["loss"], epoch)
-            checkpoint.save_weights(folder / checkpoint.WEIGHTS, model)
-        checkpoint.save_weights(folder / checkpoint.LAST, model)
-        checkpoint.save_state(  # one file holds all a resume needs: a kill -9 cannot tear it
-            folder,
-            {
-                "model": {k: v.detach().cpu() for k, v in model.state_dict().items()},
-                "optimizer": opt.state_dict(),
-                "scheduler": sched.state_dict() if sched else {},
-                "history": history,
-                "best_loss": best[0],
-                "best_epoch": best[1],
-            },
-        )
-        write_history(folder, history)
+        improved = te["loss"] < best[0]
+        best = (te["loss"], epoch) if improved else best
+        if group.is_main:
+            _save_epoch(folder, model, opt, sched, history, best, improved)
         if callback is not None:
             callback({"event": "epoch", **row})
         if cfg.patience and epoch - best[1] >= cfg.patience:
             break
-    if not cfg.patience:  # without early stopping the final weights are the result
-        checkpoint.save_weights(folder / checkpoint.WEIGHTS, model)
-    else:
-        checkpoint.load_weights(folder / checkpoint.WEIGHTS, model)
-    _finish(run, cfg, history, best[1])
+    if group.is_main:
+        if not cfg.patience:  # without early stopping the final weights are the result
+            checkpoint.save_weights(folder / checkpoint.WEIGHTS, model)
+        else:
+            checkpoint.load_weights(folder / checkpoint.WEIGHTS, model)
+        _finish(run, cfg, history, best[1])
     return history
+
+
+def _read_resume(folder: Path, model: nn.Module) -> dict[str, Any] | None:
+    """The state of the last finished epoch (rank 0 reads it, every rank gets it), or None when
+    no epoch finished: start over."""
+    if not (folder / checkpoint.STATE).is_file():
+        return None
+    state = checkpoint.load_state(folder)
+    if "model" not in state:  # a state.pt written before it held the weights; DDP then hands
+        checkpoint.load_weights(folder / checkpoint.LAST, model)  # rank 0's to the others
+    return state
+
+
+def _save_epoch(
+    folder: Path,
+    model: nn.Module,
+    opt: torch.optim.Optimizer,
+    sched: torch.optim.lr_scheduler.LRScheduler | None,
+    history: list[dict[str, float]],
+    best: tuple[float, int],
+    improved: bool,
+) -> None:
+    """The resumable state after an epoch; each file is replaced whole (atomic writes)."""
+    if improved:
+        checkpoint.save_weights(folder / checkpoint.WEIGHTS, model)
+    checkpoint.save_weights(folder / checkpoint.LAST, model)
+    checkpoint.save_state(  # one file holds all a resume needs: a kill -9 cannot tear it
+        folder,
+        {
+            "model": {k: v.detach().cpu() for k, v in model.state_dict().items()},
+            "optimizer": opt.state_dict(),
+            "scheduler": sched.state_dict() if sched else {},
+            "history": history,
+            "best_loss": best[0],
+            "best_epoch": best[1],
+        },
+    )
+    write_history(folder, history)
 
 
 def _finish(run: Run, cfg: TrainConfig, history: list[dict[str, float]], best_epoch: int) -> None:

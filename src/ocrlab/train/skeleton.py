@@ -3,6 +3,8 @@
 Every torch trainer (word classifier, sequence model, letters CNN) is a `Job` that supplies its
 steps; `run_job` runs them in this order, so checking the run folder, seeding, choosing the device
 and fitting are written once. The run folder's rules are `ocrlab.train.run_folder.prepare_run`.
+Under torchrun every rank runs the whole job (`ocrlab.train.dist`): rank 0 alone prepares the
+folder and finishes, and every rank gets its result.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from torch import nn
 from ocrlab.runtime import checkpoint
 from ocrlab.runtime.checkpoint import Checkpoint
 from ocrlab.runtime.device import resolve_device
+from ocrlab.train import dist
 from ocrlab.train.batches import DeviceBatches
 from ocrlab.train.loop import Callback, Run, Task, TrainConfig, fit
 from ocrlab.train.run_folder import prepare_run
@@ -54,15 +57,15 @@ def run_job(
 ) -> Any:
     """Train `job` into run folder `out`; returns `job.finish(...)`."""
     data = job.load()
-    prepare_run(out, job.description, resume, overwrite)
+    device = dist.setup(resolve_device(job.train.device))  # joins a torchrun group if any
+    dist.on_main(lambda: prepare_run(out, job.description, resume, overwrite))
     parts = job.split(data)
-    device = resolve_device(job.train.device)
     torch.manual_seed(job.train.seed)
     model, ckpt = job.build(data, parts)
     train, test = job.batches(data, parts, device)
     run = Run(out, model, ckpt)
     history = fit(run, train, test, job.task, job.train, resume=resume, callback=callback)
-    return job.finish(run, data, parts, history)
+    return dist.on_main(lambda: job.finish(run, data, parts, history))
 
 
 def metrics(out: Path) -> dict[str, Any]:

@@ -1,0 +1,141 @@
+"""`ocrlab read --engine ray`: read millions of images with Ray Data into a JSON-lines file.
+
+The images (files, folders, or the `path` column of a manifest.csv) become a Ray Dataset of
+paths; `map_batches` sends batches to a pool of actors, each holding one reader that
+`ocrlab.read.resolve.load` built once (any model name, run folder, MLP or `.onnx` file), and each
+batch is read by `ocrlab.read.batch.read_each`, so one bad image is one error line and the rest
+are read. The driver appends the lines to the same `ResultLog` that `ocrlab read --out` writes:
+`{"image": path, **reading}` or `{"image": path, "error": sentence}`, one per image, flushed as
+they come (in the order batches finish), and a rerun skips the images already there, dropping a
+line a killed run cut short. Ray is imported here only, when asked for (`pip install
+'ocrlab[distributed]'`).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ocrlab.errors import ConfigError, DatasetError
+from ocrlab.read.batch import ResultLog, read_each
+
+SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff")
+
+
+def list_images(source: Path) -> list[str]:
+    """The image paths of a manifest's `path` column, of a dataset folder's manifest (not its
+    preview), of every image under a folder (sorted), or the image file itself."""
+    if source.is_dir() and (source / "manifest.csv").is_file():
+        source = source / "manifest.csv"
+    if source.is_dir():
+        return sorted(str(p) for p in source.rglob("*") if p.suffix.lower() in SUFFIXES)
+    if source.suffix != ".csv":
+        return [str(source)]  # one image; a missing or bad file is that image's error line
+    if not source.is_file():
+        raise DatasetError(f"{source} is neither a folder of images nor a manifest .csv")
+    with source.open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    if rows and "path" not in rows[0]:
+        raise DatasetError(f"{source} has no 'path' column")
+    if any("#" in r["path"] for r in rows):
+        raise DatasetError(f"{source} is a packed dataset; read a PNG dataset or a folder")
+    return [str(source.parent / r["path"]) for r in rows]
+
+
+class ReadBatch:
+    """One Ray actor: a reader loaded once, called on batches of paths."""
+
+    def __init__(self, model: str, top_k: int, device: str) -> None:
+        from ocrlab.read.auto import AutoReader
+        from ocrlab.read.letters import LetterReader
+        from ocrlab.read.resolve import load
+
+        self.reader, self.top_k = load(model, device), top_k
+        # The letter readers take images one at a time: a batch of them gains nothing.
+        self.chunk = 1 if isinstance(self.reader, LetterReader | AutoReader) else 64
+
+    def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        outcomes = read_each(self._read, [str(p) for p in batch["path"]], chunk=self.chunk)
+        lines = [json.dumps(o.to_dict(), ensure_ascii=False) for o in outcomes]
+        return {"line": np.array(lines, dtype=object)}
+
+    def _read(self, paths: list[Path]) -> Sequence[object]:
+        return self.reader.read(paths, top_k=self.top_k)
+
+
+@dataclass(frozen=True)
+class Tally:
+    """What a run did: images read now, images already in the file, images failed (ever)."""
+
+    written: int
+    skipped: int
+    failed: int
+
+
+def read_ray(
+    sources: Sequence[Path],
+    out: Path,
+    *,
+    model: str = "default",
+    address: str | None = None,
+    actors: int | None = None,
+    batch_size: int = 64,
+    top_k: int = 1,
+    strict: bool = False,
+    progress: Callable[[int], None] | None = None,
+) -> Tally:
+    """Read every image of `sources` not yet in `out` and append its line. `strict` stops at the
+    first unreadable image (its error raised, its line not written), as `ocrlab read --strict`."""
+    from ocrlab.read.resolve import load
+
+    if batch_size < 1 or (actors is not None and actors < 1):
+        raise ConfigError("batch size and actors must be at least 1")
+    images = [p for source in sources for p in list_images(source)]
+    load(model, "cpu")  # a bad model name fails here, once, not in every actor
+    with ResultLog(out) as log:
+        todo = [p for p in images if p not in log.done]
+        reader = {"model": model, "top_k": top_k, "device": "cpu"}
+        for lines in _batches(todo, reader, address, actors, batch_size) if todo else ():
+            for line in lines:
+                row = json.loads(line)
+                if strict and "error" in row:
+                    raise DatasetError(row["error"])
+                log.write_row(row)
+            if progress is not None:
+                progress(len(lines))
+        failed = len({p for p in images if p in log.failed})
+    return Tally(len(todo), len(images) - len(todo), failed)
+
+
+def _batches(
+    todo: list[str],
+    reader: dict[str, object],
+    address: str | None,
+    actors: int | None,
+    batch_size: int,
+) -> Iterator[list[str]]:
+    """The JSON lines of `todo`, a batch at a time as the actors finish them."""
+    from ocrlab.synth.ray_engine import connect, import_ray
+
+    ray = import_ray()
+    connected = connect(ray, address)
+    try:
+        ray.data.DataContext.get_current().enable_progress_bars = False
+        pool = actors or max(1, int(ray.cluster_resources().get("CPU", 1)))
+        ds = ray.data.from_items([{"path": p} for p in todo]).map_batches(
+            ReadBatch,
+            fn_constructor_kwargs=reader,
+            batch_size=batch_size,
+            compute=ray.data.ActorPoolStrategy(size=pool),
+            num_cpus=1,
+        )
+        for batch in ds.iter_batches(batch_size=None, batch_format="numpy"):
+            yield batch["line"].tolist()
+    finally:
+        if connected:
+            ray.shutdown()
