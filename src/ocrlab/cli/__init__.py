@@ -21,6 +21,7 @@ from typing import Any
 from ocrlab import __version__
 from ocrlab.cli.data import _add_data
 from ocrlab.cli.experiment import _add_experiment
+from ocrlab.cli.finetune import _add_train_finetune
 from ocrlab.cli.generate import _add_generate
 from ocrlab.cli.read import _add_eval, _add_export, _add_predict, _add_read
 from ocrlab.cli.serve import _add_serve
@@ -44,6 +45,7 @@ def _add_train(sub: Any) -> None:
     _add_train_mlp(models)
     _add_train_letters_cnn(models)
     _add_train_general(models)
+    _add_train_finetune(models)
 
 
 def build_parser() -> argparse.ArgumentParser:

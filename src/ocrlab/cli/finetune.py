@@ -1,0 +1,90 @@
+"""`ocrlab train finetune` and `ocrlab audit`: a line reader for one CAPTCHA style, and how many
+labels it takes to break the style.
+
+It owns both subcommands' flags and handlers; the work is `ocrlab.train.finetune` and
+`ocrlab.train.audit`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+from typing import Any
+
+
+def _show(record: dict[str, Any]) -> None:
+    frozen = " (CNN frozen)" if record["frozen_cnn"] else ""
+    print(
+        f"epoch {record['epoch']:>3}: loss {record['loss']:.4f} held-out exact "
+        f"{100 * record['held_out']:.1f}% | {record['seconds']:.0f}s{frozen}",
+        flush=True,
+    )
+
+
+def _config(args: argparse.Namespace) -> Any:
+    from ocrlab.config import parse_overrides, replace
+    from ocrlab.train.finetune import FinetuneConfig, preset
+
+    flags = preset(args.preset)
+    for key, flag in (
+        ("init", "init"),
+        ("minutes", "time_budget"),
+        ("seed", "seed"),
+        ("device", "device"),
+    ):
+        if getattr(args, flag, None) is not None:
+            flags[key] = getattr(args, flag)
+    return replace(FinetuneConfig(), {**flags, **parse_overrides(args.set)})
+
+
+def cmd_finetune(args: argparse.Namespace) -> int:
+    from ocrlab.data.load import load_many
+    from ocrlab.runtime.preprocess import PREPROCESS
+    from ocrlab.train.finetune import finetune
+
+    cfg = _config(args)
+    data = load_many(args.data, workers=args.workers, mode="L", prepare=PREPROCESS["line"])
+    print(f"{len(data)} labelled images; starting from {cfg.init}", flush=True)
+    result = finetune(cfg, data.images, data.texts, args.out, [str(d) for d in args.data], _show)
+    print(
+        f"held-out exact match {100 * result.accuracy:.1f}% after {result.seconds / 60:.1f} min; "
+        f"model in {args.out} (read with: ocrlab read IMAGE --model {args.out})"
+    )
+    return 0
+
+
+def _add_common(p: Any) -> None:
+    p.add_argument(
+        "--init",
+        help="start: a shipped line model (general), a run folder, or none "
+        "(from scratch); default general",
+    )
+    p.add_argument(
+        "--time-budget", type=float, metavar="MINUTES", help="stop training after this many minutes"
+    )
+    p.add_argument("--seed", type=int, help="seed of the split, the shuffles and new weights")
+    p.add_argument("--device", help="auto (CUDA when present), cpu or cuda")
+    p.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="decoding processes")
+    p.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a FinetuneConfig field, e.g. --set lr_top=0.002",
+    )
+
+
+def _add_train_finetune(models: Any) -> None:
+    p = models.add_parser(
+        "finetune",
+        help="fine-tune the general reader (or any line model) on your labelled images",
+        description="Fine-tune a CRNN-CTC line reader on labelled images of one style "
+        "(ocrlab datasets or folders with labels.csv or file-name labels). Characters new to "
+        "the labels get fresh output rows; a held-out part picks the best epoch.",
+    )
+    p.add_argument("--data", type=Path, nargs="+", required=True, help="labelled folders")
+    p.add_argument("--out", type=Path, required=True, help="run folder to write")
+    p.add_argument("--preset", default="finetune", help="the recipe (default: finetune)")
+    _add_common(p)
+    p.set_defaults(handler=cmd_finetune)
