@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -17,30 +18,10 @@ from ocrlab.cli import main
 from ocrlab.errors import ConfigError, DatasetError
 from ocrlab.models import build
 from ocrlab.models.crnn import CRNN, line_input
-from ocrlab.runtime import checkpoint
-from ocrlab.runtime.checkpoint import Checkpoint
 from ocrlab.train.finetune import FinetuneConfig, extend_head, start_model
 
 TINY = {"channels": [4, 8, 8, 8], "hidden": 8}
-
-
-def tiny_run(folder: Path, charset: str = "abc") -> Path:
-    """A tiny untrained CRNN line model saved as a run folder."""
-    torch.manual_seed(0)
-    model = build("crnn", vocab_size=len(SPECIALS) + len(charset), **TINY)
-    folder.mkdir(parents=True)
-    checkpoint.save_weights(folder / checkpoint.WEIGHTS, model)
-    ckpt = Checkpoint(
-        kind="line",
-        model="crnn",
-        model_config=model.config,
-        input_size=(32, 256),
-        channels=1,
-        charset=charset,
-        max_len=8,
-    )
-    checkpoint.save_checkpoint(folder, ckpt)
-    return folder
+MakeRun = Callable[[Path, str], Path]
 
 
 def labelled_folder(folder: Path, texts: list[str]) -> Path:
@@ -57,8 +38,8 @@ def labelled_folder(folder: Path, texts: list[str]) -> Path:
     return folder
 
 
-def test_extension_keeps_known_logits_bit_identical(tmp_path: Path) -> None:
-    run = tiny_run(tmp_path / "start", "abc")
+def test_extension_keeps_known_logits_bit_identical(tmp_path: Path, tiny_line_run: MakeRun) -> None:
+    run = tiny_line_run(tmp_path / "start", "abc")
     cfg = FinetuneConfig(init=str(run), device="cpu")
     model, chars, _ = start_model(cfg, ["ab#", "c@"])
     assert chars == "abc#@"
@@ -92,8 +73,10 @@ def test_extension_maps_rows_by_character() -> None:
     assert not torch.equal(new[len(SPECIALS) + 1], old[len(SPECIALS) + 1])
 
 
-def test_finetune_cli_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    run = tiny_run(tmp_path / "start", "ab")
+def test_finetune_cli_end_to_end(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], tiny_line_run: MakeRun
+) -> None:
+    run = tiny_line_run(tmp_path / "start", "ab")
     data = labelled_folder(tmp_path / "data", ["ab", "ba", "abc", "cab", "bca", "ac", "ca", "cc"])
     out = tmp_path / "tuned"
     args = [

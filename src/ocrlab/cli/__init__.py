@@ -21,7 +21,7 @@ from typing import Any
 from ocrlab import __version__
 from ocrlab.cli.data import _add_data
 from ocrlab.cli.experiment import _add_experiment
-from ocrlab.cli.finetune import _add_train_finetune
+from ocrlab.cli.finetune import _add_audit, _add_train_finetune
 from ocrlab.cli.generate import _add_generate
 from ocrlab.cli.read import _add_eval, _add_export, _add_predict, _add_read
 from ocrlab.cli.serve import _add_serve
@@ -64,6 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_export(sub)
     _add_serve(sub)
     _add_experiment(sub)
+    _add_audit(sub)
     return parser
 
 

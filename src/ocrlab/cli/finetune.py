@@ -88,3 +88,48 @@ def _add_train_finetune(models: Any) -> None:
     p.add_argument("--preset", default="finetune", help="the recipe (default: finetune)")
     _add_common(p)
     p.set_defaults(handler=cmd_finetune)
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    from ocrlab.train.audit import AuditConfig, audit, generate, load_generator
+
+    if (args.data is None) == (args.generator is None):
+        from ocrlab.errors import ConfigError
+
+        raise ConfigError("give either --data FOLDER or --generator module:function")
+    tune = _config(args)
+    cfg = AuditConfig(tuple(args.sizes), args.test, tune)
+    if args.generator is not None:
+        lines, texts = generate(
+            load_generator(args.generator), max(cfg.sizes) + cfg.test, tune.seed
+        )
+    else:
+        from ocrlab.data.load import load_many
+        from ocrlab.runtime.preprocess import PREPROCESS
+
+        data = load_many([args.data], workers=args.workers, mode="L", prepare=PREPROCESS["line"])
+        lines, texts = data.images, data.texts
+    results = audit(cfg, lines, texts, args.out, lambda line: print(line, flush=True))
+    for name in ("general", "scratch"):
+        print(f"from {name}: breaks at {results[name]['breaks_at']}")
+    print(f"report in {args.out / 'report.md'}")
+    return 0
+
+
+def _add_audit(sub: Any) -> None:
+    p = sub.add_parser(
+        "audit",
+        help="how many labelled images break a CAPTCHA scheme",
+        description="Fine-tune from the general reader and train from scratch on N labelled "
+        "images for each N, read a fixed test part, and write report.md, audit.png and "
+        "audit.json (the smallest N reaching 1/10/50/90 %% exact, time per point, confusions).",
+    )
+    p.add_argument("--data", type=Path, help="a labelled folder")
+    p.add_argument("--generator", metavar="MODULE:FUNCTION",
+                   help="instead of --data: f(rng) -> (PIL image, text) of the scheme")  # fmt: skip
+    p.add_argument("--out", type=Path, required=True, help="folder for the report")
+    p.add_argument("--sizes", type=int, nargs="+", default=[50, 100, 200, 500, 1000])
+    p.add_argument("--test", type=int, default=200, help="images in the fixed test part")
+    p.add_argument("--preset", default="finetune", help="the recipe (default: finetune)")
+    _add_common(p)
+    p.set_defaults(handler=cmd_audit)

@@ -35,7 +35,7 @@ def _tile(ch: str, font: FontSpec, rng: np.random.Generator) -> np.ndarray:
     """One glyph, turned a little, on its own tile; dark on light or light on dark."""
     face = load_font(font.path, SIZE)
     left, _, right, _ = face.getbbox(ch)
-    width = right - left + int(rng.integers(6, 14))
+    width = int(right - left) + int(rng.integers(6, 14))
     paper, ink = (235, 30) if rng.random() < 0.5 else (30, 235)
     paper += int(rng.integers(-20, 20))
     ink += int(rng.integers(-20, 20))
