@@ -24,7 +24,7 @@ from ocrlab.cli.experiment import _add_experiment
 from ocrlab.cli.finetune import _add_audit, _add_train_finetune
 from ocrlab.cli.generate import _add_generate
 from ocrlab.cli.read import _add_eval, _add_export, _add_predict, _add_read
-from ocrlab.cli.serve import _add_serve
+from ocrlab.cli.serve import _add_label, _add_serve
 from ocrlab.cli.train_general import _add_train_general
 from ocrlab.cli.train_letters import _add_train_letters_cnn, _add_train_mlp
 from ocrlab.cli.train_words import _add_train_classifier, _add_train_seq
@@ -65,6 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_serve(sub)
     _add_experiment(sub)
     _add_audit(sub)
+    _add_label(sub)
     return parser
 
 
