@@ -38,6 +38,7 @@ def steps(full: bool) -> dict[str, tuple[list[str], dict[str, str]]]:
         "serve": (["bench_serve.py"], {}),
         "load": (["bench_load.py", *([] if full else ["--quick"])], {}),
         "soak": (["bench_serve.py", "--soak", "10" if full else "1"], {}),
+        "finetune": (["bench_finetune.py", "--minutes", "10" if full else "5"], {}),
     }
 
 

@@ -24,12 +24,10 @@ from typing import Any
 import numpy as np
 
 from ocrlab.errors import ConfigError, DatasetError
-from ocrlab.rng import make_rng
+from ocrlab.rng import AUDIT, SPLITS, make_rng
 from ocrlab.runtime.preprocess import PREPROCESS
 from ocrlab.train.finetune import NONE, FinetuneConfig, exact, fit, read_lines, split
 
-AUDIT = 7
-"""`make_rng` stream of the audit's generated samples."""
 LEVELS = (0.01, 0.10, 0.50, 0.90)
 Generator = Callable[[np.random.Generator], tuple[Any, str]]
 
@@ -57,7 +55,7 @@ def load_generator(spec: str) -> Generator:
         raise ConfigError(f"cannot load generator {spec!r}: {exc}") from None
     if not callable(fn):
         raise ConfigError(f"generator {spec!r} must name a function as module:function")
-    return fn  # type: ignore[no-any-return]
+    return fn
 
 
 def generate(fn: Generator, n: int, seed: int) -> tuple[np.ndarray, list[str]]:
@@ -107,7 +105,7 @@ def audit(
             "to train; label more or lower --test"
         )
     pool, test = split(len(texts), cfg.test / len(texts), cfg.finetune.seed)
-    order = np.random.default_rng(cfg.finetune.seed).permutation(pool)
+    order = make_rng(cfg.finetune.seed, SPLITS, 1).permutation(pool)
     sizes = [n for n in sorted(set(cfg.sizes)) if n <= len(pool)]
     test_texts = [texts[i] for i in test]
     starts = {"general": cfg.finetune.init, "scratch": NONE}
@@ -118,10 +116,10 @@ def audit(
             part = np.sort(order[:n])
             tr, va = split(n, cfg.finetune.held_out, cfg.finetune.seed)
             run = dataclasses.replace(cfg.finetune, init=init)
-            result = fit(run, *(_take(lines, texts, part[i]) for i in (tr, va)))
+            result = fit(run, _take(lines, texts, part[tr]), _take(lines, texts, part[va]))
             device = next(result.model.parameters()).device
             predicted = read_lines(result.model, result.charset, lines[test], device)
-            point = {"n": n, "exact": round(exact(predicted, test_texts), 4),
+            point: dict[str, Any] = {"n": n, "exact": round(exact(predicted, test_texts), 4),
                      "seconds": round(result.seconds, 1), "epochs": len(result.history),
                      "confusions": confusions(predicted, test_texts)}  # fmt: skip
             points.append(point)

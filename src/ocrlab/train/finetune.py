@@ -30,6 +30,7 @@ from ocrlab.config import to_dict
 from ocrlab.errors import ConfigError, DatasetError
 from ocrlab.models import build
 from ocrlab.models.crnn import CRNN, line_input
+from ocrlab.rng import SPLITS, make_rng
 from ocrlab.runtime import checkpoint
 from ocrlab.runtime.checkpoint import Checkpoint
 from ocrlab.runtime.ctc import ctc_greedy
@@ -260,7 +261,7 @@ def split(n: int, held_out: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """A seeded random (train, held-out) split of n samples, each part sorted."""
     if n < 2:
         raise DatasetError(f"fine-tuning needs at least 2 labelled images, got {n}")
-    order = np.random.default_rng(seed).permutation(n)
+    order = make_rng(seed, SPLITS).permutation(n)
     k = min(n - 1, max(1, round(n * held_out)))
     return np.sort(order[k:]), np.sort(order[:k])
 
