@@ -22,11 +22,13 @@ def _show(record: dict[str, Any]) -> None:
     )
 
 
-def _config(args: argparse.Namespace) -> Any:
+def _config(args: argparse.Namespace, minutes: float | None = None) -> Any:
     from ocrlab.config import parse_overrides, replace
     from ocrlab.train.finetune import FinetuneConfig, preset
 
     flags = preset(args.preset)
+    if minutes is not None:
+        flags["minutes"] = minutes
     for key, flag in (
         ("init", "init"),
         ("minutes", "time_budget"),
@@ -61,7 +63,10 @@ def _add_common(p: Any) -> None:
         "(from scratch); default general",
     )
     p.add_argument(
-        "--time-budget", type=float, metavar="MINUTES", help="stop training after this many minutes"
+        "--time-budget",
+        type=float,
+        metavar="MINUTES",
+        help="stop training after this many minutes (default: 10; audit: 5 per point)",
     )
     p.add_argument("--seed", type=int, help="seed of the split, the shuffles and new weights")
     p.add_argument("--device", help="auto (CUDA when present), cpu or cuda")
@@ -97,7 +102,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
         from ocrlab.errors import ConfigError
 
         raise ConfigError("give either --data FOLDER or --generator module:function")
-    tune = _config(args)
+    tune = _config(args, minutes=5.0)  # per point: 5 sizes x 2 starts add up
     cfg = AuditConfig(tuple(args.sizes), args.test, tune)
     if args.generator is not None:
         lines, texts = generate(
