@@ -207,7 +207,9 @@ def fit(
     n, freeze = len(train[1]), 0 if cfg.scratch else cfg.freeze_epochs
     total = -(-n // cfg.batch_size) * cfg.epochs
     began, step, since_best = time.perf_counter(), 0, 0
-    best = Fit(copy.deepcopy(model), charset, max_len, -1.0, 0.0)
+    # The start itself is a candidate: fine-tuning never returns a model worse than it began.
+    start = -1.0 if cfg.scratch else exact(read_lines(model, charset, val[0], device), val[1])
+    best = Fit(copy.deepcopy(model), charset, max_len, start, 0.0)
     gen = torch.Generator(device=device).manual_seed(cfg.seed)
     for epoch in range(cfg.epochs):
         frozen = epoch < freeze
