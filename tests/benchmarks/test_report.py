@@ -114,7 +114,8 @@ def fake_results(root: Path) -> None:
         "server_tracebacks": 0, "health_after": 200, "windows": [window],
         "server": {"workers": 2, "queue": 16, "timeout_s": 10}, "models": ["words", "letters"],
     }  # fmt: skip
-    start = {"test_exact": 0.975, "held_out_exact": 0.98, "minutes": 9.5, "epochs": 7}
+    start = {"test_exact": 0.975, "held_out_exact": 0.98, "minutes": 9.5, "wall_minutes": 12.25,
+             "epochs": 7}  # fmt: skip
     finetune = {
         "style": "ocrlab.synth.tiles", "labelled": 1000, "held_out": 150, "test": 1000,
         "budget_minutes": 10, "zero_shot_exact": 0.0, "zero_shot_exact_without_symbols": 0.01,
@@ -149,7 +150,7 @@ def test_build_writes_tables_context_and_plot(tmp_path: Path) -> None:
     assert "21,000 images of 48×336×3 in 3.5 s" in page
     assert "| 2,400 | 40.0 | 120 | 0 | 24 | 100 | 316 → 319 MiB | +0.8% | 1.05 | 0 | 200 |" in page
     assert "| 10 | 40.0 | 300.0 | 900.5 | 320 |" in page
-    assert "| from general | 97.5 % | 98.0 % | 9.5 | 7 |" in page
+    assert "| from general | 97.5 % | 98.0 % | 9.5 | 12.2 | 7 |" in page
     assert "| from scratch | 10.0 % |" in page
     assert page.count("*Test CPU, x86_64, 2 CPUs, 1 thread(s); Python 3.11.7;") == 6
     assert "`python benchmarks/bench_x.py --quick`" in page
