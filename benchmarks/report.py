@@ -308,7 +308,7 @@ TITLES = {
     "serve": "4. HTTP API",
     "load": "5. Loading data",
     "soak": "6. Server soak",
-    "finetune": "7. Fine-tuning a new style",
+    "finetune": "8. Fine-tuning a new style",
 }
 SECTIONS: dict[str, Callable[[dict[str, Any]], str]] = {
     "generate": generate_section,
