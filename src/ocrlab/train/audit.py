@@ -144,10 +144,13 @@ def _plot(results: dict[str, Any], path: Path) -> None:
     fig, ax = plt.subplots(figsize=(6, 3.8))
     for name in ("general", "scratch"):
         points = results[name]["points"]
+        start = "scratch" if name == "scratch" else results["starts"][name]
         ax.plot([p["n"] for p in points], [100 * p["exact"] for p in points], "o-",
-                label=f"from {results['starts'][name]}")  # fmt: skip
+                label=f"from {start}")  # fmt: skip
     ax.set(xscale="log", xlabel="labelled images (N)", ylabel="exact match on the test part (%)",
            ylim=(0, 100), title="How many labels break this CAPTCHA")  # fmt: skip
+    ax.set_xticks(results["sizes"], [str(n) for n in results["sizes"]])
+    ax.minorticks_off()
     ax.grid(alpha=0.3)
     ax.legend()
     fig.tight_layout()
