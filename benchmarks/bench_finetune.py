@@ -12,12 +12,14 @@ against the other, so the budget is counted in this process's CPU time divided b
 beside it.
 
     python benchmarks/bench_finetune.py [--minutes 10] [--train 1000] [--test 1000] [--threads 2]
+    python benchmarks/bench_finetune.py --only scratch   # rerun one start, keep the other's figures
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
 import os
 import sys
 import time
@@ -30,13 +32,15 @@ def main() -> None:
     parser.add_argument("--test", type=int, default=1000, help="unseen test images")
     parser.add_argument("--threads", type=int, default=2, help="torch threads")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--only", choices=["general", "scratch"],
+                        help="run one start; the other keeps its last figures")  # fmt: skip
     args = parser.parse_args()
     os.environ.setdefault("OMP_NUM_THREADS", str(args.threads))
 
     import numpy as np
     import torch
 
-    from _common import report
+    from _common import RESULTS, report
     from ocrlab.rng import make_rng
     from ocrlab.runtime.preprocess import PREPROCESS
     from ocrlab.synth.tiles import CHARS, tiles
@@ -69,7 +73,15 @@ def main() -> None:
             exact([zero[i] for i in known], [test_texts[i] for i in known]), 4
         ),
     }
+    if args.only:
+        last = RESULTS / "finetune.json"
+        kept = json.loads(last.read_text()) if last.is_file() else {}
+        for key in ("from_general", "from_scratch"):
+            if key in kept and key != f"from_{args.only}":
+                figures[key] = {**kept[key], "run": kept[key].get("run", kept["date"])}
     for name, init in (("general", "general"), ("scratch", "none")):
+        if args.only and name != args.only:
+            continue
         run = dataclasses.replace(cfg, init=init)
         print(f"--- from {name}", file=sys.stderr, flush=True)
         wall = time.perf_counter()

@@ -65,7 +65,7 @@ class FinetuneConfig:
     """Epochs with the CNN frozen at the start of fine-tuning (none from scratch)."""
     epochs: int = 200
     patience: int = 6
-    """Stop after this many epochs without a better held-out exact match."""
+    """Stop after this many epochs without a better held-out exact match (once it is above 0)."""
     augment: float = 1.0
     """Strength of the affine warps (0: none)."""
     minutes: float = 10.0
@@ -252,7 +252,7 @@ def fit(
             log(record)
         if acc > best.accuracy:
             best.model, best.accuracy, since_best = copy.deepcopy(model), acc, 0
-        else:
+        elif best.accuracy > 0:  # CTC from scratch reads nothing for a while: no early stop then
             since_best += 1
         if out_of_time or since_best >= cfg.patience or best.accuracy == 1.0:
             break
