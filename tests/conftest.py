@@ -44,3 +44,36 @@ def tree_bytes() -> object:
 def _font_metrics_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
     """Keep the generator's font-metrics cache out of the user's ~/.cache during tests."""
     os.environ["OCRLAB_CACHE"] = str(tmp_path_factory.mktemp("ocrlab-cache"))
+
+
+@pytest.fixture
+def tiny_line_run() -> object:
+    """Make a tiny untrained CRNN line model (charset given) as a run folder: a real model that
+    every line-model path loads, small enough to train in a test."""
+
+    def make(folder: Path, charset: str = "abc") -> Path:
+        import torch
+
+        from ocrlab.charset import SPECIALS
+        from ocrlab.models import build
+        from ocrlab.runtime import checkpoint
+
+        torch.manual_seed(0)
+        model = build(
+            "crnn", vocab_size=len(SPECIALS) + len(charset), channels=[4, 8, 8, 8], hidden=8
+        )
+        folder.mkdir(parents=True)
+        checkpoint.save_weights(folder / checkpoint.WEIGHTS, model)
+        ckpt = checkpoint.Checkpoint(
+            kind="line",
+            model="crnn",
+            model_config=model.config,
+            input_size=(32, 256),
+            channels=1,
+            charset=charset,
+            max_len=8,
+        )
+        checkpoint.save_checkpoint(folder, ckpt)
+        return folder
+
+    return make

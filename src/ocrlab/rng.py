@@ -33,3 +33,5 @@ ZOO = 5
 """Stream for the CAPTCHA zoo's samples (text, font, family, every effect)."""
 TEXT_EVAL = 6
 """Stream for the clean-text evaluation set in the reserved fonts."""
+AUDIT = 7
+"""Stream for the samples `ocrlab audit --generator` draws."""

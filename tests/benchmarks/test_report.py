@@ -120,9 +120,17 @@ def fake_results(root: Path) -> None:
         {"name": "clean strings", "images": 500,
          "tools": {"ocrlab onnxruntime": line_tool, "tesseract": {"missing": "no binary"}}},
     ]}  # fmt: skip
+    start = {"test_exact": 0.975, "held_out_exact": 0.98, "minutes": 9.5, "wall_minutes": 12.25,
+             "epochs": 7}  # fmt: skip
+    finetune = {
+        "style": "ocrlab.synth.tiles", "labelled": 1000, "held_out": 150, "test": 1000,
+        "budget_minutes": 10, "zero_shot_exact": 0.0, "zero_shot_exact_without_symbols": 0.01,
+        "from_general": start, "from_scratch": {**start, "test_exact": 0.1},
+        "load_avg_1min_at_end": 2.5,
+    }  # fmt: skip
     parts = (
         ("read", read), ("generate", generate), ("mlp", mlp), ("load", load), ("soak", soak),
-        ("general", general),
+        ("general", general), ("finetune", finetune),
     )  # fmt: skip
     for name, figures in parts:
         (root / f"{name}.json").write_text(json.dumps({**CONTEXT, **figures}))
@@ -150,7 +158,9 @@ def test_build_writes_tables_context_and_plot(tmp_path: Path) -> None:
     assert "| 10 | 40.0 | 300.0 | 900.5 | 320 |" in page
     assert "| clean strings (500) | 88.6% (92.2%) | — |" in page
     assert "ocrlab onnxruntime: 75.9 images/s in batches, 14.3 ms one at a time" in page
-    assert page.count("*Test CPU, x86_64, 2 CPUs, 1 thread(s); Python 3.11.7;") == 6
+    assert "| from general | 97.5 % | 98.0 % | 9.5 | 12.2 | 7 |" in page
+    assert "| from scratch | 10.0 % |" in page
+    assert page.count("*Test CPU, x86_64, 2 CPUs, 1 thread(s); Python 3.11.7;") == 7
     assert "`python benchmarks/bench_x.py --quick`" in page
     assert "ddddocr not installed" not in page
     assert "(benchmarks_reading.png)" in page
@@ -159,5 +169,5 @@ def test_build_writes_tables_context_and_plot(tmp_path: Path) -> None:
 
 def test_build_without_results_says_what_to_run(tmp_path: Path) -> None:
     page = load_report().build(tmp_path, tmp_path / "docs").read_text()
-    assert page.count("No results yet: run `make bench`.") == 7
+    assert page.count("No results yet: run `make bench`.") == 8
     assert not (tmp_path / "docs" / "benchmarks_reading.png").exists()

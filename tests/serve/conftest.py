@@ -47,3 +47,17 @@ def predictor(data: Path) -> Predictor:
 def png(data: Path) -> bytes:
     """A word image from the dataset, as PNG bytes."""
     return next((data / "easy" / "images").iterdir()).read_bytes()
+
+
+@pytest.fixture
+def label_folder(tmp_path: Path) -> Path:
+    """Three unlabelled images of short texts, for `ocrlab label`."""
+    from PIL import Image, ImageDraw
+
+    root = tmp_path / "unlabelled"
+    root.mkdir()
+    for i, text in enumerate(["ab", "ca", "bc"]):
+        img = Image.new("L", (90, 40), 230)
+        ImageDraw.Draw(img).text((10, 8), text, fill=20, font_size=22)
+        img.save(root / f"img{i}.png")
+    return root

@@ -11,7 +11,7 @@ import shutil
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -19,10 +19,13 @@ import pytest
 import uvicorn
 from fastapi import FastAPI
 from PIL import Image
-from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import Page, expect, sync_playwright
 
+from ocrlab import load
+from ocrlab.data.load import folder_labels
 from ocrlab.read.predictor import Predictor
 from ocrlab.serve.app import create_app
+from ocrlab.serve.label import Labeller, create_label_app
 from ocrlab.serve.settings import ServeSettings
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -114,3 +117,40 @@ def test_page_reads_an_upload_and_a_drawing(
         # A 256-colour palette keeps the picture small enough to commit.
         Image.open(shot).convert("RGB").quantize(256).save(keep, optimize=True)
         assert Path(keep).stat().st_size < 300_000
+
+
+def test_label_page_accepts_corrects_and_keeps_labels(
+    tmp_path: Path, label_folder: Path, tiny_line_run: Callable[[Path, str], Path]
+) -> None:
+    if not Path(CHROMIUM).is_file():
+        pytest.fail(f"Chromium not found at {CHROMIUM}: run `make test`, which installs it")
+    folder = label_folder
+    reader = load(tiny_line_run(tmp_path / "model", "abc"))
+    order = Labeller(folder, reader).queue
+    errors: list[str] = []
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        with running(create_label_app(folder, reader)) as url:
+            page = browser.new_page()
+            page.set_default_timeout(15_000)
+            page.on("pageerror", lambda exc: errors.append(str(exc)))
+            page.goto(url)
+            expect(page.locator("#label-file")).to_have_text(order[0])
+            assert page.input_value("#label-input") == "c"  # what the untrained model reads
+            assert page.locator("#label-reading mark.unsure").count() == 1
+            page.press("#label-input", "Enter")  # accept the model's reading
+            expect(page.locator("#label-file")).to_have_text(order[1])
+            page.fill("#label-input", "")
+            page.type("#label-input", "Cab")  # correct the second
+            page.press("#label-input", "Enter")
+            expect(page.locator("#label-status")).to_contain_text("2 labelled")
+        assert {p.name: text for p, text in folder_labels(folder)} == {
+            order[0]: "c",
+            order[1]: "Cab",
+        }
+        with running(create_label_app(folder, reader)) as url:  # a restart: labels are kept
+            page.goto(url)
+            expect(page.locator("#label-file")).to_have_text(order[2])
+            expect(page.locator("#label-status")).to_contain_text("2 labelled, 1 to go")
+        browser.close()
+    assert errors == []

@@ -21,10 +21,11 @@ from typing import Any
 from ocrlab import __version__
 from ocrlab.cli.data import _add_data
 from ocrlab.cli.experiment import _add_experiment
+from ocrlab.cli.finetune import _add_audit, _add_train_finetune
 from ocrlab.cli.fonts import _add_fonts
 from ocrlab.cli.generate import _add_generate
 from ocrlab.cli.read import _add_eval, _add_export, _add_predict, _add_read
-from ocrlab.cli.serve import _add_serve
+from ocrlab.cli.serve import _add_label, _add_serve
 from ocrlab.cli.train_general import _add_train_general
 from ocrlab.cli.train_letters import _add_train_letters_cnn, _add_train_mlp
 from ocrlab.cli.train_words import _add_train_classifier, _add_train_seq
@@ -45,6 +46,7 @@ def _add_train(sub: Any) -> None:
     _add_train_mlp(models)
     _add_train_letters_cnn(models)
     _add_train_general(models)
+    _add_train_finetune(models)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -64,6 +66,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_export(sub)
     _add_serve(sub)
     _add_experiment(sub)
+    _add_audit(sub)
+    _add_label(sub)
     return parser
 
 

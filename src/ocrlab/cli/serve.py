@@ -59,3 +59,28 @@ def _add_serve(sub: Any) -> None:
     )
     p.add_argument("--timeout", type=float, help="seconds a request may take (default 10)")
     p.set_defaults(handler=cmd_serve)
+
+
+def cmd_label(args: argparse.Namespace) -> int:
+    from ocrlab.read.resolve import load
+    from ocrlab.serve.label import serve_labels
+
+    print(f"reading {args.folder} with {args.model} to order the images ...", flush=True)
+    serve_labels(args.folder, load(args.model, args.device), args.host, args.port)
+    return 0
+
+
+def _add_label(sub: Any) -> None:
+    p = sub.add_parser(
+        "label",
+        help="label a folder of images in the browser (for fine-tuning)",
+        description="Serve a page that shows the folder's unlabelled images one at a time, least "
+        "confident first, with the model's reading filled in and its least certain characters "
+        "marked: Enter accepts, typing corrects. Labels go to FOLDER/labels.csv as they are made.",
+    )
+    p.add_argument("folder", type=Path, help="a folder of images")
+    p.add_argument("--model", default="general", help="the reader that pre-fills labels")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    p.add_argument("--port", type=int, default=8001, help="port (default 8001)")
+    p.add_argument("--device", default="auto", help="auto, cpu or cuda")
+    p.set_defaults(handler=cmd_label)

@@ -26,6 +26,8 @@ class CRNN(nn.Module):
         super().__init__()
         c1, c2, c3, c4 = channels
         self.vocab_size = vocab_size
+        self.config = {"vocab_size": vocab_size, "channels": list(channels), "hidden": hidden}
+        """The keyword arguments of `crnn` that rebuild this model."""
         self.cnn = nn.Sequential(
             *_conv(1, c1), nn.MaxPool2d(2, 2),  # 16 x W/2
             *_conv(c1, c2), nn.MaxPool2d(2, 2),  # 8 x W/4
@@ -37,7 +39,11 @@ class CRNN(nn.Module):
         self.head = nn.Linear(2 * hidden, vocab_size)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        f = self.cnn(x)  # (B, C, 1, W/4)
+        return self.read_columns(self.cnn(x))
+
+    def read_columns(self, f: torch.Tensor) -> torch.Tensor:
+        """(B, C, 1, W/4) CNN features → (B, W/4, V) logits: the part fine-tuning trains first,
+        with the CNN frozen."""
         f = f.squeeze(2).transpose(1, 2)  # (B, W/4, C)
         f, _ = self.rnn(f)  # (B, W/4, 2·hidden)
         return self.head(f)  # (B, W/4, V)

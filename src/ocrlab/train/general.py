@@ -87,6 +87,14 @@ def encode_targets(tokenizer: Tokenizer, texts: Sequence[str]) -> tuple[np.ndarr
     return np.asarray(ids, np.int64), np.asarray([len(t) for t in texts], np.int64)
 
 
+def ctc_loss(logits: torch.Tensor, targets: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+    """CTC loss of (B, T, V) column logits against flat targets; blank = `<pad>`. Impossible
+    alignments (a label longer than the columns) count zero instead of poisoning the batch."""
+    log_probs = F.log_softmax(logits.float(), -1).transpose(0, 1)  # (T, B, V)
+    widths = torch.full((len(logits),), logits.shape[1], dtype=torch.long)
+    return F.ctc_loss(log_probs, targets, widths, lengths, blank=PAD, zero_infinity=True)
+
+
 class ZooBatches(Dataset[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]):
     """Batch b of the zoo stream: (B, 1, H, W) uint8 lines, flat targets, target lengths."""
 
@@ -236,10 +244,7 @@ def _step(
     for m in members:
         for group in m.opt.param_groups:
             group["lr"] = lr
-        logits = m.model(x)  # (B, T, V)
-        log_probs = F.log_softmax(logits.float(), -1).transpose(0, 1)  # (T, B, V)
-        widths = torch.full((len(x),), logits.shape[1], dtype=torch.long)
-        loss = F.ctc_loss(log_probs, targets, widths, lengths, blank=PAD, zero_infinity=True)
+        loss = ctc_loss(m.model(x), targets, lengths)
         m.opt.zero_grad(set_to_none=True)
         loss.backward()  # type: ignore[no-untyped-call]
         nn.utils.clip_grad_norm_(m.model.parameters(), 5.0)

@@ -1,0 +1,124 @@
+"""Label a folder of images in the browser: `create_label_app(folder, reader)`.
+
+The labels that fine-tuning needs cost a person's time, so the page asks for the fewest keys: each
+image comes with the current model's reading filled in and its least certain characters marked,
+Enter accepts it and typing corrects it. Images come least confident first (the model is read
+over the whole folder once, at start-up), so the labels that teach the model most come first.
+Each label is appended to FOLDER/labels.csv (`file,label`, the layout `ocrlab.data.load` reads)
+by rewriting the file atomically, so a crash or a reload never loses or tears one; images already
+in labels.csv are never asked again. Imports FastAPI and `ocrlab.read`, never torch itself.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import threading
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.responses import FileResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+from pydantic import BaseModel, Field
+
+from ocrlab.data.atomic import atomic_write_bytes
+from ocrlab.data.load import IMAGE_SUFFIXES, folder_labels
+from ocrlab.errors import DatasetError
+from ocrlab.read.auto import Reader
+from ocrlab.read.predictor import Reading
+from ocrlab.serve.app import PAGE_HEADERS, STATIC
+
+LABELS = "labels.csv"
+UNSURE = 0.9
+"""Characters read with a lower probability are marked on the page."""
+
+
+class Label(BaseModel):
+    file: str = Field(description="an image of the folder, by name")
+    label: str = Field(min_length=1, max_length=200, description="the text the image shows")
+
+
+class Labeller:
+    """The folder's unlabelled images, least confident reading first, and its labels.csv."""
+
+    def __init__(self, folder: Path, reader: Reader, batch: int = 64) -> None:
+        if not folder.is_dir():
+            raise DatasetError(f"{folder} is not a folder")
+        self.folder, self.lock = folder, threading.Lock()
+        done = {p.name for p, _ in folder_labels(folder)} if (folder / LABELS).is_file() else set()
+        files = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+        todo = [p for p in files if p.name not in done]
+        readings: dict[str, Reading] = {}
+        for s in range(0, len(todo), batch):
+            part = todo[s : s + batch]
+            readings.update(zip((p.name for p in part), reader.read(part), strict=True))
+        self.readings = readings
+        self.queue = sorted(readings, key=lambda name: (readings[name].confidence, name))
+        self.labelled = len(done)
+
+    def next(self) -> dict[str, Any]:
+        """The next image to label and its reading, or `done`."""
+        with self.lock:
+            if not self.queue:
+                return {"done": True, "labelled": self.labelled}
+            name = self.queue[0]
+            r = self.readings[name]
+            chars = [{"char": c, "p": round(p, 4), "unsure": p < UNSURE} for c, p in r.chars]
+            return {"done": False, "file": name, "text": r.text, "chars": chars,
+                    "confidence": round(r.confidence, 4), "remaining": len(self.queue),
+                    "labelled": self.labelled}  # fmt: skip
+
+    def save(self, item: Label) -> None:
+        """Append `item` to labels.csv (atomically: the whole file is rewritten and renamed)."""
+        text = item.label.strip()
+        if not text or "\n" in text:
+            raise DatasetError("a label is one non-empty line of text")
+        with self.lock:
+            if item.file not in self.queue:
+                raise DatasetError(f"{item.file} is not waiting for a label in {self.folder}")
+            path = self.folder / LABELS
+            old = path.read_text(encoding="utf-8") if path.is_file() else "file,label\n"
+            row = io.StringIO()
+            csv.writer(row, lineterminator="\n").writerow([item.file, text])
+            sep = "" if old.endswith("\n") else "\n"
+            atomic_write_bytes(path, (old + sep + row.getvalue()).encode("utf-8"))
+            self.queue.remove(item.file)
+            self.labelled += 1
+
+
+def create_label_app(folder: Path, reader: Reader) -> FastAPI:
+    """The labelling page and its small API over `folder`, pre-read by `reader`."""
+    labeller = Labeller(folder, reader)
+    app = FastAPI(title="ocrlab label", summary="Label a folder of images for fine-tuning.")
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    @app.get("/", include_in_schema=False)
+    def page() -> FileResponse:
+        return FileResponse(STATIC / "label.html", headers=PAGE_HEADERS)
+
+    @app.get("/v1/label/next")
+    def next_image() -> dict[str, Any]:
+        return labeller.next()
+
+    @app.get("/v1/label/image/{name}")
+    def image(name: str) -> Any:
+        if name not in labeller.readings:
+            return JSONResponse({"error": "not_found", "detail": name}, status_code=404)
+        return FileResponse(folder / name)
+
+    @app.post("/v1/label")
+    def label(item: Label) -> Any:
+        try:
+            labeller.save(item)
+        except DatasetError as exc:
+            return JSONResponse({"error": "bad_label", "detail": str(exc)}, status_code=400)
+        return labeller.next()
+
+    return app
+
+
+def serve_labels(folder: Path, reader: Reader, host: str, port: int) -> None:
+    import uvicorn
+
+    uvicorn.run(create_label_app(folder, reader), host=host, port=port)

@@ -1,0 +1,305 @@
+"""Fine-tune a line reader (CRNN-CTC) on a few hundred labelled images of one CAPTCHA style.
+
+The start is any line model a reader takes (a shipped name such as 'general', or a run folder) or
+nothing ('none': a fresh CRNN, the comparison). Characters the labels add get fresh rows in the
+output layer; known characters keep their rows, matched by character, not by position, so before
+training the model reads every known character exactly as the start did. The recipe (preset
+'finetune'): a seeded held-out split, AdamW with a lower learning rate for the CNN than for the
+LSTM and the head, a first epoch with the CNN frozen (its BatchNorm statistics too, and no
+backward pass through it: about half the cost of a step), light affine warps on the device,
+early stopping on the held-out exact match and a time budget. The best weights are kept.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from ocrlab.charset import SPECIALS, Charset, Tokenizer
+from ocrlab.config import to_dict
+from ocrlab.errors import ConfigError, DatasetError
+from ocrlab.models import build
+from ocrlab.models.crnn import CRNN, line_input
+from ocrlab.rng import SPLITS, make_rng
+from ocrlab.runtime import checkpoint
+from ocrlab.runtime.checkpoint import Checkpoint
+from ocrlab.runtime.ctc import ctc_greedy
+from ocrlab.runtime.device import resolve_device
+from ocrlab.runtime.line import HEIGHT, WIDTH
+from ocrlab.runtime.shipped import run_folder
+from ocrlab.train.batches import augment
+from ocrlab.train.general import ARCHS, ctc_loss, encode_targets
+
+NONE = "none"
+"""`init` for a fresh model: training from scratch."""
+
+
+@dataclass(frozen=True)
+class FinetuneConfig:
+    """A fine-tuning run: where it starts, the split and the recipe."""
+
+    init: str = "general"
+    """A shipped line model's name or a run folder; 'none' trains a fresh `arch` CRNN."""
+    arch: str = "large"
+    """CRNN size when `init` is 'none' (`ocrlab.train.general.ARCHS`; large = the general's)."""
+    held_out: float = 0.15
+    batch_size: int = 16
+    pad_columns: int = 64
+    """Columns of padding a training batch keeps right of its longest text."""
+    lr_cnn: float = 3e-4
+    lr_top: float = 1e-3
+    """Learning rate of the LSTM and the head (and of everything when training from scratch)."""
+    weight_decay: float = 0.01
+    warmup: int = 20
+    freeze_epochs: int = 1
+    """Epochs with the CNN frozen at the start of fine-tuning (none from scratch)."""
+    epochs: int = 200
+    patience: int = 6
+    """Stop after this many epochs without a better held-out exact match (once it is above 0)."""
+    augment: float = 1.0
+    """Strength of the affine warps (0: none)."""
+    minutes: float = 10.0
+    """Time budget (0: none); the learning rate decays over it."""
+    seed: int = 0
+    device: str = "auto"
+
+    def __post_init__(self) -> None:
+        if not 0 < self.held_out < 1:
+            raise ConfigError(f"held_out must be between 0 and 1, got {self.held_out}")
+        if self.arch not in ARCHS:
+            raise ConfigError(f"unknown arch {self.arch!r}; choose from {list(ARCHS)}")
+        if self.batch_size < 1 or self.epochs < 1 or self.patience < 1:
+            raise ConfigError("batch_size, epochs and patience must be at least 1")
+
+    @property
+    def scratch(self) -> bool:
+        return self.init == NONE
+
+
+PRESETS: dict[str, dict[str, Any]] = {"finetune": {}}
+"""Named recipes: overrides of `FinetuneConfig`'s defaults, which are the 'finetune' recipe."""
+
+
+def preset(name: str) -> dict[str, Any]:
+    if name not in PRESETS:
+        raise ConfigError(f"unknown preset {name!r}; choose from {sorted(PRESETS)}")
+    return dict(PRESETS[name])
+
+
+@dataclass
+class Fit:
+    """What training gave: the best model, its held-out exact match and the epochs' log."""
+
+    model: CRNN
+    charset: str
+    max_len: int
+    accuracy: float
+    seconds: float
+    history: list[dict[str, Any]] = field(default_factory=list)
+
+
+def extend_head(model: CRNN, old: str, new: str) -> CRNN:
+    """A copy of `model` spelling charset `new`: the specials and every character of `old` keep
+    their output rows (matched by character), characters new to it get freshly initialised ones."""
+    out = build("crnn", **{**model.config, "vocab_size": len(SPECIALS) + len(new)})
+    assert isinstance(out, CRNN)
+    state = {k: v for k, v in model.state_dict().items() if not k.startswith("head.")}
+    weight, bias = out.head.weight.detach().clone(), out.head.bias.detach().clone()
+    rows = list(range(len(SPECIALS))) + [len(SPECIALS) + old.index(c) for c in new if c in old]
+    to = list(range(len(SPECIALS))) + [len(SPECIALS) + i for i, c in enumerate(new) if c in old]
+    weight[to], bias[to] = model.head.weight.detach()[rows], model.head.bias.detach()[rows]
+    out.load_state_dict({**state, "head.weight": weight, "head.bias": bias})
+    return out
+
+
+def start_model(cfg: FinetuneConfig, texts: Sequence[str]) -> tuple[CRNN, str, int]:
+    """The model training starts from, its charset (the start's, then the labels' new characters)
+    and the longest text it spells."""
+    longest = max(len(t) for t in texts)
+    torch.manual_seed(cfg.seed)
+    if cfg.scratch:
+        chars = Charset.from_texts(texts).chars
+        model = build("crnn", vocab_size=len(SPECIALS) + len(chars), **ARCHS[cfg.arch])
+        assert isinstance(model, CRNN)
+        return model, chars, longest
+    path = run_folder(cfg.init)
+    if path.suffix == ".onnx":
+        raise DatasetError(f"{path} is an exported model; fine-tune from its run folder instead")
+    ckpt = checkpoint.load_checkpoint(path)
+    if ckpt.kind != "line" or ckpt.model != "crnn":
+        raise DatasetError(
+            f"{path} holds a {ckpt.kind} model; fine-tuning starts from a line model"
+        )
+    start = build("crnn", **ckpt.model_config)
+    checkpoint.load_weights(path / checkpoint.WEIGHTS, start)
+    assert isinstance(start, CRNN)
+    chars = ckpt.charset + Charset(ckpt.charset).missing(texts)
+    return extend_head(start, ckpt.charset, chars), chars, max(ckpt.max_len, longest)
+
+
+@torch.no_grad()
+def read_lines(
+    model: nn.Module, charset: str, lines: np.ndarray, device: torch.device
+) -> list[str]:
+    """Greedy CTC readings of (N, H, W, 1) uint8 lines."""
+    model.eval()
+    texts = []
+    for s in range(0, len(lines), 64):
+        x = torch.from_numpy(lines[s : s + 64]).permute(0, 3, 1, 2).to(device)
+        probs = model(line_input(x)).float().softmax(-1).cpu().numpy()
+        texts += [
+            "".join(charset[t - len(SPECIALS)] for t, _ in row if t >= len(SPECIALS))
+            for row in ctc_greedy(probs)
+        ]
+    return texts
+
+
+def exact(predicted: Sequence[str], truth: Sequence[str]) -> float:
+    return sum(p == t for p, t in zip(predicted, truth, strict=True)) / max(len(truth), 1)
+
+
+def content_width(lines: np.ndarray) -> np.ndarray:
+    """Columns of each (N, H, W, 1) line before `to_line`'s flat padding on the right."""
+    differs = (lines[..., 0] != lines[:, :, -1:, 0]).any(axis=1)  # (N, W)
+    return np.where(differs.any(1), lines.shape[2] - np.argmax(differs[:, ::-1], 1), 1)
+
+
+def _lr_scale(cfg: FinetuneConfig, step: int, total: int, seconds: float) -> float:
+    """Linear warm-up, then cosine decay to 5 % over the epochs or the time budget, whichever
+    runs out first."""
+    t = max(step / total, seconds / (cfg.minutes * 60) if cfg.minutes else 0.0)
+    cosine = 0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * min(t, 1.0)))
+    return min(1.0, (step + 1) / cfg.warmup) * cosine
+
+
+def fit(
+    cfg: FinetuneConfig,
+    train: tuple[np.ndarray, Sequence[str]],
+    val: tuple[np.ndarray, Sequence[str]],
+    log: Callable[[dict[str, Any]], None] | None = None,
+    clock: Callable[[], float] = time.perf_counter,
+) -> Fit:
+    """Train from `cfg.init` on `train` lines and texts; keep the weights that read `val` best.
+    `clock` measures the time budget (a benchmark on a shared machine passes CPU time).
+
+    A batch is cut to its longest text plus `cfg.pad_columns` of padding: the CNN's cost is
+    its width, and a short CAPTCHA fills a third of the 256 columns. Reading stays full width.
+    """
+    device = resolve_device(cfg.device)
+    model, charset, max_len = start_model(cfg, [*train[1], *val[1]])
+    model.to(device)
+    targets, lengths = encode_targets(Tokenizer(Charset(charset), max_len), train[1])
+    offsets = np.concatenate([[0], np.cumsum(lengths)])
+    widths = content_width(train[0])
+    top = [*model.rnn.parameters(), *model.head.parameters()]
+    lr_cnn = cfg.lr_top if cfg.scratch else cfg.lr_cnn
+    groups = [{"params": model.cnn.parameters(), "lr": lr_cnn, "peak": lr_cnn},
+              {"params": top, "lr": cfg.lr_top, "peak": cfg.lr_top}]  # fmt: skip
+    opt = torch.optim.AdamW(groups, weight_decay=cfg.weight_decay)
+    n, freeze = len(train[1]), 0 if cfg.scratch else cfg.freeze_epochs
+    total = -(-n // cfg.batch_size) * cfg.epochs
+    began, step, since_best = clock(), 0, 0
+    # The start itself is a candidate: fine-tuning never returns a model worse than it began.
+    start = -1.0 if cfg.scratch else exact(read_lines(model, charset, val[0], device), val[1])
+    best = Fit(copy.deepcopy(model), charset, max_len, start, 0.0)
+    gen = torch.Generator(device=device).manual_seed(cfg.seed)
+    for epoch in range(cfg.epochs):
+        frozen = epoch < freeze
+        model.train()
+        model.cnn.train(not frozen)
+        order = torch.randperm(n, generator=torch.Generator().manual_seed(cfg.seed * 1009 + epoch))
+        loss_sum, out_of_time = 0.0, False
+        for s in range(0, n, cfg.batch_size):
+            idx = np.sort(order[s : s + cfg.batch_size].numpy())
+            cols = min(train[0].shape[2], -(-(int(widths[idx].max()) + cfg.pad_columns) // 4) * 4)
+            x = torch.from_numpy(train[0][idx, :, :cols]).permute(0, 3, 1, 2).to(device)
+            x = augment(line_input(x), gen, cfg.augment) if cfg.augment > 0 else line_input(x)
+            y = np.concatenate([targets[offsets[i] : offsets[i + 1]] for i in idx])
+            scale = _lr_scale(cfg, step, total, clock() - began)
+            for group in opt.param_groups:
+                group["lr"] = group["peak"] * scale
+            with torch.set_grad_enabled(not frozen):
+                features = model.cnn(x)
+            loss = ctc_loss(
+                model.read_columns(features),
+                torch.from_numpy(y).to(device),
+                torch.from_numpy(lengths[idx]),
+            )
+            opt.zero_grad(set_to_none=True)
+            loss.backward()  # type: ignore[no-untyped-call]
+            nn.utils.clip_grad_norm_(model.parameters(), 5.0)
+            opt.step()
+            loss_sum, step = loss_sum + loss.item() * len(idx), step + 1
+            out_of_time = cfg.minutes > 0 and clock() - began > cfg.minutes * 60
+            if out_of_time:
+                break
+        acc = exact(read_lines(model, charset, val[0], device), val[1])
+        seconds = round(clock() - began, 1)
+        record = {"epoch": epoch + 1, "step": step, "seconds": seconds, "frozen_cnn": frozen,
+                  "loss": round(loss_sum / n, 4), "held_out": round(acc, 4)}  # fmt: skip
+        best.history.append(record)
+        if log is not None:
+            log(record)
+        if acc > best.accuracy:
+            best.model, best.accuracy, since_best = copy.deepcopy(model), acc, 0
+        elif best.accuracy > 0:  # CTC from scratch reads nothing for a while: no early stop then
+            since_best += 1
+        if out_of_time or since_best >= cfg.patience or best.accuracy == 1.0:
+            break
+    best.seconds = clock() - began
+    best.model.eval()
+    return best
+
+
+def split(n: int, held_out: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """A seeded random (train, held-out) split of n samples, each part sorted."""
+    if n < 2:
+        raise DatasetError(f"fine-tuning needs at least 2 labelled images, got {n}")
+    order = make_rng(seed, SPLITS).permutation(n)
+    k = min(n - 1, max(1, round(n * held_out)))
+    return np.sort(order[k:]), np.sort(order[:k])
+
+
+def finetune(
+    cfg: FinetuneConfig,
+    lines: np.ndarray,
+    texts: Sequence[str],
+    out: Path,
+    data: Sequence[str] = (),
+    log: Callable[[dict[str, Any]], None] | None = None,
+) -> Fit:
+    """Fine-tune on (N, 32, 256, 1) lines (`PREPROCESS['line']`) and their texts, holding out a
+    seeded part; writes the run folder `out` (weights, checkpoint.json, log.jsonl)."""
+    if out.exists() and any(out.iterdir()):
+        raise DatasetError(f"{out} is not empty; choose a new run folder")
+    tr, va = split(len(texts), cfg.held_out, cfg.seed)
+    result = fit(cfg, (lines[tr], [texts[i] for i in tr]), (lines[va], [texts[i] for i in va]), log)
+    out.mkdir(parents=True, exist_ok=True)
+    ckpt = Checkpoint(
+        kind="line",
+        model="crnn",
+        model_config=result.model.config,
+        input_size=(HEIGHT, WIDTH),
+        channels=1,
+        charset=result.charset,
+        max_len=result.max_len,
+        data=list(data),
+        config=to_dict(cfg),
+        title=f"line reader fine-tuned from {cfg.init} on {len(tr)} images",
+        split={"seed": cfg.seed, "train": len(tr), "held_out": len(va)},
+        metrics={"held_out_exact": result.accuracy, "seconds": round(result.seconds, 1)},
+    )
+    checkpoint.save_weights(out / checkpoint.WEIGHTS, result.model)
+    checkpoint.save_checkpoint(out, ckpt)
+    (out / "log.jsonl").write_text("".join(json.dumps(r) + "\n" for r in result.history))
+    return result

@@ -1,0 +1,113 @@
+"""Fine-tuning a line reader: charset extension keeps what the start knew; a tiny run end to end."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from PIL import Image, ImageDraw
+
+from ocrlab import load
+from ocrlab.charset import SPECIALS
+from ocrlab.cli import main
+from ocrlab.errors import ConfigError, DatasetError
+from ocrlab.models import build
+from ocrlab.models.crnn import CRNN, line_input
+from ocrlab.train.finetune import FinetuneConfig, extend_head, start_model
+
+TINY = {"channels": [4, 8, 8, 8], "hidden": 8}
+MakeRun = Callable[[Path, str], Path]
+
+
+def labelled_folder(folder: Path, texts: list[str]) -> Path:
+    """Real rendered images of `texts` with a labels.csv."""
+    folder.mkdir(parents=True)
+    rows = []
+    for i, text in enumerate(texts):
+        img = Image.new("L", (24 * len(text) + 16, 40), 230)
+        ImageDraw.Draw(img).text((8, 8), text, fill=20, font_size=24)
+        img.save(folder / f"{i}.png")
+        rows.append([f"{i}.png", text])
+    with (folder / "labels.csv").open("w", newline="") as fh:
+        csv.writer(fh).writerows([["file", "label"], *rows])
+    return folder
+
+
+def test_extension_keeps_known_logits_bit_identical(tmp_path: Path, tiny_line_run: MakeRun) -> None:
+    run = tiny_line_run(tmp_path / "start", "abc")
+    cfg = FinetuneConfig(init=str(run), device="cpu")
+    model, chars, _ = start_model(cfg, ["ab#", "c@"])
+    assert chars == "abc#@"
+    original = load(run)
+    start = original.model  # type: ignore[attr-defined]
+    x = line_input(
+        torch.randint(0, 256, (2, 1, 32, 256), generator=torch.Generator().manual_seed(1))
+    )
+    known = len(SPECIALS) + 3
+    with torch.no_grad():
+        before, after = start(x), model.eval()(x)
+        columns, _ = model.rnn(model.cnn(x).squeeze(2).transpose(1, 2))
+        alone = F.linear(columns, model.head.weight[:known], model.head.bias[:known])
+    assert after.shape[-1] == known + 2
+    # The known rows through the very product the start ran: bit for bit its logits.
+    assert torch.equal(alone, before)
+    # The whole head at its new width: BLAS may block a wider product differently, so the
+    # last bit may move, nothing more.
+    torch.testing.assert_close(after[..., :known], before, rtol=0, atol=1e-6)
+
+
+def test_extension_maps_rows_by_character() -> None:
+    torch.manual_seed(0)
+    model = build("crnn", vocab_size=len(SPECIALS) + 3, **TINY)
+    assert isinstance(model, CRNN)
+    grown = extend_head(model, "abc", "cxa")  # c and a move, b is dropped, x is new
+    old, new = model.head.weight, grown.head.weight
+    assert torch.equal(new[len(SPECIALS) + 0], old[len(SPECIALS) + 2])
+    assert torch.equal(new[len(SPECIALS) + 2], old[len(SPECIALS) + 0])
+    assert torch.equal(new[: len(SPECIALS)], old[: len(SPECIALS)])
+    assert not torch.equal(new[len(SPECIALS) + 1], old[len(SPECIALS) + 1])
+
+
+def test_finetune_cli_end_to_end(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], tiny_line_run: MakeRun
+) -> None:
+    run = tiny_line_run(tmp_path / "start", "ab")
+    data = labelled_folder(tmp_path / "data", ["ab", "ba", "abc", "cab", "bca", "ac", "ca", "cc"])
+    out = tmp_path / "tuned"
+    args = [
+        "train",
+        "finetune",
+        "--data",
+        str(data),
+        "--out",
+        str(out),
+        "--init",
+        str(run),
+        "--time-budget",
+        "0.2",
+        "--workers",
+        "1",
+        "--set",
+        "epochs=2",
+        "--device",
+        "cpu",
+    ]
+    assert main(args) == 0
+    assert "held-out exact match" in capsys.readouterr().out
+    reader = load(out)
+    assert reader.checkpoint.charset == "abc"  # type: ignore[attr-defined]
+    assert isinstance(reader.read([np.full((40, 80), 200, np.uint8)])[0].text, str)
+    assert main(args) == 2  # the run folder is not empty now
+    assert "not empty" in capsys.readouterr().err
+
+
+def test_finetune_refuses_bad_starts(tmp_path: Path) -> None:
+    with pytest.raises(DatasetError, match="line model"):
+        start_model(FinetuneConfig(init="letters", device="cpu"), ["ab"])
+    with pytest.raises(ConfigError, match="held_out"):
+        FinetuneConfig(held_out=1.5)
