@@ -39,6 +39,7 @@ from ocrlab.read.predictor import Reading
 from ocrlab.read.resolve import load
 from ocrlab.runtime.binarise import Stages
 from ocrlab.runtime.checkpoint import Checkpoint
+from ocrlab.runtime.device import share_cores
 from ocrlab.runtime.shipped import SHIPPED, run_folder
 from ocrlab.serve.gallery import Gallery
 from ocrlab.serve.gate import Busy, Gate
@@ -133,6 +134,7 @@ def serve(models: Mapping[str, ModelSpec] | None, settings: ServeSettings) -> No
     """Load the models and serve the API and page with uvicorn until interrupted."""
     import uvicorn
 
+    share_cores(settings.workers)
     app = create_app(models, settings)
     uvicorn.run(app, host=settings.host, port=settings.port, timeout_graceful_shutdown=5)
 
