@@ -41,11 +41,3 @@ def to_line(image: np.ndarray, height: int = HEIGHT, width: int = WIDTH) -> np.n
         border = np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])
         out[:, w:] = np.uint8(np.median(border))
     return out
-
-
-def to_lines(images: list[np.ndarray], height: int = HEIGHT, width: int = WIDTH) -> np.ndarray:
-    """A batch: (N, height, width, 1) uint8, the layout every other model input uses."""
-    out = np.empty((len(images), height, width, 1), np.uint8)
-    for i, image in enumerate(images):
-        out[i, ..., 0] = to_line(image, height, width)
-    return out

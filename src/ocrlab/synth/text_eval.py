@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import string
 from dataclasses import dataclass
-from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
@@ -60,16 +59,13 @@ class TextEval:
     config: TextEvalConfig
     fonts: tuple[FontSpec, ...]
 
-    @cached_property
-    def _pool(self) -> str:
-        return self.config.chars
-
     def __call__(self, i: int) -> tuple[np.ndarray, Row]:
         cfg = self.config
         rng = make_rng(cfg.seed, TEXT_EVAL, i)
         spec = self.fonts[int(rng.integers(len(self.fonts)))]
         length = int(rng.integers(cfg.min_length, cfg.max_length + 1))
-        text = "".join(self._pool[int(k)] for k in rng.integers(len(self._pool), size=length))
+        chars = cfg.chars
+        text = "".join(chars[int(k)] for k in rng.integers(len(chars), size=length))
         layout = cfg.layouts[i % len(cfg.layouts)]
         ink = lay_out(text, load_font(spec.path, cfg.font_size), rng).mask
         if layout == "tight":
