@@ -122,12 +122,13 @@ def fake_results(root: Path) -> None:
     ]}  # fmt: skip
     start = {"test_exact": 0.975, "held_out_exact": 0.98, "minutes": 9.5, "wall_minutes": 12.25,
              "epochs": 7}  # fmt: skip
-    finetune = {
-        "style": "ocrlab.synth.tiles", "labelled": 1000, "held_out": 150, "test": 1000,
-        "budget_minutes": 10, "zero_shot_exact": 0.0, "zero_shot_exact_without_symbols": 0.01,
-        "from_general": start, "from_scratch": {**start, "test_exact": 0.1},
-        "load_avg_1min_at_end": 2.5,
+    style = {
+        "style": "ocrlab.synth.tiles", "held_out": 150, "zero_shot_exact": 0.0,
+        "zero_shot_exact_without_symbols": 0.01, "from_general": start,
+        "from_scratch": {**start, "test_exact": 0.1},
     }  # fmt: skip
+    finetune = {"labelled": 1000, "test": 1000, "budget_minutes": 10, "styles": {"tiles": style},
+                "load_avg_1min_at_end": 2.5}  # fmt: skip
     parts = (
         ("read", read), ("generate", generate), ("mlp", mlp), ("load", load), ("soak", soak),
         ("general", general), ("finetune", finetune),
@@ -158,8 +159,8 @@ def test_build_writes_tables_context_and_plot(tmp_path: Path) -> None:
     assert "| 10 | 40.0 | 300.0 | 900.5 | 320 |" in page
     assert "| clean strings (500) | 88.6% (92.2%) | — |" in page
     assert "ocrlab onnxruntime: 75.9 images/s in batches, 14.3 ms one at a time" in page
-    assert "| from general | 97.5 % | 98.0 % | 9.5 | 12.2 | 7 |" in page
-    assert "| from scratch | 10.0 % |" in page
+    assert "| tiles | 0.0 % (1.0 %) | general | 97.5 % | 98.0 % | 9.5 | 12.2 | 7 |" in page
+    assert "| tiles | 0.0 % (1.0 %) | scratch | 10.0 % |" in page
     assert page.count("*Test CPU, x86_64, 2 CPUs, 1 thread(s); Python 3.11.7;") == 7
     assert "`python benchmarks/bench_x.py --quick`" in page
     assert "ddddocr not installed" not in page

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +19,7 @@ from ocrlab.cli import main
 from ocrlab.errors import ConfigError, DatasetError
 from ocrlab.models import build
 from ocrlab.models.crnn import CRNN, line_input
-from ocrlab.train.finetune import FinetuneConfig, extend_head, start_model
+from ocrlab.train.finetune import FinetuneConfig, extend_head, fit, start_model
 
 TINY = {"channels": [4, 8, 8, 8], "hidden": 8}
 MakeRun = Callable[[Path, str], Path]
@@ -59,6 +60,23 @@ def test_extension_keeps_known_logits_bit_identical(tmp_path: Path, tiny_line_ru
     # The whole head at its new width: BLAS may block a wider product differently, so the
     # last bit may move, nothing more.
     torch.testing.assert_close(after[..., :known], before, rtol=0, atol=1e-6)
+
+
+def test_a_narrower_charset_masks_the_rest(tmp_path: Path, tiny_line_run: MakeRun) -> None:
+    run = tiny_line_run(tmp_path / "start", "abc")
+    model, chars, _ = start_model(FinetuneConfig(init=str(run), charset="ca", device="cpu"), ["ac"])
+    assert chars == "ca" and model.head.out_features == len(SPECIALS) + 2
+    x = line_input(
+        torch.randint(0, 256, (2, 1, 32, 256), generator=torch.Generator().manual_seed(2))
+    )
+    with torch.no_grad():
+        before, after = load(run).model(x), model.eval()(x)  # type: ignore[attr-defined]
+    kept = [*range(len(SPECIALS)), len(SPECIALS) + 2, len(SPECIALS)]  # specials, c, a
+    torch.testing.assert_close(after, before[..., kept], rtol=0, atol=1e-6)
+    with pytest.raises(DatasetError, match="outside the charset 'ca': 'b'"):
+        start_model(FinetuneConfig(init=str(run), charset="ca", device="cpu"), ["ab"])
+    _, scratch, _ = start_model(FinetuneConfig(init="none", charset="0123456789"), ["42"])
+    assert scratch == "0123456789"
 
 
 def test_extension_maps_rows_by_character() -> None:
@@ -111,3 +129,22 @@ def test_finetune_refuses_bad_starts(tmp_path: Path) -> None:
         start_model(FinetuneConfig(init="letters", device="cpu"), ["ab"])
     with pytest.raises(ConfigError, match="held_out"):
         FinetuneConfig(held_out=1.5)
+    for bad in ({"invert": 1.5}, {"ema": 1.0}, {"cpu_amp": "sometimes"}):
+        with pytest.raises(ConfigError):
+            FinetuneConfig(**bad)  # type: ignore[arg-type]
+
+
+def test_a_small_set_is_passed_over_until_an_epoch_has_its_images(
+    tmp_path: Path, tiny_line_run: MakeRun
+) -> None:
+    """10 labels and epoch_images=40: each epoch is 4 passes (5 batches of 8), so a tiny audit
+    point trains as many steps between held-out checks as a large one."""
+    run = tiny_line_run(tmp_path / "start", "abc")
+    lines = np.random.default_rng(0).integers(0, 256, (12, 32, 256, 1), dtype=np.uint8)
+    texts = ["ab", "c", "ba", "cab", "a", "bc", "ca", "b", "abc", "cc", "ab", "ba"]
+    cfg = FinetuneConfig(init=str(run), device="cpu", epochs=2, epoch_images=40, batch_size=8,
+                         minutes=0, ema=0.5)  # fmt: skip
+    fitted = fit(cfg, (lines[:10], texts[:10]), (lines[10:], texts[10:]))
+    assert [r["step"] for r in fitted.history] == [5, 10]
+    once = fit(replace(cfg, epoch_images=1), (lines[:10], texts[:10]), (lines[10:], texts[10:]))
+    assert [r["step"] for r in once.history] == [2, 4]

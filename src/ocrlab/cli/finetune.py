@@ -31,6 +31,7 @@ def _config(args: argparse.Namespace, minutes: float | None = None) -> Any:
         flags["minutes"] = minutes
     for key, flag in (
         ("init", "init"),
+        ("charset", "charset"),
         ("minutes", "time_budget"),
         ("seed", "seed"),
         ("device", "device"),
@@ -67,6 +68,11 @@ def _add_common(p: Any) -> None:
         type=float,
         metavar="MINUTES",
         help="stop training after this many minutes (default: 10; audit: 5 per point)",
+    )
+    p.add_argument(
+        "--charset",
+        help="the scheme's alphabet, e.g. 0123456789 (default: the start's plus any new "
+        "character in the labels); characters left out can never be read",
     )
     p.add_argument("--seed", type=int, help="seed of the split, the shuffles and new weights")
     p.add_argument("--device", help="auto (CUDA when present), cpu or cuda")

@@ -26,7 +26,7 @@ HEIGHT, SIZE = 64, 40
 
 
 @cache
-def _fonts() -> tuple[FontSpec, ...]:
+def fonts() -> tuple[FontSpec, ...]:
     """The bundled fonts that draw every character: the same on any machine with ocrlab."""
     return tuple(font_pool(("bundled",), "train", CHARS))
 
@@ -48,10 +48,10 @@ def _tile(ch: str, font: FontSpec, rng: np.random.Generator) -> np.ndarray:
 
 def tiles(rng: np.random.Generator) -> tuple[Image.Image, str]:
     """A random 5- or 6-character CAPTCHA of this style and its text."""
-    fonts = _fonts()
+    pool = fonts()
     text = "".join(rng.choice(list(CHARS), size=int(rng.integers(5, 7))))
     row = np.concatenate(
-        [_tile(ch, fonts[int(rng.integers(len(fonts)))], rng) for ch in text], axis=1
+        [_tile(ch, pool[int(rng.integers(len(pool)))], rng) for ch in text], axis=1
     )
     img = np.pad(row, ((10, 10), (8, 8)), constant_values=128).astype(np.float32)[..., None]
     img = warp.sine(img, rng, 1.5)[..., 0]
