@@ -258,7 +258,7 @@ def fit(
         model.cnn.train(not frozen)
         shuffle = torch.Generator().manual_seed(cfg.seed * 1009 + epoch)
         order = torch.cat([torch.randperm(n, generator=shuffle) for _ in range(passes)])
-        loss_sum, out_of_time = 0.0, False
+        loss_sum, seen, out_of_time = 0.0, 0, False
         for s in range(0, len(order), cfg.batch_size):
             idx = np.sort(order[s : s + cfg.batch_size].numpy())
             cols = min(train[0].shape[2], -(-(int(widths[idx].max()) + cfg.pad_columns) // 4) * 4)
@@ -282,7 +282,7 @@ def fit(
             opt.step()
             if ema is not None:
                 ema.update_parameters(model)
-            loss_sum, step = loss_sum + loss.item() * len(idx), step + 1
+            loss_sum, seen, step = loss_sum + loss.item() * len(idx), seen + len(idx), step + 1
             out_of_time = cfg.minutes > 0 and clock() - began > cfg.minutes * 60
             if out_of_time:
                 break
@@ -290,7 +290,7 @@ def fit(
         acc = exact(read_lines(judged, charset, val[0], device), val[1])
         seconds = round(clock() - began, 1)
         record = {"epoch": epoch + 1, "step": step, "seconds": seconds, "frozen_cnn": frozen,
-                  "loss": round(loss_sum / len(order), 4), "held_out": round(acc, 4)}  # fmt: skip
+                  "loss": round(loss_sum / max(seen, 1), 4), "held_out": round(acc, 4)}  # fmt: skip
         best.history.append(record)
         if log is not None:
             log(record)
