@@ -32,14 +32,6 @@ import time
 from typing import Any
 
 
-def _value(text: str) -> Any:
-    """A `--set` value: JSON (0, 0.5, true, "x"), or else the text itself (off)."""
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError:
-        return text
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--minutes", type=float, default=10.0, help="time budget of each start")
@@ -54,7 +46,6 @@ def main() -> None:
     parser.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
                         help="change a FinetuneConfig field (an ablation)")  # fmt: skip
     args = parser.parse_args()
-    changes = {k: _value(v) for k, v in (item.split("=", 1) for item in args.set)}
     os.environ.setdefault("OMP_NUM_THREADS", str(args.threads))
 
     import importlib
@@ -63,12 +54,14 @@ def main() -> None:
     import torch
 
     from _common import RESULTS, report
+    from ocrlab.config import parse_overrides
     from ocrlab.rng import make_rng
     from ocrlab.runtime.preprocess import PREPROCESS
     from ocrlab.synth.tiles import CHARS
     from ocrlab.train.finetune import FinetuneConfig, exact, fit, read_lines, split, start_model
 
     torch.set_num_threads(args.threads)
+    changes = parse_overrides(args.set)
     results = "_".join(["finetune", *(f"{k}={v}" for k, v in sorted(changes.items()))])
     last = RESULTS / f"{results}.json"
     kept = json.loads(last.read_text()).get("styles", {}) if last.is_file() else {}

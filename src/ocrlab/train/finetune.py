@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, cast
+from typing import Any, cast
 
 import numpy as np
 import torch
@@ -43,7 +43,7 @@ from ocrlab.runtime.line import HEIGHT, WIDTH
 from ocrlab.runtime.shipped import run_folder
 from ocrlab.train.batches import augment
 from ocrlab.train.general import ARCHS, ctc_loss, encode_targets
-from ocrlab.train.loop import native_cpu_bf16
+from ocrlab.train.loop import CpuAmp, check_cpu_amp, use_bf16
 
 NONE = "none"
 """`init` for a fresh model: training from scratch."""
@@ -91,7 +91,7 @@ class FinetuneConfig:
     """Time budget (0: none); the learning rate decays over it."""
     seed: int = 0
     device: str = "auto"
-    cpu_amp: Literal["off", "on", "auto"] = "auto"
+    cpu_amp: CpuAmp = "auto"
     """bf16 autocast on the CPU: off, on, or auto (on where the CPU computes bf16 natively: 4.4
     steps a second of 2 AVX512-BF16 cores instead of 3.0, `benchmarks/bench_finetune.py --set
     cpu_amp=off`). CUDA always trains in bf16 autocast."""
@@ -105,8 +105,7 @@ class FinetuneConfig:
             raise ConfigError("batch_size, epochs, epoch_images and patience must be at least 1")
         if not 0 <= self.invert <= 1 or not 0 <= self.ema < 1:
             raise ConfigError(f"invert must be in [0, 1] and ema in [0, 1), got {self}")
-        if self.cpu_amp not in ("off", "on", "auto"):
-            raise ConfigError(f"cpu_amp must be off, on or auto, got {self.cpu_amp!r}")
+        check_cpu_amp(self.cpu_amp)
 
     @property
     def scratch(self) -> bool:
@@ -247,11 +246,7 @@ def fit(
     gen = torch.Generator(device=device).manual_seed(cfg.seed)
     average = get_ema_multi_avg_fn(cfg.ema)  # type: ignore[no-untyped-call]
     ema = AveragedModel(model, multi_avg_fn=average, use_buffers=True) if cfg.ema else None
-    bf16 = (
-        device.type == "cuda"
-        or cfg.cpu_amp == "on"
-        or (cfg.cpu_amp == "auto" and native_cpu_bf16())
-    )
+    bf16 = use_bf16(device, cfg.cpu_amp)
     for epoch in range(cfg.epochs):
         frozen = epoch < freeze
         model.train()

@@ -34,6 +34,10 @@ Event = dict[str, Any]
 Callback = Callable[[Event], None]
 
 
+CpuAmp = Literal["off", "on", "auto"]
+"""bf16 autocast on the CPU: never, always, or where the CPU computes bf16 natively."""
+
+
 @dataclass(frozen=True)
 class TrainConfig:
     """How to train; the model and the data are chosen elsewhere."""
@@ -52,21 +56,31 @@ class TrainConfig:
     device: str = "auto"
     amp: bool = True
     """bf16 autocast on CUDA."""
-    cpu_amp: Literal["off", "on", "auto"] = "off"
+    cpu_amp: CpuAmp = "off"
     """bf16 autocast on the CPU: about 1.6× faster where the CPU computes in bf16 (AVX512-BF16,
     AMX), slower where it is emulated; auto: on where it is native."""
 
     def autocast(self, device: torch.device) -> bool:
         """Whether to train and evaluate in bf16 autocast on `device`."""
-        if device.type == "cuda":
-            return self.amp
-        return self.cpu_amp == "on" or (self.cpu_amp == "auto" and native_cpu_bf16())
+        return use_bf16(device, self.cpu_amp, cuda=self.amp)
 
     def __post_init__(self) -> None:
         if self.epochs < 1 or self.batch_size < 1 or self.lr <= 0 or self.patience < 0:
             raise ConfigError("epochs and batch_size must be ≥ 1, lr > 0 and patience ≥ 0")
-        if self.cpu_amp not in ("off", "on", "auto"):
-            raise ConfigError(f"cpu_amp must be off, on or auto, got {self.cpu_amp!r}")
+        check_cpu_amp(self.cpu_amp)
+
+
+def use_bf16(device: torch.device, cpu_amp: CpuAmp, cuda: bool = True) -> bool:
+    """Whether to compute in bf16 autocast on `device`: on CUDA when `cuda`, on the CPU as
+    `cpu_amp` says (auto: where the CPU computes bf16 natively)."""
+    if device.type == "cuda":
+        return cuda
+    return cpu_amp == "on" or (cpu_amp == "auto" and native_cpu_bf16())
+
+
+def check_cpu_amp(value: str) -> None:
+    if value not in ("off", "on", "auto"):
+        raise ConfigError(f"cpu_amp must be off, on or auto, got {value!r}")
 
 
 def native_cpu_bf16() -> bool:
