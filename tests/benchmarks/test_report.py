@@ -127,7 +127,10 @@ def fake_results(root: Path) -> None:
         "zero_shot_exact_without_symbols": 0.01, "from_general": start,
         "from_scratch": {**start, "test_exact": 0.1},
     }  # fmt: skip
-    finetune = {"labelled": 1000, "test": 1000, "budget_minutes": 10, "styles": {"tiles": style},
+    real = {**style, "style": "captcha_images_v2", "labelled": 640, "test": 400,
+            "zero_shot_exact": 0.66, "zero_shot_exact_without_symbols": 0.66}  # fmt: skip
+    finetune = {"labelled": 1000, "test": 1000, "budget_minutes": 10,
+                "styles": {"tiles": style, "captcha_images_v2": real},
                 "load_avg_1min_at_end": 2.5}  # fmt: skip
     parts = (
         ("read", read), ("generate", generate), ("mlp", mlp), ("load", load), ("soak", soak),
@@ -159,8 +162,12 @@ def test_build_writes_tables_context_and_plot(tmp_path: Path) -> None:
     assert "| 10 | 40.0 | 300.0 | 900.5 | 320 |" in page
     assert "| clean strings (500) | 88.6% (92.2%) | — |" in page
     assert "ocrlab onnxruntime: 75.9 images/s in batches, 14.3 ms one at a time" in page
-    assert "| tiles | 0.0 % (1.0 %) | general | 97.5 % | 98.0 % | 9.5 | 12.2 | 7 |" in page
-    assert "| tiles | 0.0 % (1.0 %) | scratch | 10.0 % |" in page
+    assert (
+        "| tiles | 1,000 / 1,000 | 0.0 % (1.0 %) | general | 97.5 % | 98.0 % | 9.5 | 12.2 | 7 |"
+        in page
+    )
+    assert "| tiles | 1,000 / 1,000 | 0.0 % (1.0 %) | scratch | 10.0 % |" in page
+    assert "| captcha_images_v2 | 640 / 400 | 66.0 % | general | 97.5 % |" in page  # no brackets
     assert page.count("*Test CPU, x86_64, 2 CPUs, 1 thread(s); Python 3.11.7;") == 7
     assert "`python benchmarks/bench_x.py --quick`" in page
     assert "ddddocr not installed" not in page

@@ -6,7 +6,15 @@ import numpy as np
 import pytest
 
 from ocrlab.runtime.ctc import ctc_greedy
-from ocrlab.runtime.line import HEIGHT, WIDTH, line_width, to_line
+from ocrlab.runtime.line import (
+    BUCKET,
+    HEIGHT,
+    WIDTH,
+    line_width,
+    text_widths,
+    to_line,
+    width_buckets,
+)
 
 
 def test_the_aspect_ratio_is_kept_and_the_rest_is_background() -> None:
@@ -42,3 +50,30 @@ def test_ctc_greedy_merges_repeats_drops_blanks_and_keeps_doubled_letters() -> N
     assert [tok for tok, _ in chars] == [4, 4, 5]  # "aab": the blank separates the two a's
     assert chars[0][1] == pytest.approx(0.55) and chars[2][1] == pytest.approx(0.75)
     assert ctc_greedy(np.zeros((2, 3, 6), np.float32)) == [[], []]  # all blank
+
+
+def _lines(widths: list[int]) -> np.ndarray:
+    """(N, 32, 256, 1) lines with noisy text `widths` columns wide on flat paper."""
+    rng = np.random.default_rng(1)
+    lines = np.full((len(widths), HEIGHT, WIDTH, 1), 200, np.uint8)
+    for line, w in zip(lines, widths, strict=True):
+        line[:, :w, 0] = rng.integers(0, 256, (HEIGHT, w))
+    return lines
+
+
+def test_text_width_is_where_the_flat_padding_begins() -> None:
+    lines = _lines([1, 40, 200, WIDTH])
+    lines[0, :, 0] = 200  # a line that is all paper
+    assert text_widths(lines).tolist() == [1, 40, 200, WIDTH]
+
+
+def test_each_line_is_read_in_its_own_bucket_whatever_its_batch() -> None:
+    lines = _lines([40, 100, 250, 45, 110, 60, 10])
+    groups = width_buckets(lines, batch_size=2)
+    seen = sorted(i for rows, _ in groups for i in rows.tolist())
+    assert seen == list(range(len(lines)))  # every line once
+    assert all(len(rows) <= 2 and cols % BUCKET == 0 for rows, cols in groups)
+    cols = {i: c for rows, c in groups for i in rows.tolist()}
+    assert cols == {0: 64, 1: 128, 2: WIDTH, 3: 64, 4: 128, 5: 96, 6: 32}  # text + MARGIN, rounded
+    alone = {i: width_buckets(lines[i : i + 1], 64)[0][1] for i in range(len(lines))}
+    assert alone == cols  # the company a line keeps never changes its width

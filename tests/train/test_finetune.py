@@ -148,3 +148,36 @@ def test_a_small_set_is_passed_over_until_an_epoch_has_its_images(
     assert [r["step"] for r in fitted.history] == [5, 10]
     once = fit(replace(cfg, epoch_images=1), (lines[:10], texts[:10]), (lines[10:], texts[10:]))
     assert [r["step"] for r in once.history] == [2, 4]
+
+
+def test_without_a_time_budget_the_same_seed_trains_the_same_way(
+    tmp_path: Path, tiny_line_run: MakeRun
+) -> None:
+    """A time budget makes the learning rate follow the clock; without one, a seed decides all."""
+    run = tiny_line_run(tmp_path / "start", "abc")
+    lines = np.random.default_rng(0).integers(0, 256, (12, 32, 256, 1), dtype=np.uint8)
+    texts = ["ab", "c", "ba", "cab", "a", "bc", "ca", "b", "abc", "cc", "ab", "ba"]
+    train, val = (lines[:10], texts[:10]), (lines[10:], texts[10:])
+    cfg = FinetuneConfig(init=str(run), device="cpu", epochs=2, epoch_images=20, batch_size=4,
+                         minutes=0)  # fmt: skip
+    losses = [
+        [r["loss"] for r in fit(c, train, val).history] for c in (cfg, cfg, replace(cfg, seed=1))
+    ]
+    assert losses[0] == losses[1] != losses[2]
+
+
+def test_early_stopping_ends_a_fine_tune_but_not_a_run_from_scratch(
+    tmp_path: Path, tiny_line_run: MakeRun, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Held-out scores that stall at 50 %: a fine-tune stops after `patience` epochs, a run from
+    scratch (CTC plateaus last dozens of epochs) goes on to its last epoch."""
+    import ocrlab.train.finetune as finetune
+
+    monkeypatch.setattr(finetune, "exact", lambda predicted, truth: 0.5)
+    run = tiny_line_run(tmp_path / "start", "abc")
+    lines = np.random.default_rng(0).integers(0, 256, (6, 32, 256, 1), dtype=np.uint8)
+    data = ((lines[:4], ["ab", "c", "ba", "cab"]), (lines[4:], ["a", "bc"]))
+    cfg = FinetuneConfig(init=str(run), device="cpu", epochs=5, epoch_images=4, batch_size=4,
+                         minutes=0, patience=2, arch="small")  # fmt: skip
+    assert len(fit(cfg, *data).history) == 2  # the start already read 50 %
+    assert len(fit(replace(cfg, init="none"), *data).history) == 5

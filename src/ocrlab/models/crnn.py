@@ -3,7 +3,7 @@ them in context, and a per-column classifier trained with CTC (Shi et al. 2015).
 
 Chosen for the general reader because it reads a line in one pass (no token-by-token decoding
 loop), so it is several times faster on a CPU than the encoder-decoder, exports to ONNX as one
-static graph, and CTC needs no attention to learn where characters are. Input (B, 1, 32, W);
+graph of any width, and CTC needs no attention to learn where characters are. Input (B, 1, 32, W);
 output (B, W/4, V) logits, one column per 4 input pixels, class 0 (`<pad>`) the CTC blank.
 """
 

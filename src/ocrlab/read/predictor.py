@@ -9,7 +9,7 @@ model classifies whole images here; `ocrlab.read.resolve.load` wraps it in the l
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +24,7 @@ from ocrlab.runtime import checkpoint
 from ocrlab.runtime.checkpoint import Checkpoint
 from ocrlab.runtime.ctc import ctc_greedy
 from ocrlab.runtime.device import resolve_device
+from ocrlab.runtime.line import width_buckets
 from ocrlab.runtime.preprocess import PREPROCESS, preprocess, scale
 
 __all__ = ["ImageLike", "Predictor", "Reading"]  # Reading lives in read/reading.py
@@ -70,7 +71,8 @@ class Predictor:
     def read_batch(self, batch: np.ndarray, top_k: int = 1) -> list[Reading]:
         """Readings of an already preprocessed (N, H, W, C) uint8 batch (see `preprocess`)."""
         if self.kind == "line":
-            return [r for s in range(0, len(batch), 64) for r in self._ctc(batch[s : s + 64])]
+            assert self.tokenizer is not None
+            return read_lines(batch, self.column_probs, self.tokenizer.charset)
         if self.kind == "seq":
             return [
                 r for s in range(0, len(batch), 64) for r in self._spell(batch[s : s + 64], top_k)
@@ -79,13 +81,10 @@ class Predictor:
 
     @torch.no_grad()
     def column_probs(self, batch: np.ndarray) -> np.ndarray:
-        """(N, H, W, 1) uint8 lines → (N, T, V) per-column probabilities of a line model."""
+        """(N, H, W, 1) uint8 lines of any width W → (N, W/4, V) per-column probabilities of a
+        line model."""
         x = torch.from_numpy(scale(batch)).to(self.device)
         return self.model(x).float().softmax(-1).cpu().numpy()
-
-    def _ctc(self, batch: np.ndarray) -> list[Reading]:
-        assert self.tokenizer is not None
-        return readings_from_columns(self.column_probs(batch), self.tokenizer.charset)
 
     def _classify(self, batch: np.ndarray, top_k: int) -> list[Reading]:
         return readings_from_probs(self.probabilities(batch), self.classes, top_k)
@@ -151,3 +150,15 @@ def readings_from_columns(probs: np.ndarray, charset: Charset) -> list[Reading]:
         confidence = float(np.prod([p for _, p in pairs])) if pairs else 0.0
         readings.append(Reading(text, confidence, pairs, [(text, confidence)]))
     return readings
+
+
+def read_lines(
+    batch: np.ndarray, column_probs: Callable[[np.ndarray], np.ndarray], charset: Charset
+) -> list[Reading]:
+    """Readings of (N, H, W, 1) uint8 lines, each read at its bucket's width
+    (`ocrlab.runtime.line.width_buckets`) by `column_probs`: lines → (n, w/4, V)."""
+    readings: dict[int, Reading] = {}
+    for rows, cols in width_buckets(batch, 64):
+        probs = column_probs(batch[rows, :, :cols])
+        readings.update(zip(rows.tolist(), readings_from_columns(probs, charset), strict=True))
+    return [readings[i] for i in range(len(batch))]

@@ -15,6 +15,10 @@ import numpy as np
 from PIL import Image
 
 HEIGHT, WIDTH = 32, 256
+BUCKET = 32
+"""Width step of the column buckets a line is read at (`width_buckets`)."""
+MARGIN = 16
+"""Columns of background a line keeps right of its text when read in its bucket."""
 
 
 def line_width(height: int, width: int, out_height: int = HEIGHT, out_width: int = WIDTH) -> int:
@@ -41,3 +45,31 @@ def to_line(image: np.ndarray, height: int = HEIGHT, width: int = WIDTH) -> np.n
         border = np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])
         out[:, w:] = np.uint8(np.median(border))
     return out
+
+
+def text_widths(lines: np.ndarray) -> np.ndarray:
+    """Columns of each (N, H, W, 1) line before `to_line`'s flat padding on the right (all W
+    when the last column is not one colour: the text reaches the edge)."""
+    grey = lines[..., 0]
+    differs = (grey != grey[:, :, -1:]).any(axis=1)  # (N, W): unlike the last column
+    padded = (grey[:, :, -1] == grey[:, :1, -1]).all(axis=1)
+    width = np.where(differs.any(1), lines.shape[2] - np.argmax(differs[:, ::-1], 1), 1)
+    return np.where(padded, width, lines.shape[2])
+
+
+def width_buckets(lines: np.ndarray, batch_size: int) -> list[tuple[np.ndarray, int]]:
+    """Groups of at most `batch_size` (N, H, W, 1) lines, each with the columns to read it at.
+
+    Most text fills a fraction of the padded line (a 200 × 50 CAPTCHA takes 128 of 256
+    columns), and the CNN's and LSTM's cost is their width, so each line is read cut to its text
+    plus `MARGIN`, rounded up to a multiple of `BUCKET`: 1.5 to 1.8 times the lines a second, for
+    readings within a point or so of the whole line's (docs/general.md). The width depends on the
+    line alone, never on its batch: an image reads the same in any company.
+    """
+    full = lines.shape[2]
+    cols = np.minimum(full, -(-(text_widths(lines) + MARGIN) // BUCKET) * BUCKET)
+    groups = []
+    for width in np.unique(cols):
+        rows = np.flatnonzero(cols == width)
+        groups += [(rows[s : s + batch_size], int(width)) for s in range(0, len(rows), batch_size)]
+    return groups

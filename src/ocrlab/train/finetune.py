@@ -39,7 +39,7 @@ from ocrlab.runtime import checkpoint
 from ocrlab.runtime.checkpoint import Checkpoint
 from ocrlab.runtime.ctc import ctc_greedy
 from ocrlab.runtime.device import resolve_device
-from ocrlab.runtime.line import HEIGHT, WIDTH
+from ocrlab.runtime.line import HEIGHT, WIDTH, text_widths, width_buckets
 from ocrlab.runtime.shipped import run_folder
 from ocrlab.train.batches import augment
 from ocrlab.train.general import ARCHS, ctc_loss, encode_targets
@@ -78,7 +78,8 @@ class FinetuneConfig:
     """Images an epoch shows at least: a set smaller than this is passed over several times
     between held-out checks, so 50 labels get as many steps before early stopping as 850."""
     patience: int = 6
-    """Stop after this many epochs without a better held-out exact match (once it is above 0)."""
+    """Stop a fine-tune after this many epochs without a better held-out exact match. Training
+    from scratch runs its budget: CTC sits on plateaus for dozens of epochs before it reads."""
     augment: float = 1.0
     """Strength of the affine warps (0: none)."""
     invert: float = 0.5
@@ -88,7 +89,8 @@ class FinetuneConfig:
     """Decay of an exponential moving average of the weights, which is what is judged and kept
     (0: the weights themselves). A few hundred labels overfit fast; the average generalises."""
     minutes: float = 10.0
-    """Time budget (0: none); the learning rate decays over it."""
+    """Time budget (0: none); the learning rate decays over it, so it follows the clock: only a
+    run without a budget repeats bit for bit from its seed."""
     seed: int = 0
     device: str = "auto"
     cpu_amp: CpuAmp = "auto"
@@ -181,27 +183,20 @@ def start_model(cfg: FinetuneConfig, texts: Sequence[str]) -> tuple[CRNN, str, i
 def read_lines(
     model: nn.Module, charset: str, lines: np.ndarray, device: torch.device
 ) -> list[str]:
-    """Greedy CTC readings of (N, H, W, 1) uint8 lines."""
+    """Greedy CTC readings of (N, H, W, 1) uint8 lines, each at its reading width."""
     model.eval()
-    texts = []
-    for s in range(0, len(lines), 64):
-        x = torch.from_numpy(lines[s : s + 64]).permute(0, 3, 1, 2).to(device)
+    texts: dict[int, str] = {}
+    for rows, cols in width_buckets(lines, 64):
+        x = torch.from_numpy(lines[rows, :, :cols]).permute(0, 3, 1, 2).to(device)
         probs = model(line_input(x)).float().softmax(-1).cpu().numpy()
-        texts += [
-            "".join(charset[t - len(SPECIALS)] for t, _ in row if t >= len(SPECIALS))
-            for row in ctc_greedy(probs)
-        ]
-    return texts
+        spelt = ("".join(charset[t - len(SPECIALS)] for t, _ in row if t >= len(SPECIALS))
+                 for row in ctc_greedy(probs))  # fmt: skip
+        texts.update(zip(rows.tolist(), spelt, strict=True))
+    return [texts[i] for i in range(len(lines))]
 
 
 def exact(predicted: Sequence[str], truth: Sequence[str]) -> float:
     return sum(p == t for p, t in zip(predicted, truth, strict=True)) / max(len(truth), 1)
-
-
-def content_width(lines: np.ndarray) -> np.ndarray:
-    """Columns of each (N, H, W, 1) line before `to_line`'s flat padding on the right."""
-    differs = (lines[..., 0] != lines[:, :, -1:, 0]).any(axis=1)  # (N, W)
-    return np.where(differs.any(1), lines.shape[2] - np.argmax(differs[:, ::-1], 1), 1)
 
 
 def _lr_scale(cfg: FinetuneConfig, step: int, total: int, seconds: float) -> float:
@@ -230,7 +225,7 @@ def fit(
     model.to(device)
     targets, lengths = encode_targets(Tokenizer(Charset(charset), max_len), train[1])
     offsets = np.concatenate([[0], np.cumsum(lengths)])
-    widths = content_width(train[0])
+    widths = text_widths(train[0])
     top = [*model.rnn.parameters(), *model.head.parameters()]
     lr_cnn = cfg.lr_top if cfg.scratch else cfg.lr_cnn
     groups = [{"params": model.cnn.parameters(), "lr": lr_cnn, "peak": lr_cnn},
@@ -291,7 +286,7 @@ def fit(
             log(record)
         if acc > best.accuracy:
             best.model, best.accuracy, since_best = copy.deepcopy(judged), acc, 0
-        elif best.accuracy > 0:  # CTC from scratch reads nothing for a while: no early stop then
+        elif best.accuracy > 0 and not cfg.scratch:  # nothing read yet: no early stop either
             since_best += 1
         if out_of_time or since_best >= cfg.patience or best.accuracy == 1.0:
             break

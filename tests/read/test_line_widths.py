@@ -1,0 +1,45 @@
+"""The general reader reads each line at the width of its text's bucket (`width_buckets`): the
+same reading alone or in any batch, and the same through torch and ONNX."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw
+
+from ocrlab.read.onnx import OnnxPredictor, export_onnx
+from ocrlab.read.predictor import Predictor
+from ocrlab.runtime.shipped import shipped_folder
+from ocrlab.synth.fonts import load_font, matplotlib_font_dir
+
+TEXTS = ["k7Q", "Hx4mRt", "AlineOfTextWideEnoughToFillItAll"]
+
+
+def _image(text: str) -> np.ndarray:
+    font = load_font(matplotlib_font_dir() / "DejaVuSans.ttf", 28)
+    im = Image.new("L", (int(font.getlength(text)) + 16, 40), 235)
+    ImageDraw.Draw(im).text((8, 4), text, fill=20, font=font)
+    return np.asarray(im)
+
+
+@pytest.fixture(scope="module")
+def readers(tmp_path_factory: pytest.TempPathFactory) -> tuple[Predictor, OnnxPredictor]:
+    path = export_onnx("general", tmp_path_factory.mktemp("onnx") / "general.onnx")
+    return Predictor.load(shipped_folder("general"), "cpu"), OnnxPredictor(path)
+
+
+def test_a_line_reads_the_same_alone_in_company_and_through_onnx(
+    readers: tuple[Predictor, OnnxPredictor],
+) -> None:
+    torch_reader, onnx_reader = readers
+    assert onnx_reader.any_width  # the exported graph takes any width
+    images = [_image(t) for t in TEXTS]
+    together = torch_reader.read(images)
+    assert [r.text for r in together[:2]] == TEXTS[:2]  # a real reading, not an empty one
+    for reader in readers:
+        alone = [reader.read([image])[0] for image in images]
+        mixed = reader.read(images[::-1])[::-1]
+        for a, b, c in zip(together, alone, mixed, strict=True):
+            assert a.text == b.text == c.text
+            assert a.confidence == pytest.approx(b.confidence, rel=1e-4)
+            assert a.confidence == pytest.approx(c.confidence, rel=1e-4)

@@ -1,0 +1,56 @@
+"""`ocrlab export --int8`: a line model with 8-bit convolutions reads what the float model reads
+and keeps everything a deployment needs; other kinds and bad calibration folders are refused."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import onnx
+import pytest
+from PIL import Image, ImageDraw
+
+from ocrlab.cli import main
+from ocrlab.read.onnx import OnnxPredictor, export_onnx
+from ocrlab.synth.fonts import load_font, matplotlib_font_dir
+
+TEXTS = ["k7Q", "Hx4mRt", "b3Wz9", "Pqd27F"]
+
+
+def _image(text: str) -> np.ndarray:
+    font = load_font(matplotlib_font_dir() / "DejaVuSerif.ttf", 30)
+    im = Image.new("L", (int(font.getlength(text)) + 20, 44), 225)
+    ImageDraw.Draw(im).text((10, 5), text, fill=30, font=font)
+    return np.asarray(im)
+
+
+def test_int8_reads_like_float_with_quantised_convolutions(tmp_path: Path) -> None:
+    images = [_image(t) for t in TEXTS]
+    calibration = [_image(t) for t in ("Zx81", "mwQe4T", "r2D")]
+    fp32 = export_onnx("general", tmp_path / "fp32.onnx")
+    int8 = export_onnx("general", tmp_path / "int8.onnx", int8=True, calibration=calibration)
+    ops = {node.op_type for node in onnx.load(str(int8)).graph.node}
+    assert {"QuantizeLinear", "DequantizeLinear", "Conv", "LSTM"} <= ops
+    assert "QuantizeLinear" not in {n.op_type for n in onnx.load(str(fp32)).graph.node}
+    fast, exact = OnnxPredictor(int8), OnnxPredictor(fp32)
+    assert fast.checkpoint == exact.checkpoint and fast.any_width
+    assert [r.text for r in exact.read(images)] == TEXTS
+    assert [r.text for r in fast.read(images)] == TEXTS
+
+
+def test_int8_is_refused_for_other_kinds_and_without_images(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["export", "--model", "words", "--onnx", str(tmp_path / "w.onnx"), "--int8"]) == 2
+    assert "int8 export is for line models" in capsys.readouterr().err
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    out = str(tmp_path / "g.onnx")
+    assert (
+        main(["export", "--model", "general", "--onnx", out, "--int8", "--calibrate", str(empty)])
+        == 2
+    )
+    assert "no images" in capsys.readouterr().err
+    assert main(["export", "--model", "general", "--onnx", out, "--calibrate", str(empty)]) == 2
+    assert "--calibrate goes with --int8" in capsys.readouterr().err
+    assert not Path(out).exists()
