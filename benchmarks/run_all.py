@@ -39,7 +39,19 @@ def steps(full: bool) -> dict[str, tuple[list[str], dict[str, str]]]:
         "load": (["bench_load.py", *([] if full else ["--quick"])], {}),
         "soak": (["bench_serve.py", "--soak", "10" if full else "1"], {}),
         "general": (["bench_general.py", mode], ONE_THREAD),
-        "finetune": (["bench_finetune.py", "--minutes", "10" if full else "5"], {}),
+        "finetune": (
+            ["bench_finetune.py"]
+            if full
+            else [
+                "bench_finetune.py",
+                "--styles",
+                "captcha_images_v2",
+                "stencil",
+                "--minutes",
+                "3",
+            ],
+            {},
+        ),
     }
 
 

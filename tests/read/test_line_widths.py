@@ -3,7 +3,10 @@ same reading alone or in any batch, and the same through torch and ONNX."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
+import onnx
 import pytest
 from PIL import Image, ImageDraw
 
@@ -43,3 +46,16 @@ def test_a_line_reads_the_same_alone_in_company_and_through_onnx(
             assert a.text == b.text == c.text
             assert a.confidence == pytest.approx(b.confidence, rel=1e-4)
             assert a.confidence == pytest.approx(c.confidence, rel=1e-4)
+
+
+def test_a_file_exported_with_a_fixed_width_still_reads_whole_lines(
+    readers: tuple[Predictor, OnnxPredictor], tmp_path: Path
+) -> None:
+    """ONNX files from before the width buckets have a fixed 256-column input: read whole."""
+    graph = onnx.load(str(export_onnx("general", tmp_path / "g.onnx")))
+    graph.graph.input[0].type.tensor_type.shape.dim[3].dim_value = 256
+    onnx.save(graph, str(tmp_path / "fixed.onnx"))
+    fixed = OnnxPredictor(tmp_path / "fixed.onnx")
+    assert not fixed.any_width
+    images = [_image(t) for t in TEXTS[:2]]
+    assert [r.text for r in fixed.read(images)] == TEXTS[:2]

@@ -9,20 +9,20 @@ import pytest
 from PIL import Image
 
 from ocrlab.rng import make_rng
-from ocrlab.synth.stencil import _screen, stencil
+from ocrlab.synth.stencil import _screen, solid_stencil, stencil
 from ocrlab.synth.tiles import CHARS, tiles
 
 Scheme = Callable[[np.random.Generator], tuple[Image.Image, str]]
 
 
-@pytest.mark.parametrize("scheme", [stencil, tiles])
+@pytest.mark.parametrize("scheme", [stencil, solid_stencil, tiles])
 def test_a_scheme_is_a_pure_function_of_its_rng(scheme: Scheme) -> None:
     (a, text_a), (b, text_b) = scheme(make_rng(0, 5, 3)), scheme(make_rng(0, 5, 3))
     assert text_a == text_b and a.tobytes() == b.tobytes()
     assert scheme(make_rng(0, 5, 4))[0].tobytes() != a.tobytes()
 
 
-@pytest.mark.parametrize("scheme", [stencil, tiles])
+@pytest.mark.parametrize("scheme", [stencil, solid_stencil, tiles])
 def test_a_scheme_draws_its_alphabet_on_a_captcha_shaped_image(scheme: Scheme) -> None:
     samples = [scheme(make_rng(1, 5, i)) for i in range(40)]
     for image, text in samples:
@@ -39,3 +39,11 @@ def test_stencil_screen_breaks_every_stroke_into_dots() -> None:
         assert screen.min() >= 0 and screen.max() <= 1
         patches = screen[:40, :60].reshape(10, 4, 15, 4).transpose(0, 2, 1, 3).reshape(150, 16)
         assert (patches.max(1) > 0.9).all() and (patches.min(1) < 0.1).all()
+
+
+def test_solid_stencil_is_stencil_without_the_dots() -> None:
+    """Same text and size from the same draws; the solid glyphs put more ink on the paper."""
+    for i in range(4):
+        (dotted, text), (solid, same) = stencil(make_rng(3, 5, i)), solid_stencil(make_rng(3, 5, i))
+        assert text == same and dotted.size == solid.size
+        assert np.asarray(solid.convert("L")).mean() < np.asarray(dotted.convert("L")).mean()

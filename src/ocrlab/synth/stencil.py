@@ -6,7 +6,9 @@ font per image, turned and squeezed glyphs drawn as a dot screen, one or two cur
 paper's colour cutting through them, and specks of ink on textured paper. No zoo family
 (`ocrlab.synth.zoo.FAMILIES`) draws stippled glyphs or erasing curves. The alphabet is tiles'
 (no look-alike pairs, three symbols outside the general charset). `stencil(rng)` is an
-`f(rng) -> (image, text)` generator for `ocrlab audit --generator`. NumPy and Pillow only.
+`f(rng) -> (image, text)` generator for `ocrlab audit --generator`; `solid_stencil` is the same
+scheme with solid glyphs, which measures what the dot screen alone costs a reader. NumPy and
+Pillow only.
 """
 
 from __future__ import annotations
@@ -33,8 +35,9 @@ def _screen(h: int, w: int, rng: np.random.Generator) -> np.ndarray:
     return np.clip(period * 0.55 - d, 0, 1)
 
 
-def stencil(rng: np.random.Generator) -> tuple[Image.Image, str]:
-    """A random 5- or 6-character CAPTCHA of this style and its text."""
+def stencil(rng: np.random.Generator, screen: bool = True) -> tuple[Image.Image, str]:
+    """A random 5- or 6-character CAPTCHA of this style and its text (`screen=False`: solid
+    glyphs, every other draw the same)."""
     pool = fonts()
     text = "".join(rng.choice(list(CHARS), size=int(rng.integers(5, 7))))
     font = load_font(pool[int(rng.integers(len(pool)))].path, int(rng.integers(34, 44)))
@@ -43,7 +46,8 @@ def stencil(rng: np.random.Generator) -> tuple[Image.Image, str]:
     h, w = max(HEIGHT, ih + 8), iw + int(rng.integers(16, 40))
     top, left = int(rng.integers(2, h - ih - 1)), int(rng.integers(4, w - iw - 3))
     alpha = np.zeros((h, w), np.float32)
-    alpha[top : top + ih, left : left + iw] = ink.mask * _screen(ih, iw, rng)
+    dots = _screen(ih, iw, rng)
+    alpha[top : top + ih, left : left + iw] = ink.mask * (dots if screen else 1.0)
     light = rng.uniform(200, 245, 3).astype(np.float32)
     colour = rng.uniform(0, 90, 3).astype(np.float32)
     img = composite(paper.texture(rng, h, w, light), alpha, solid(alpha, colour))
@@ -52,3 +56,8 @@ def stencil(rng: np.random.Generator) -> tuple[Image.Image, str]:
     img = warp.sine(img, rng, 0.6)
     img += rng.normal(0, 6, img.shape)
     return Image.fromarray(np.clip(img, 0, 255).astype(np.uint8)), text
+
+
+def solid_stencil(rng: np.random.Generator) -> tuple[Image.Image, str]:
+    """`stencil` without the dot screen: the same text, font, layout, curves and specks."""
+    return stencil(rng, screen=False)
