@@ -282,7 +282,8 @@ def finetune_section(r: dict[str, Any]) -> str:
         "the epoch; exact match, case-sensitive, a budget in minutes per start (this run: "
         f"{r['budget_minutes']:g}), counted as CPU time ÷ threads so that "
         "other jobs on a shared machine slow neither start more than the other. Zero-shot in "
-        "brackets: the images without characters the general reader has no rows for. "
+        "brackets: the images without characters the general reader has no rows for. Rows can "
+        "come from separate runs (`--styles`, `--only`); each keeps its own budget. "
         "Target: >= 97 % in <= 10 minutes on 2 cores. Load average at the end: "
         f"{r['load_avg_1min_at_end']}.\n\n" + "\n".join(rows) + "\n\n" + context(r)
     )

@@ -55,7 +55,8 @@ def test_a_file_exported_with_a_fixed_width_still_reads_whole_lines(
     graph = onnx.load(str(export_onnx("general", tmp_path / "g.onnx")))
     graph.graph.input[0].type.tensor_type.shape.dim[3].dim_value = 256
     onnx.save(graph, str(tmp_path / "fixed.onnx"))
-    fixed = OnnxPredictor(tmp_path / "fixed.onnx")
+    with pytest.warns(UserWarning, match="whole lines only"):
+        fixed = OnnxPredictor(tmp_path / "fixed.onnx")
     assert not fixed.any_width
     images = [_image(t) for t in TEXTS[:2]]
     assert [r.text for r in fixed.read(images)] == TEXTS[:2]

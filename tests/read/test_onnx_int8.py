@@ -11,6 +11,7 @@ import pytest
 from PIL import Image, ImageDraw
 
 from ocrlab.cli import main
+from ocrlab.errors import ConfigError
 from ocrlab.read.onnx import OnnxPredictor, export_onnx
 from ocrlab.synth.fonts import load_font, matplotlib_font_dir
 
@@ -54,3 +55,7 @@ def test_int8_is_refused_for_other_kinds_and_without_images(
     assert main(["export", "--model", "general", "--onnx", out, "--calibrate", str(empty)]) == 2
     assert "--calibrate goes with --int8" in capsys.readouterr().err
     assert not Path(out).exists()
+    with pytest.raises(ConfigError, match="calibration images go with int8"):
+        export_onnx("general", tmp_path / "g.onnx", int8=True, calibration=[])
+    with pytest.raises(ConfigError, match="calibration images go with int8"):
+        export_onnx("general", tmp_path / "g.onnx", calibration=[_image("ab")])

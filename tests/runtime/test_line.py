@@ -11,6 +11,7 @@ from ocrlab.runtime.line import (
     HEIGHT,
     WIDTH,
     line_width,
+    read_in_buckets,
     text_widths,
     to_line,
     width_buckets,
@@ -77,3 +78,17 @@ def test_each_line_is_read_in_its_own_bucket_whatever_its_batch() -> None:
     assert cols == {0: 64, 1: 128, 2: WIDTH, 3: 64, 4: 128, 5: 96, 6: 32}  # text + MARGIN, rounded
     alone = {i: width_buckets(lines[i : i + 1], 64)[0][1] for i in range(len(lines))}
     assert alone == cols  # the company a line keeps never changes its width
+
+
+def test_results_of_the_buckets_come_back_in_the_lines_order() -> None:
+    lines = _lines([200, 10, 100, 40, 250])
+    calls: list[int] = []
+
+    def read(cut: np.ndarray) -> list[tuple[int, int]]:
+        calls.append(len(cut))
+        return [(cut.shape[2], int(text_widths(cut[i : i + 1])[0])) for i in range(len(cut))]
+
+    got = read_in_buckets(lines, read, batch_size=1)
+    assert [width for _, width in got] == [200, 10, 100, 40, 250]  # each line's own result
+    assert [cols for cols, _ in got] == [224, 32, 128, 64, WIDTH]
+    assert calls == [1] * 5 and read_in_buckets(lines[:0], read) == []

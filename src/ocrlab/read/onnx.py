@@ -8,8 +8,9 @@ function (`ocrlab.runtime.preprocess`), as for the torch Predictor.
 
 A line model can be exported with 8-bit convolutions (`int8=True`): weights per channel and
 activations calibrated on a few hundred lines (static quantisation, onnxruntime's QDQ format).
-On AVX512-VNNI cores they run about twice as fast for a few tenths of a point of accuracy
-(docs/general.md); the LSTM stays in float32, where onnxruntime's dynamic int8 LSTM is slower.
+On AVX512-VNNI cores they run about twice as fast for at most 0.7 points of exact match
+(docs/general.md); the LSTM stays in float32. Without VNNI, onnxruntime's 8-bit kernels can
+saturate and speed-ups are smaller: measure on the target machine before shipping.
 """
 
 from __future__ import annotations
@@ -75,6 +76,8 @@ def export_onnx(
     (default: `CALIBRATION` lines of the zoo, none of them evaluation data)."""
     import onnx
 
+    if calibration is not None and (not int8 or not calibration):
+        raise ConfigError("calibration images go with int8=True, and there must be some")
     predictor = Predictor.load(run_folder(model), "cpu")
     if int8 and predictor.kind != "line":
         raise ConfigError(f"int8 export is for line models; {model} is a {predictor.kind!r} model")
@@ -168,15 +171,23 @@ class OnnxPredictor:
             raise DatasetError(f"{path} was not exported by ocrlab (no metadata)")
         self.checkpoint = Checkpoint.from_dict(json.loads(props[META_KEY]), path)
         self.kind, self.classes = self.checkpoint.kind, list(self.checkpoint.classes)
-        self.any_width = isinstance(self.session.get_inputs()[0].shape[3], str)
-        """A line model exported with a free width (older files read every line whole)."""
+        width = self.session.get_inputs()[0].shape[3]
+        self.any_width = self.kind == "line" and not isinstance(width, int)
+        """A line model exported with a free width; older files read every line whole."""
+        if self.kind == "line" and not self.any_width:
+            warnings.warn(
+                f"{path} takes whole lines only (exported before ocrlab read lines at their "
+                "text's width): its readings can differ a little from the torch model's; "
+                "export it again with `ocrlab export`",
+                stacklevel=2,
+            )
 
     def preprocess(self, images: Sequence[ImageLike]) -> np.ndarray:
         ckpt = self.checkpoint
         return preprocess(ckpt.kind, images, ckpt.input_size, ckpt.mode)
 
     def run(self, batch: np.ndarray) -> list[np.ndarray]:
-        """(N, H, W, C) uint8 at the input size → the graph's outputs."""
+        """(N, H, W, C) uint8 (a line model's cut to any width) → the graph's outputs."""
         return list(self.session.run(None, {"images": scale(batch)}))
 
     def probabilities(self, batch: np.ndarray) -> np.ndarray:

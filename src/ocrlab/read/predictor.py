@@ -24,7 +24,7 @@ from ocrlab.runtime import checkpoint
 from ocrlab.runtime.checkpoint import Checkpoint
 from ocrlab.runtime.ctc import ctc_greedy
 from ocrlab.runtime.device import resolve_device
-from ocrlab.runtime.line import width_buckets
+from ocrlab.runtime.line import read_in_buckets
 from ocrlab.runtime.preprocess import PREPROCESS, preprocess, scale
 
 __all__ = ["ImageLike", "Predictor", "Reading"]  # Reading lives in read/reading.py
@@ -157,8 +157,4 @@ def read_lines(
 ) -> list[Reading]:
     """Readings of (N, H, W, 1) uint8 lines, each read at its bucket's width
     (`ocrlab.runtime.line.width_buckets`) by `column_probs`: lines → (n, w/4, V)."""
-    readings: dict[int, Reading] = {}
-    for rows, cols in width_buckets(batch, 64):
-        probs = column_probs(batch[rows, :, :cols])
-        readings.update(zip(rows.tolist(), readings_from_columns(probs, charset), strict=True))
-    return [readings[i] for i in range(len(batch))]
+    return read_in_buckets(batch, lambda lines: readings_from_columns(column_probs(lines), charset))

@@ -11,8 +11,13 @@ Imports NumPy and Pillow only.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from typing import TypeVar
+
 import numpy as np
 from PIL import Image
+
+T = TypeVar("T")
 
 HEIGHT, WIDTH = 32, 256
 BUCKET = 32
@@ -62,9 +67,9 @@ def width_buckets(lines: np.ndarray, batch_size: int) -> list[tuple[np.ndarray, 
 
     Most text fills a fraction of the padded line (a 200 × 50 CAPTCHA takes 128 of 256
     columns), and the CNN's and LSTM's cost is their width, so each line is read cut to its text
-    plus `MARGIN`, rounded up to a multiple of `BUCKET`: 1.5 to 1.8 times the lines a second, for
-    readings within a point or so of the whole line's (docs/general.md). The width depends on the
-    line alone, never on its batch: an image reads the same in any company.
+    plus `MARGIN`, rounded up to a multiple of `BUCKET`, for readings within about a point of the
+    whole line's (docs/general.md). The width depends on the line alone, never on its batch: an
+    image reads the same in any company.
     """
     full = lines.shape[2]
     cols = np.minimum(full, -(-(text_widths(lines) + MARGIN) // BUCKET) * BUCKET)
@@ -73,3 +78,14 @@ def width_buckets(lines: np.ndarray, batch_size: int) -> list[tuple[np.ndarray, 
         rows = np.flatnonzero(cols == width)
         groups += [(rows[s : s + batch_size], int(width)) for s in range(0, len(rows), batch_size)]
     return groups
+
+
+def read_in_buckets(
+    lines: np.ndarray, read: Callable[[np.ndarray], Sequence[T]], batch_size: int = 64
+) -> list[T]:
+    """`read` (cut lines (n, H, w, 1) → one result per line) applied bucket by bucket
+    (`width_buckets`), the results back in the order of `lines`."""
+    results: dict[int, T] = {}
+    for rows, cols in width_buckets(lines, batch_size):
+        results.update(zip(rows.tolist(), read(lines[rows, :, :cols]), strict=True))
+    return [results[i] for i in range(len(lines))]

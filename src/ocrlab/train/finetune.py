@@ -39,7 +39,7 @@ from ocrlab.runtime import checkpoint
 from ocrlab.runtime.checkpoint import Checkpoint
 from ocrlab.runtime.ctc import ctc_greedy
 from ocrlab.runtime.device import resolve_device
-from ocrlab.runtime.line import HEIGHT, WIDTH, text_widths, width_buckets
+from ocrlab.runtime.line import HEIGHT, WIDTH, read_in_buckets, text_widths
 from ocrlab.runtime.shipped import run_folder
 from ocrlab.train.batches import augment
 from ocrlab.train.general import ARCHS, ctc_loss, encode_targets
@@ -185,14 +185,14 @@ def read_lines(
 ) -> list[str]:
     """Greedy CTC readings of (N, H, W, 1) uint8 lines, each at its reading width."""
     model.eval()
-    texts: dict[int, str] = {}
-    for rows, cols in width_buckets(lines, 64):
-        x = torch.from_numpy(lines[rows, :, :cols]).permute(0, 3, 1, 2).to(device)
+
+    def spell(cut: np.ndarray) -> list[str]:
+        x = torch.from_numpy(cut).permute(0, 3, 1, 2).to(device)
         probs = model(line_input(x)).float().softmax(-1).cpu().numpy()
-        spelt = ("".join(charset[t - len(SPECIALS)] for t, _ in row if t >= len(SPECIALS))
-                 for row in ctc_greedy(probs))  # fmt: skip
-        texts.update(zip(rows.tolist(), spelt, strict=True))
-    return [texts[i] for i in range(len(lines))]
+        return ["".join(charset[t - len(SPECIALS)] for t, _ in row if t >= len(SPECIALS))
+                for row in ctc_greedy(probs)]  # fmt: skip
+
+    return read_in_buckets(lines, spell)
 
 
 def exact(predicted: Sequence[str], truth: Sequence[str]) -> float:
@@ -218,7 +218,8 @@ def fit(
     `clock` measures the time budget (a benchmark on a shared machine passes CPU time).
 
     A batch is cut to its longest text plus `cfg.pad_columns` of padding: the CNN's cost is
-    its width, and a short CAPTCHA fills a third of the 256 columns. Reading stays full width.
+    its width, and a short CAPTCHA fills a third of the 256 columns. The held-out checks read as
+    every reader does (`read_lines`: each line at its bucket's width).
     """
     device = resolve_device(cfg.device)
     model, charset, max_len = start_model(cfg, [*train[1], *val[1]])
@@ -286,7 +287,7 @@ def fit(
             log(record)
         if acc > best.accuracy:
             best.model, best.accuracy, since_best = copy.deepcopy(judged), acc, 0
-        elif best.accuracy > 0 and not cfg.scratch:  # nothing read yet: no early stop either
+        elif best.accuracy > 0 and not cfg.scratch:  # patience counts once the model reads
             since_best += 1
         if out_of_time or since_best >= cfg.patience or best.accuracy == 1.0:
             break

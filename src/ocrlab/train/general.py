@@ -35,7 +35,7 @@ from ocrlab.runtime import checkpoint
 from ocrlab.runtime.checkpoint import Checkpoint
 from ocrlab.runtime.ctc import ctc_greedy
 from ocrlab.runtime.device import resolve_device
-from ocrlab.runtime.line import HEIGHT, WIDTH, to_line
+from ocrlab.runtime.line import HEIGHT, WIDTH, read_in_buckets, to_line
 from ocrlab.synth.fonts import FontSpec, font_pool
 from ocrlab.synth.zoo import FAMILIES, Zoo, ZooConfig
 
@@ -126,15 +126,19 @@ def validation_sets(cfg: GeneralConfig, fonts: Sequence[FontSpec]) -> dict[str, 
 def accuracy(
     model: nn.Module, tokenizer: Tokenizer, samples: Sequence[Any], device: torch.device
 ) -> float:
-    """Exact match (case-sensitive) of greedy CTC reading."""
+    """Exact match (case-sensitive) of greedy CTC reading, each line at its bucket's width as
+    every reader reads it."""
     model.eval()
-    x = torch.from_numpy(np.stack([to_line(s.image) for s in samples])[:, None]).to(device)
-    decoded = ctc_greedy(model(line_input(x)).float().softmax(-1).cpu().numpy())
-    hits = sum(
-        tokenizer.decode([t for t, _ in d]) == s.text for d, s in zip(decoded, samples, strict=True)
-    )
+
+    def spell(cut: np.ndarray) -> list[str]:
+        x = torch.from_numpy(cut).permute(0, 3, 1, 2).to(device)
+        decoded = ctc_greedy(model(line_input(x)).float().softmax(-1).cpu().numpy())
+        return [tokenizer.decode([t for t, _ in d]) for d in decoded]
+
+    lines = np.stack([to_line(s.image) for s in samples])[..., None]  # (N, H, W, 1)
+    texts = read_in_buckets(lines, spell)
     model.train()
-    return hits / max(len(samples), 1)
+    return sum(t == s.text for t, s in zip(texts, samples, strict=True)) / max(len(samples), 1)
 
 
 def _lr(cfg: GeneralConfig, step: int, seconds: float = 0.0) -> float:
