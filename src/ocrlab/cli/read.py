@@ -213,7 +213,7 @@ def _add_eval(sub: Any) -> None:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from ocrlab.data.load import IMAGE_SUFFIXES
+    from ocrlab.data.load import image_files
     from ocrlab.read.onnx import CALIBRATION, export_onnx
 
     calibration = None
@@ -223,7 +223,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         folder = args.calibrate
         if not folder.is_dir():
             raise DatasetError(f"--calibrate {folder}: no such folder")
-        files = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+        files = image_files(folder)
         if not files:
             raise DatasetError(f"{folder} has no images (.png, .jpg, ...) to calibrate with")
         step = max(1, len(files) // CALIBRATION)  # spread over the folder, not its first names

@@ -225,6 +225,11 @@ def _copy_packed(
             progress(len(idx))
 
 
+def image_files(folder: Path) -> list[Path]:
+    """The images of `folder` (by suffix, `IMAGE_SUFFIXES`), sorted by name."""
+    return sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+
+
 def folder_labels(root: Path) -> list[tuple[Path, str]]:
     """(image path, label) pairs of a plain folder, from labels.csv, labels.txt or file names."""
     if (root / "labels.csv").is_file():
@@ -232,8 +237,7 @@ def folder_labels(root: Path) -> list[tuple[Path, str]]:
     elif (root / "labels.txt").is_file():
         pairs = _read_label_file(root, "labels.txt")
     else:
-        files = sorted(p for p in root.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
-        pairs = [(p, p.stem) for p in files]
+        pairs = [(p, p.stem) for p in image_files(root)]
     if not pairs:
         raise DatasetError(f"{root} has no images (.png, .jpg, ...) and no labels file")
     empty = [p.name for p, label in pairs if not label.strip()]

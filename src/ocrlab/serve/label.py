@@ -23,7 +23,7 @@ from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
 
 from ocrlab.data.atomic import atomic_write_bytes
-from ocrlab.data.load import IMAGE_SUFFIXES, folder_labels
+from ocrlab.data.load import folder_labels, image_files
 from ocrlab.errors import DatasetError
 from ocrlab.read.auto import Reader
 from ocrlab.read.predictor import Reading
@@ -47,8 +47,7 @@ class Labeller:
             raise DatasetError(f"{folder} is not a folder")
         self.folder, self.lock = folder, threading.Lock()
         done = {p.name for p, _ in folder_labels(folder)} if (folder / LABELS).is_file() else set()
-        files = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
-        todo = [p for p in files if p.name not in done]
+        todo = [p for p in image_files(folder) if p.name not in done]
         readings: dict[str, Reading] = {}
         for s in range(0, len(todo), batch):
             part = todo[s : s + batch]

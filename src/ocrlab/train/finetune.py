@@ -37,12 +37,11 @@ from ocrlab.models.crnn import CRNN, line_input
 from ocrlab.rng import SPLITS, make_rng
 from ocrlab.runtime import checkpoint
 from ocrlab.runtime.checkpoint import Checkpoint
-from ocrlab.runtime.ctc import ctc_greedy
 from ocrlab.runtime.device import resolve_device
-from ocrlab.runtime.line import HEIGHT, MARGIN, WIDTH, read_in_buckets, text_widths
+from ocrlab.runtime.line import HEIGHT, MARGIN, WIDTH, text_widths
 from ocrlab.runtime.shipped import run_folder
 from ocrlab.train.batches import augment
-from ocrlab.train.general import ARCHS, ctc_loss, encode_targets
+from ocrlab.train.general import ARCHS, ctc_loss, ctc_tokens, encode_targets
 from ocrlab.train.loop import CpuAmp, check_cpu_amp, use_bf16
 
 NONE = "none"
@@ -181,20 +180,13 @@ def start_model(cfg: FinetuneConfig, texts: Sequence[str]) -> tuple[CRNN, str, i
     return extend_head(start, ckpt.charset, chars), chars, max(ckpt.max_len, longest)
 
 
-@torch.no_grad()
 def read_lines(
     model: nn.Module, charset: str, lines: np.ndarray, device: torch.device
 ) -> list[str]:
     """Greedy CTC readings of (N, H, W, 1) uint8 lines, each at its reading width."""
     model.eval()
-
-    def spell(cut: np.ndarray) -> list[str]:
-        x = torch.from_numpy(cut).permute(0, 3, 1, 2).to(device)
-        probs = model(line_input(x)).float().softmax(-1).cpu().numpy()
-        return ["".join(charset[t - len(SPECIALS)] for t, _ in row if t >= len(SPECIALS))
-                for row in ctc_greedy(probs)]  # fmt: skip
-
-    return read_in_buckets(lines, spell)
+    return ["".join(charset[t - len(SPECIALS)] for t in ids if t >= len(SPECIALS))
+            for ids in ctc_tokens(model, lines, device)]  # fmt: skip
 
 
 def exact(predicted: Sequence[str], truth: Sequence[str]) -> float:

@@ -123,20 +123,25 @@ def validation_sets(cfg: GeneralConfig, fonts: Sequence[FontSpec]) -> dict[str, 
 
 
 @torch.no_grad()
+def ctc_tokens(model: nn.Module, lines: np.ndarray, device: torch.device) -> list[list[int]]:
+    """Greedy CTC token ids of (N, H, W, 1) uint8 lines, each read at its bucket's width as
+    every reader reads it (`ocrlab.runtime.line.width_buckets`)."""
+
+    def read(cut: np.ndarray) -> list[list[int]]:
+        x = torch.from_numpy(cut).permute(0, 3, 1, 2).to(device)
+        probs = model(line_input(x)).float().softmax(-1).cpu().numpy()
+        return [[t for t, _ in row] for row in ctc_greedy(probs)]
+
+    return read_in_buckets(lines, read)
+
+
 def accuracy(
     model: nn.Module, tokenizer: Tokenizer, samples: Sequence[Any], device: torch.device
 ) -> float:
-    """Exact match (case-sensitive) of greedy CTC reading, each line at its bucket's width as
-    every reader reads it."""
+    """Exact match (case-sensitive) of greedy CTC reading."""
     model.eval()
-
-    def spell(cut: np.ndarray) -> list[str]:
-        x = torch.from_numpy(cut).permute(0, 3, 1, 2).to(device)
-        decoded = ctc_greedy(model(line_input(x)).float().softmax(-1).cpu().numpy())
-        return [tokenizer.decode([t for t, _ in d]) for d in decoded]
-
     lines = np.stack([to_line(s.image) for s in samples])[..., None]  # (N, H, W, 1)
-    texts = read_in_buckets(lines, spell)
+    texts = [tokenizer.decode(ids) for ids in ctc_tokens(model, lines, device)]
     model.train()
     return sum(t == s.text for t, s in zip(texts, samples, strict=True)) / max(len(samples), 1)
 
