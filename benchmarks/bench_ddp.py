@@ -40,31 +40,31 @@ def worker(args: argparse.Namespace) -> None:
     from ocrlab.train.batches import DeviceBatches
     from ocrlab.train.loop import ClassifierTask, train_one_epoch
 
-    device = dist.setup(resolve_device(args.device))
-    group = dist.group()
-    gen = np.random.default_rng(0)
-    images = gen.integers(0, 256, (args.images, *SIZE, 3), dtype=np.uint8)
-    labels = gen.integers(0, 100, args.images)
-    torch.manual_seed(0)
-    model = build("resnet18", num_classes=100, in_channels=3, width=32, dropout=0.2).to(device)
-    batches = DeviceBatches(
-        images, labels, args.batch, device, shuffle=True, channels_last=device.type == "cuda",
-        rank=group.rank, world=group.world,
-    )  # fmt: skip
-    task = dist.distribute(model, ClassifierTask(), device)
-    opt = torch.optim.AdamW(model.parameters(), lr=1e-3)
-    seconds = 0.0
-    for epoch in (1, 2):
-        batches.epoch = epoch
-        start = time.perf_counter()
-        train_one_epoch(model, batches, task, opt, None, amp=device.type == "cuda")
-        if device.type == "cuda":
-            torch.cuda.synchronize()
-        seconds = time.perf_counter() - start
-    if group.is_main:
-        Path(args.result).write_text(
-            json.dumps({"seconds": seconds, "threads": torch.get_num_threads()})
-        )
+    with dist.joined(resolve_device(args.device)) as device:
+        group = dist.group()
+        gen = np.random.default_rng(0)
+        images = gen.integers(0, 256, (args.images, *SIZE, 3), dtype=np.uint8)
+        labels = gen.integers(0, 100, args.images)
+        torch.manual_seed(0)
+        model = build("resnet18", num_classes=100, in_channels=3, width=32, dropout=0.2).to(device)
+        batches = DeviceBatches(
+            images, labels, args.batch, device, shuffle=True, channels_last=device.type == "cuda",
+            rank=group.rank, world=group.world,
+        )  # fmt: skip
+        task = dist.distribute(model, ClassifierTask(), device)
+        opt = torch.optim.AdamW(model.parameters(), lr=1e-3)
+        seconds = 0.0
+        for epoch in (1, 2):
+            batches.epoch = epoch
+            start = time.perf_counter()
+            train_one_epoch(model, batches, task, opt, None, amp=device.type == "cuda")
+            if device.type == "cuda":
+                torch.cuda.synchronize()
+            seconds = time.perf_counter() - start
+        if group.is_main:
+            Path(args.result).write_text(
+                json.dumps({"seconds": seconds, "threads": torch.get_num_threads()})
+            )
 
 
 def run(nproc: int, threads: int, args: argparse.Namespace, result: Path) -> dict[str, float]:

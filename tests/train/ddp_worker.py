@@ -76,11 +76,11 @@ def main(folder: Path, record: Path, mode: str) -> int:
 
     sys.addaudithook(audit)
     cfg = CFG if mode == "fit" else TrainConfig(**{**CFG.__dict__, "epochs": 3})
-    dist.setup(torch.device("cpu"))
     run, train, test = tiny_run(folder, cfg)
     task = DyingTask() if mode == "die" else ClassifierTask()
     try:
-        fit(run, train, test, task, cfg, resume=mode == "resume")
+        with dist.joined(torch.device("cpu")):
+            fit(run, train, test, task, cfg, resume=mode == "resume")
     except UserError as exc:
         print(f"ocrlab: error: {exc}", file=sys.stderr)
         return 2

@@ -1,19 +1,18 @@
 """Training on several processes: PyTorch DistributedDataParallel under `torchrun`.
 
 `torchrun` starts one process per device and sets RANK, WORLD_SIZE, LOCAL_RANK, MASTER_ADDR and
-MASTER_PORT; `setup` sees them and joins the group (gloo on the CPU, NCCL on CUDA). Without them
-every function here is a no-op, so one process trains exactly as before. The scaling rule is
-"global batch fixed": `batch_size` is the batch of the whole group, each rank takes its slice of
-every global batch (see `DeviceBatches.rank`), the learning rate stays as it is, and the group
-computes the same steps as one process with the same seed. BatchNorm normalises over the global
-batch (`sync_bn.GroupBatchNorm`) for the same reason. Only rank 0 writes files; `on_main` runs a
-step there and hands its result, or its `UserError`, to every rank. Imports torch; nothing in
-reading or serving imports it.
+MASTER_PORT; `joined` sees them and holds the group for a block (gloo on the CPU, NCCL on CUDA).
+Without them every function here is a no-op, so one process trains exactly as before. The scaling
+rule is "global batch fixed": `batch_size` is the batch of the whole group, each rank takes its
+slice of every global batch (see `DeviceBatches.rank`), the learning rate stays as it is, and the
+group computes the same steps as one process with the same seed. BatchNorm normalises over the
+global batch (`sync_bn.GroupBatchNorm`) for the same reason. Only rank 0 writes files; `on_main`
+runs a step there and hands its result, or its `UserError`, to every rank. Imports torch; nothing
+in reading or serving imports it.
 """
 
 from __future__ import annotations
 
-import atexit
 import os
 import warnings
 from collections.abc import Callable, Iterator
@@ -67,8 +66,26 @@ def active() -> bool:
     return dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1
 
 
-def setup(device: torch.device) -> torch.device:
-    """Join the torchrun group if there is one; returns this rank's device (cuda:LOCAL_RANK)."""
+@contextmanager
+def joined(device: torch.device) -> Iterator[torch.device]:
+    """Join the torchrun group, if there is one, for the block; yields this rank's device.
+
+    A block that ends well ends at a barrier before the group is torn down: a rank that tears down
+    while its peer is still finishing the last collective makes gloo abort that peer at exit
+    ("terminate called without an active exception", about one run in ten). A block that raises
+    leaves at once, so peers waiting on this rank fail instead of waiting forever.
+    """
+    device = _setup(device)
+    try:
+        yield device
+    except BaseException:
+        _leave(together=False)
+        raise
+    _leave(together=True)
+
+
+def _setup(device: torch.device) -> torch.device:
+    """Join the group torchrun describes; returns this rank's device (cuda:LOCAL_RANK)."""
     g = group()
     if g.world == 1:
         return device
@@ -78,7 +95,6 @@ def setup(device: torch.device) -> torch.device:
     if not dist.is_initialized():
         backend = "nccl" if device.type == "cuda" else "gloo"
         dist.init_process_group(backend, rank=g.rank, world_size=g.world)
-        atexit.register(shutdown)
     return device
 
 
@@ -86,11 +102,14 @@ _broken = False
 """Set once a collective failed: a peer is gone."""
 
 
-def shutdown() -> None:
-    """Leave the group (torch warns at exit when a process group was never destroyed); a group
-    whose peer died is left alone, since gloo aborts the process when asked to tear it down."""
-    if dist.is_initialized() and not _broken:
-        dist.destroy_process_group()
+def _leave(together: bool) -> None:
+    """Tear the group down (torch warns at exit when it never was); a group whose peer died is left
+    alone, since gloo aborts the process when asked to tear it down."""
+    if not dist.is_initialized() or _broken:
+        return
+    if together:
+        dist.barrier()
+    dist.destroy_process_group()
 
 
 def on_main(step: Callable[[], T]) -> T:

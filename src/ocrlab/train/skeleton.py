@@ -57,15 +57,15 @@ def run_job(
 ) -> Any:
     """Train `job` into run folder `out`; returns `job.finish(...)`."""
     data = job.load()
-    device = dist.setup(resolve_device(job.train.device))  # joins a torchrun group if any
-    dist.on_main(lambda: prepare_run(out, job.description, resume, overwrite))
-    parts = job.split(data)
-    torch.manual_seed(job.train.seed)
-    model, ckpt = job.build(data, parts)
-    train, test = job.batches(data, parts, device)
-    run = Run(out, model, ckpt)
-    history = fit(run, train, test, job.task, job.train, resume=resume, callback=callback)
-    return dist.on_main(lambda: job.finish(run, data, parts, history))
+    with dist.joined(resolve_device(job.train.device)) as device:  # a torchrun group if any
+        dist.on_main(lambda: prepare_run(out, job.description, resume, overwrite))
+        parts = job.split(data)
+        torch.manual_seed(job.train.seed)
+        model, ckpt = job.build(data, parts)
+        train, test = job.batches(data, parts, device)
+        run = Run(out, model, ckpt)
+        history = fit(run, train, test, job.task, job.train, resume=resume, callback=callback)
+        return dist.on_main(lambda: job.finish(run, data, parts, history))
 
 
 def metrics(out: Path) -> dict[str, Any]:
