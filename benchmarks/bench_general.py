@@ -5,6 +5,7 @@ thread each, as bench_read.py):
 
 - clean strings in the font families reserved for evaluation (`ocrlab data text-eval`): tight
   crops and the hard set's 48 × 336 canvas; no training pool may hold these families;
+- long lines in those fonts: 16-40 letters and digits, tight crops (the zoo draws at most 12);
 - the two held-out zoo families (hatching with salt and pepper; drop shadows in perspective),
   whose effects appear in no training family, and fresh samples of the training families;
 - captcha_images_v2 (all 1,040; the general reader never saw it), when the data is present;
@@ -17,15 +18,20 @@ ocrlab reads through torch, onnxruntime, and onnxruntime with the int8 export (`
 
     python benchmarks/bench_general.py --quick   # 300 images a set (500 text-eval)
     python benchmarks/bench_general.py --full    # 1,000 a set
+
+`--width 256` reads lines on a canvas of 256 columns, squeezing wider ones, as ocrlab did before
+lines kept their shape up to 1,024 (writes `general_width=256.json`).
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import io
 import json
 import os
 import random
+import shutil
 import string
 import tempfile
 from pathlib import Path
@@ -39,7 +45,7 @@ from bench_read import DATA_ROOT, limit_onnxruntime, measure, readers
 from ocrlab.data.load import folder_labels
 from ocrlab.data.manifest import MANIFEST, read_manifest
 from ocrlab.read.onnx import OnnxPredictor, export_onnx
-from ocrlab.runtime.checkpoint import load_checkpoint
+from ocrlab.runtime.checkpoint import load_checkpoint, save_checkpoint
 from ocrlab.runtime.shipped import shipped_folder
 from ocrlab.synth import PRESETS, generate
 from ocrlab.synth.text_eval import TextEvalConfig, make_text_eval
@@ -115,6 +121,9 @@ def sets(tmp: Path, n: int) -> dict[str, Set]:
     out: dict[str, Set] = {}
     make_text_eval(TextEvalConfig(count=max(n, 500)), tmp / "text", workers=2)
     out["clean strings, reserved fonts (text-eval)"] = from_folder(tmp / "text")
+    long = TextEvalConfig(n, string.ascii_letters + string.digits, 16, 40, ("tight",), seed=1)
+    make_text_eval(long, tmp / "long", workers=2)
+    out["long lines, 16-40 characters, reserved fonts"] = from_folder(tmp / "long")
     for name in HELD_OUT:
         make_zoo_set(ZooConfig(families=(name,), seed=11), n, tmp / name, workers=2)
         out[f"zoo family held out of training: {name}"] = from_folder(tmp / name)
@@ -128,6 +137,14 @@ def sets(tmp: Path, n: int) -> dict[str, Set]:
     return out
 
 
+def with_canvas(model: Path, width: int, tmp: Path) -> Path:
+    """A copy of `model` whose readers preprocess lines to `width` columns."""
+    out = shutil.copytree(model, tmp / "canvas" / model.name)
+    ckpt = load_checkpoint(out)
+    save_checkpoint(out, dataclasses.replace(ckpt, input_size=(ckpt.input_size[0], width)))
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     mode = parser.add_mutually_exclusive_group()
@@ -137,6 +154,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1, help="per tool (default: one core)")
     parser.add_argument("--batch", type=int, default=64, help="ocrlab batch size")
     parser.add_argument("--only", nargs="*", help="ocrlab tools only (skip ddddocr, Tesseract)")
+    parser.add_argument("--width", type=int, help="read on a canvas this wide (an ablation)")
     args = parser.parse_args()
     args.device = "cpu"
     torch.set_num_threads(args.threads)
@@ -145,8 +163,9 @@ def main() -> None:
     charset = load_checkpoint(args.model).charset
     results: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory() as tmp:
-        tools = readers(args.model, "cpu", charset, Path(tmp))
-        int8 = OnnxPredictor(export_onnx(args.model, Path(tmp) / "int8.onnx", int8=True))
+        model = with_canvas(args.model, args.width, Path(tmp)) if args.width else args.model
+        tools = readers(model, "cpu", charset, Path(tmp))
+        int8 = OnnxPredictor(export_onnx(model, Path(tmp) / "int8.onnx", int8=True))
         ours = {k: v for k, v in tools.items() if k.startswith("ocrlab")}
         ours["ocrlab onnxruntime int8"] = lambda ims: [r.text for r in int8.read(ims)]
         tools = {**ours, **{k: v for k, v in tools.items() if k not in ours}}
@@ -167,8 +186,10 @@ def main() -> None:
                       flush=True)  # fmt: skip
             results.append(record)
     packages = ("torch", "onnxruntime", "ddddocr", "pytesseract")
-    figures = {"model": str(args.model.name), "sets": results}
-    report("general", figures, packages=packages, threads=args.threads)
+    canvas = args.width or load_checkpoint(args.model).input_size[1]
+    figures = {"model": str(args.model.name), "canvas_width": canvas, "sets": results}
+    name = f"general_width={args.width}" if args.width else "general"
+    report(name, figures, packages=packages, threads=args.threads)
     print(json.dumps({r["name"]: {t: m.get("exact") for t, m in r["tools"].items()}
                       for r in results}, indent=1))  # fmt: skip
 

@@ -36,9 +36,10 @@ def test_any_shape_and_channel_count_gives_one_line(shape: tuple[int, ...]) -> N
     assert to_line(image).shape == (HEIGHT, WIDTH)
 
 
-def test_a_line_wider_than_the_input_is_squeezed_to_it() -> None:
-    assert line_width(10, 1000) == WIDTH
+def test_a_long_line_keeps_its_shape_and_a_wider_one_is_squeezed() -> None:
     assert line_width(32, 100) == 100
+    assert line_width(32, 700) == 700  # some 40 characters: not squeezed into 256 columns
+    assert line_width(10, 1000) == WIDTH
 
 
 def test_ctc_greedy_merges_repeats_drops_blanks_and_keeps_doubled_letters() -> None:
@@ -54,7 +55,7 @@ def test_ctc_greedy_merges_repeats_drops_blanks_and_keeps_doubled_letters() -> N
 
 
 def _lines(widths: list[int]) -> np.ndarray:
-    """(N, 32, 256, 1) lines with noisy text `widths` columns wide on flat paper."""
+    """(N, HEIGHT, WIDTH, 1) lines with noisy text `widths` columns wide on flat paper."""
     rng = np.random.default_rng(1)
     lines = np.full((len(widths), HEIGHT, WIDTH, 1), 200, np.uint8)
     for line, w in zip(lines, widths, strict=True):
@@ -69,19 +70,20 @@ def test_text_width_is_where_the_flat_padding_begins() -> None:
 
 
 def test_each_line_is_read_in_its_own_bucket_whatever_its_batch() -> None:
-    lines = _lines([40, 100, 250, 45, 110, 60, 10])
+    lines = _lines([40, 100, 250, 45, 110, 60, 10, WIDTH - 8])
     groups = width_buckets(lines, batch_size=2)
     seen = sorted(i for rows, _ in groups for i in rows.tolist())
     assert seen == list(range(len(lines)))  # every line once
     assert all(len(rows) <= 2 and cols % BUCKET == 0 for rows, cols in groups)
     cols = {i: c for rows, c in groups for i in rows.tolist()}
-    assert cols == {0: 64, 1: 128, 2: WIDTH, 3: 64, 4: 128, 5: 96, 6: 32}  # text + MARGIN, rounded
+    # text + MARGIN, rounded up, at most the whole line
+    assert cols == {0: 64, 1: 128, 2: 288, 3: 64, 4: 128, 5: 96, 6: 32, 7: WIDTH}
     alone = {i: width_buckets(lines[i : i + 1], 64)[0][1] for i in range(len(lines))}
     assert alone == cols  # the company a line keeps never changes its width
 
 
 def test_results_of_the_buckets_come_back_in_the_lines_order() -> None:
-    lines = _lines([200, 10, 100, 40, 250])
+    lines = _lines([200, 10, 100, 40, WIDTH])
     calls: list[int] = []
 
     def read(cut: np.ndarray) -> list[tuple[int, int]]:
@@ -89,6 +91,6 @@ def test_results_of_the_buckets_come_back_in_the_lines_order() -> None:
         return [(cut.shape[2], int(text_widths(cut[i : i + 1])[0])) for i in range(len(cut))]
 
     got = read_in_buckets(lines, read, batch_size=1)
-    assert [width for _, width in got] == [200, 10, 100, 40, 250]  # each line's own result
+    assert [width for _, width in got] == [200, 10, 100, 40, WIDTH]  # each line's own result
     assert [cols for cols, _ in got] == [224, 32, 128, 64, WIDTH]
     assert calls == [1] * 5 and read_in_buckets(lines[:0], read) == []

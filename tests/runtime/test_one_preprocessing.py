@@ -58,14 +58,16 @@ def test_grey_is_taken_before_resizing() -> None:
 
 
 def test_a_line_model_sees_one_tensor_on_every_path(tmp_path: Path) -> None:
-    """The general reader: the zoo stream it trains on, a dataset folder, every reader input, the
-    server's upload and ONNX's scaling all give the same (1, 32, 256) line."""
+    """The general reader: a dataset folder (fine-tuning), every reader input, the server's upload
+    and ONNX's scaling all give the same (1, 32, 1024) line; the zoo stream it trains on gives
+    that line's first 256 columns (a zoo line is at most 256 wide), the rest is its padding."""
     from ocrlab.charset import Charset, Tokenizer
     from ocrlab.models.crnn import line_input
+    from ocrlab.runtime.line import HEIGHT, WIDTH
     from ocrlab.synth.fonts import default_fonts
     from ocrlab.synth.zoo import Zoo, ZooConfig
     from ocrlab.synth.zoo_set import ZooRender
-    from ocrlab.train.general import ZooBatches
+    from ocrlab.train.general import ZOO_WIDTH, ZooBatches
 
     zoo = Zoo(ZooConfig(seed=3), default_fonts())
     x, _, _ = ZooBatches(zoo, Tokenizer(Charset(zoo.config.charset), 12), 1, 1)[0]
@@ -77,9 +79,13 @@ def test_a_line_model_sees_one_tensor_on_every_path(tmp_path: Path) -> None:
     with Image.open(png) as im:
         pil = im.copy()
     sources = [png, str(png), data, pil, np.asarray(pil), decode_upload(data, 10**7)]
-    read = preprocess("line", sources, (32, 256), "L")
-    loaded = load(tmp_path, (32, 256), mode="L", prepare=PREPROCESS["line"]).images
+    read = preprocess("line", sources, (HEIGHT, WIDTH), "L")
+    loaded = load(tmp_path, (HEIGHT, WIDTH), mode="L", prepare=PREPROCESS["line"]).images
+    assert np.array_equal(PREPROCESS["line"](png, None, "L"), read[0])  # the default canvas
     trained = x.numpy().transpose(0, 2, 3, 1)  # (1, 32, 256, 1)
+    assert trained.shape[2] == ZOO_WIDTH
     for batch in (read, loaded):
-        assert np.array_equal(np.broadcast_to(trained, batch.shape), batch)
-    assert torch.equal(line_input(x), torch.from_numpy(scale(read[:1])))
+        assert np.array_equal(np.broadcast_to(trained, (len(batch), *trained.shape[1:])),
+                              batch[:, :, :ZOO_WIDTH])  # fmt: skip
+        assert (batch[:, :, ZOO_WIDTH:] == trained[0, 0, -1, 0]).all()  # the line's padding
+    assert torch.equal(line_input(x), torch.from_numpy(scale(read[:1, :, :ZOO_WIDTH])))

@@ -174,7 +174,10 @@ class OnnxPredictor:
         width = self.session.get_inputs()[0].shape[3]
         self.any_width = self.kind == "line" and not isinstance(width, int)
         """A line model exported with a free width; older files read every line whole."""
+        self.size = self.checkpoint.input_size
+        """The input the images are preprocessed to: an older line file's own fixed width."""
         if self.kind == "line" and not self.any_width:
+            self.size = (self.size[0], width)
             warnings.warn(
                 f"{path} takes whole lines only (exported before ocrlab read lines at their "
                 "text's width): its readings can differ a little from the torch model's; "
@@ -183,8 +186,7 @@ class OnnxPredictor:
             )
 
     def preprocess(self, images: Sequence[ImageLike]) -> np.ndarray:
-        ckpt = self.checkpoint
-        return preprocess(ckpt.kind, images, ckpt.input_size, ckpt.mode)
+        return preprocess(self.kind, images, self.size, self.checkpoint.mode)
 
     def run(self, batch: np.ndarray) -> list[np.ndarray]:
         """(N, H, W, C) uint8 (a line model's cut to any width) → the graph's outputs."""

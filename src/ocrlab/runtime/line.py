@@ -1,12 +1,12 @@
 """The general reader's one preprocessing: grey, the text line's shape kept, one fixed size.
 
-Every path (training on the zoo, `ocrlab read`, the ONNX reader, the server) turns an image into
-the model's input through `to_line`, so one image gives one tensor everywhere. The image is
-converted to grey (ITU-R 601-2 luma), resized to `HEIGHT` rows keeping its aspect ratio (a width
-that would exceed `WIDTH` is squeezed to it), and padded on the right with the median of its
-border, the likeliest background colour. Stretching every image to one box, as the "Breaking
-CAPTCHA" readers did, turns a 3-letter crop and a 12-letter CAPTCHA into different fonts.
-Imports NumPy and Pillow only.
+Every path (`ocrlab read`, the ONNX reader, the server, fine-tuning, the general trainer's
+validation) turns an image into the model's input through `to_line`, so one image gives one
+tensor everywhere. The image is converted to grey (ITU-R 601-2 luma), resized to `HEIGHT` rows
+keeping its aspect ratio, and padded on the right with the median of its border, the likeliest
+background colour, up to `WIDTH` columns (a wider line is squeezed to it). Stretching every image
+to one box, as the "Breaking CAPTCHA" readers did, turns a 3-letter crop and a 12-letter CAPTCHA
+into different fonts. Imports NumPy and Pillow only.
 """
 
 from __future__ import annotations
@@ -19,7 +19,11 @@ from PIL import Image
 
 T = TypeVar("T")
 
-HEIGHT, WIDTH = 32, 256
+HEIGHT, WIDTH = 32, 1024
+"""A line is read at up to 32 × 1024 (aspect 32:1, some 60 characters); each is cut to its text's
+width before the model runs (`width_buckets`), so the canvas costs memory, not time. Squeezed
+into 256 columns, as lines were before, 16-40 characters read 23.7 % exact instead of 72.0 %
+(docs/general.md, "Long lines")."""
 BUCKET = 32
 """Width step of the column buckets a line is read at (`width_buckets`)."""
 MARGIN = 16
@@ -65,7 +69,7 @@ def text_widths(lines: np.ndarray) -> np.ndarray:
 def width_buckets(lines: np.ndarray, batch_size: int) -> list[tuple[np.ndarray, int]]:
     """Groups of at most `batch_size` (N, H, W, 1) lines, each with the columns to read it at.
 
-    Most text fills a fraction of the padded line (a 200 × 50 CAPTCHA takes 128 of 256
+    Most text fills a fraction of the padded line (a 200 × 50 CAPTCHA takes 128 of 1,024
     columns), and the CNN's and LSTM's cost is their width, so each line is read cut to its text
     plus `MARGIN`, rounded up to a multiple of `BUCKET`, for readings within about a point of the
     whole line's (docs/general.md). The width depends on the line alone, never on its batch: an

@@ -18,12 +18,12 @@ import numpy as np
 
 from ocrlab.data.images import ImageLike, Prepare, decode
 from ocrlab.errors import DatasetError
-from ocrlab.runtime.line import to_line
+from ocrlab.runtime.line import HEIGHT, WIDTH, to_line
 
 
 def line(image: ImageLike, size: tuple[int, int] | None, mode: str) -> np.ndarray:
     """The general reader's line: decoded in colour, then grey, aspect kept, padded (`to_line`)."""
-    height, width = size or (32, 256)
+    height, width = size or (HEIGHT, WIDTH)
     return to_line(decode(image, None, "RGB"), height, width)[..., None]
 
 

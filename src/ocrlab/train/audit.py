@@ -59,7 +59,7 @@ def load_generator(spec: str) -> Generator:
 
 
 def generate(fn: Generator, n: int, seed: int) -> tuple[np.ndarray, list[str]]:
-    """n samples of `fn` as (N, 32, 256, 1) lines and texts."""
+    """n samples of `fn` as (N, 32, 1024, 1) lines (`PREPROCESS["line"]`) and texts."""
     lines, texts = [], []
     for i in range(n):
         image, text = fn(make_rng(seed, AUDIT, i))

@@ -212,8 +212,8 @@ def fit(
     `clock` measures the time budget (a benchmark on a shared machine passes CPU time).
 
     A batch is cut to its longest text plus `cfg.pad_columns` of padding: the CNN's cost is
-    its width, and a short CAPTCHA fills a third of the 256 columns. The held-out checks read as
-    every reader does (`read_lines`: each line at its bucket's width).
+    its width, and a short CAPTCHA fills some 100 of the line's 1,024 columns. The held-out
+    checks read as every reader does (`read_lines`: each line at its bucket's width).
     """
     device = resolve_device(cfg.device)
     model, charset, max_len = start_model(cfg, [*train[1], *val[1]])
@@ -307,7 +307,7 @@ def finetune(
     data: Sequence[str] = (),
     log: Callable[[dict[str, Any]], None] | None = None,
 ) -> Fit:
-    """Fine-tune on (N, 32, 256, 1) lines (`PREPROCESS['line']`) and their texts, holding out a
+    """Fine-tune on (N, 32, 1024, 1) lines (`PREPROCESS['line']`) and their texts, holding out a
     seeded part; writes the run folder `out` (weights, checkpoint.json, log.jsonl)."""
     if out.exists() and any(out.iterdir()):
         raise DatasetError(f"{out} is not empty; choose a new run folder")

@@ -95,6 +95,11 @@ def ctc_loss(logits: torch.Tensor, targets: torch.Tensor, lengths: torch.Tensor)
     return F.ctc_loss(log_probs, targets, widths, lengths, blank=PAD, zero_infinity=True)
 
 
+ZOO_WIDTH = 256
+"""Columns of a training line: the zoo draws at most 12 characters, and its widest canvases are
+squeezed to 256 as the shipped model was trained; readers keep their shape (`WIDTH`)."""
+
+
 class ZooBatches(Dataset[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]):
     """Batch b of the zoo stream: (B, 1, H, W) uint8 lines, flat targets, target lengths."""
 
@@ -106,7 +111,7 @@ class ZooBatches(Dataset[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]):
 
     def __getitem__(self, b: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         samples = [self.zoo.sample(b * self.batch_size + k) for k in range(self.batch_size)]
-        x = np.stack([to_line(s.image) for s in samples])[:, None]  # (B, 1, H, W)
+        x = np.stack([to_line(s.image, HEIGHT, ZOO_WIDTH) for s in samples])[:, None]
         targets, lengths = encode_targets(self.tokenizer, [s.text for s in samples])
         return torch.from_numpy(x), torch.from_numpy(targets), torch.from_numpy(lengths)
 
