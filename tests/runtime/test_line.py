@@ -94,3 +94,9 @@ def test_results_of_the_buckets_come_back_in_the_lines_order() -> None:
     assert [width for _, width in got] == [200, 10, 100, 40, WIDTH]  # each line's own result
     assert [cols for cols, _ in got] == [224, 32, 128, 64, WIDTH]
     assert calls == [1] * 5 and read_in_buckets(lines[:0], read) == []
+
+
+def test_text_widths_are_the_same_in_chunks() -> None:
+    lines = _lines([1, 40, 200, WIDTH, 7, 300, 90])
+    assert text_widths(lines, chunk=2).tolist() == text_widths(lines).tolist()
+    assert text_widths(lines[:0]).tolist() == []

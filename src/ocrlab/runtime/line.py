@@ -56,14 +56,18 @@ def to_line(image: np.ndarray, height: int = HEIGHT, width: int = WIDTH) -> np.n
     return out
 
 
-def text_widths(lines: np.ndarray) -> np.ndarray:
+def text_widths(lines: np.ndarray, chunk: int = 4096) -> np.ndarray:
     """Columns of each (N, H, W, 1) line before `to_line`'s flat padding on the right (all W
-    when the last column is not one colour: the text reaches the edge)."""
-    grey = lines[..., 0]
-    differs = (grey != grey[:, :, -1:]).any(axis=1)  # (N, W): unlike the last column
-    padded = (grey[:, :, -1] == grey[:, :1, -1]).all(axis=1)
-    width = np.where(differs.any(1), lines.shape[2] - np.argmax(differs[:, ::-1], 1), 1)
-    return np.where(padded, width, lines.shape[2])
+    when the last column is not one colour: the text reaches the edge). Works through `chunk`
+    lines at a time, so its temporaries stay small whatever N."""
+    out = np.empty(len(lines), np.int64)
+    for s in range(0, len(lines), chunk):
+        grey = lines[s : s + chunk, :, :, 0]
+        differs = (grey != grey[:, :, -1:]).any(axis=1)  # (n, W): unlike the last column
+        padded = (grey[:, :, -1] == grey[:, :1, -1]).all(axis=1)
+        width = np.where(differs.any(1), lines.shape[2] - np.argmax(differs[:, ::-1], 1), 1)
+        out[s : s + chunk] = np.where(padded, width, lines.shape[2])
+    return out
 
 
 def width_buckets(lines: np.ndarray, batch_size: int) -> list[tuple[np.ndarray, int]]:

@@ -38,7 +38,7 @@ from ocrlab.rng import SPLITS, make_rng
 from ocrlab.runtime import checkpoint
 from ocrlab.runtime.checkpoint import Checkpoint
 from ocrlab.runtime.device import resolve_device
-from ocrlab.runtime.line import HEIGHT, MARGIN, WIDTH, text_widths
+from ocrlab.runtime.line import MARGIN, text_widths
 from ocrlab.runtime.shipped import run_folder
 from ocrlab.train.batches import augment
 from ocrlab.train.general import ARCHS, ctc_loss, ctc_tokens, encode_targets
@@ -318,7 +318,7 @@ def finetune(
         kind="line",
         model="crnn",
         model_config=result.model.config,
-        input_size=(HEIGHT, WIDTH),
+        input_size=(lines.shape[1], lines.shape[2]),
         channels=1,
         charset=result.charset,
         max_len=result.max_len,
