@@ -73,3 +73,15 @@ def test_a_long_line_is_read_at_its_own_shape(readers: tuple[Predictor, OnnxPred
     assert torch_reader.size[1] >= 1024 and onnx_reader.size[1] >= 1024
     for reader in readers:
         assert [r.text for r in reader.read(images)] == texts
+
+
+def test_debug_stages_show_the_columns_a_line_is_read_at(
+    readers: tuple[Predictor, OnnxPredictor],
+) -> None:
+    from ocrlab.read.resolve import read_with_stages
+
+    image = _image("k7Q")  # 58 columns at the reader's height: read at 96 of the 1,024
+    for reader in readers:
+        reading, stages = read_with_stages(reader, image)
+        model_input = dict(stages.images)["model-input"]
+        assert reading.text == "k7Q" and model_input.shape[:2] == (32, 96)

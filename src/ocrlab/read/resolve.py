@@ -18,6 +18,7 @@ from ocrlab.read.auto import AutoReader, Reader
 from ocrlab.read.letters import LetterConfig, LetterReader, MLPLetters
 from ocrlab.read.predictor import ImageLike, Predictor, Reading
 from ocrlab.runtime.binarise import Stages, load_rgb
+from ocrlab.runtime.line import width_buckets
 from ocrlab.runtime.shipped import AUTO, run_folder, shipped_folder
 
 __all__ = ["Reader", "load", "read_with_stages"]
@@ -60,5 +61,8 @@ def read_with_stages(reader: Reader, image: ImageLike, top_k: int = 1) -> tuple[
     stages.add("input", load_rgb(image))
     preprocess = getattr(reader, "preprocess", None)
     if preprocess is not None:
-        stages.add("model-input", np.asarray(preprocess([image])[0]))
+        batch = np.asarray(preprocess([image]))
+        if getattr(reader, "kind", None) == "line":  # the columns the model reads, not 1,024
+            batch = batch[:, :, : width_buckets(batch, 1)[0][1]]
+        stages.add("model-input", batch[0])
     return reading, stages
