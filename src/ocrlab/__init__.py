@@ -59,22 +59,34 @@ def load(name_or_path: str | Path = "default", device: str = "auto") -> Reader:
     return resolve(name_or_path, device)
 
 
-def _cached(model: str | Path | Reader, device: str) -> Reader:
-    """`read` and `read_many` load a named model once per process, not once per call."""
-    if not isinstance(model, str | Path):
-        return model
-    key = (str(model), device)
-    if key not in _readers:
-        _readers[key] = load(model, device)
-    return _readers[key]
+def _cached(model: str | Path | Reader, device: str, lines: bool = False) -> Reader:
+    """`read` and `read_many` load a named model once per process, not once per call; `lines`
+    reads an image line by line (`ocrlab.read.lines.LinesReader`)."""
+    if isinstance(model, str | Path):
+        key = (str(model), device)
+        if key not in _readers:
+            _readers[key] = load(model, device)
+        reader = _readers[key]
+    else:
+        reader = model
+    if not lines:
+        return reader
+    from ocrlab.read.lines import LinesReader
+
+    return LinesReader(reader)
 
 
 def read(
-    image: ImageLike, model: str | Path | Reader = "default", top_k: int = 1, device: str = "auto"
+    image: ImageLike,
+    model: str | Path | Reader = "default",
+    top_k: int = 1,
+    device: str = "auto",
+    lines: bool = False,
 ) -> Reading:
     """Read the text in one image: a path, `str`, encoded bytes, a Pillow image or a uint8
-    array. Greedy decoding; `top_k` > 1 adds alternatives (beam search for sequence models)."""
-    return _cached(model, device).read([image], top_k)[0]
+    array. Greedy decoding; `top_k` > 1 adds alternatives (beam search for sequence models).
+    `lines=True` cuts an image of several lines into lines and joins their readings with "\n"."""
+    return _cached(model, device, lines).read([image], top_k)[0]
 
 
 def read_many(
@@ -83,9 +95,10 @@ def read_many(
     top_k: int = 1,
     batch_size: int = 64,
     device: str = "auto",
+    lines: bool = False,
 ) -> list[Reading]:
     """Read many images, `batch_size` at a time; one Reading per image, in order."""
-    reader = _cached(model, device)
+    reader = _cached(model, device, lines)
     out: list[Reading] = []
     batch: list[ImageLike] = []
     for image in images:

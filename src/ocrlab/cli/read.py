@@ -35,6 +35,10 @@ def cmd_read(args: argparse.Namespace) -> int:
     if args.address is not None or args.actors is not None:
         raise ConfigError("--address and --actors are for --engine ray")
     reader = load(args.model, args.device)
+    if args.lines:
+        from ocrlab.read.lines import LinesReader
+
+        reader = LinesReader(reader)
     debug: Path | None = args.debug
 
     def read(paths: list[Path]) -> list[Any]:
@@ -89,6 +93,11 @@ def _add_read(sub: Any) -> None:
         help="alternatives per image, or per letter (default 1: greedy; more: beam search)",
     )
     p.add_argument("--json", action="store_true", help="print JSON instead of text")
+    p.add_argument(
+        "--lines",
+        action="store_true",
+        help="an image may hold several lines: cut it into lines, read each, join with a newline",
+    )
     p.add_argument(
         "--debug",
         type=Path,

@@ -1,0 +1,72 @@
+"""`LinesReader`: an image of several text lines through a reader that spells one.
+
+The general reader reads one line; shown two, it reads neither. This cuts an image into its lines
+with the letter reader's own segmentation (`ocrlab.runtime.letter_lines.find_lines`: K-means ink,
+connected pieces, pieces grouped into rows), reads every line's box in one batch, and joins the
+readings top to bottom with a newline (a separator of probability 1 in `chars`, as the letter
+reader writes it). An image of one line, or one the segmentation cannot cut (a textured CAPTCHA
+with no clean ink), is read whole, exactly as without it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+
+from ocrlab.errors import ImageError
+from ocrlab.read.auto import Reader
+from ocrlab.read.reading import ImageLike, Reading
+from ocrlab.runtime.binarise import load_rgb
+from ocrlab.runtime.letter_lines import LetterConfig, find_lines
+
+MARGIN = 0.25
+"""Background kept around a line's ink, as a share of the line's height."""
+
+
+class LinesReader:
+    """`reader` line by line. A joined reading's confidence is the product of its lines', and
+    its `topk` holds the joined best reading only."""
+
+    def __init__(self, reader: Reader, config: LetterConfig | None = None) -> None:
+        self.reader, self.config = reader, config or LetterConfig()
+
+    def read(self, images: Sequence[ImageLike], top_k: int = 1) -> list[Reading]:
+        out = []
+        for image in images:
+            crops = self.lines(image)
+            if len(crops) == 1:
+                out += self.reader.read([image], top_k)
+            else:
+                out.append(_join(self.reader.read(crops, top_k)))
+        return out
+
+    def lines(self, image: ImageLike) -> list[np.ndarray]:
+        """The image's lines, top to bottom, as crops of the decoded image (one: the image)."""
+        rgb = load_rgb(image, self.config.preprocess.max_pixels)
+        try:
+            work, lines = find_lines(rgb, self.config)
+        except ImageError:
+            return [rgb]
+        if len(lines) < 2:
+            return [rgb]
+        sy, sx = rgb.shape[0] / work.shape[0], rgb.shape[1] / work.shape[1]
+        crops = []
+        for line in lines:
+            top, bottom = min(p.top for p in line), max(p.bottom for p in line)
+            left, right = min(p.left for p in line), max(p.right for p in line)
+            pad = MARGIN * (bottom - top)
+            rows = slice(max(0, math.floor((top - pad) * sy)), math.ceil((bottom + pad) * sy))
+            cols = slice(max(0, math.floor((left - pad) * sx)), math.ceil((right + pad) * sx))
+            crops.append(rgb[rows, cols])
+        return crops
+
+
+def _join(readings: list[Reading]) -> Reading:
+    chars: list[tuple[str, float]] = []
+    for n, r in enumerate(readings):
+        chars += ([("\n", 1.0)] if n else []) + r.chars
+    text = "\n".join(r.text for r in readings)
+    confidence = float(np.prod([r.confidence for r in readings]))
+    return Reading(text, confidence, chars, [(text, confidence)])

@@ -1,0 +1,52 @@
+"""An image of several lines, read line by line with the general reader (`--lines`)."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw
+
+import ocrlab
+from ocrlab.cli import main
+from ocrlab.read.lines import LinesReader
+from ocrlab.synth.fonts import load_font, matplotlib_font_dir
+
+TEXTS = ["Hx4mRt", "k7Qpz2wE", "Bd8uNe"]
+
+
+def _page(texts: list[str]) -> np.ndarray:
+    font = load_font(matplotlib_font_dir() / "DejaVuSans.ttf", 28)
+    im = Image.new("L", (260, 16 + 48 * len(texts)), 235)
+    for k, text in enumerate(texts):
+        ImageDraw.Draw(im).text((10, 8 + 48 * k), text, fill=20, font=font)
+    return np.asarray(im)
+
+
+def test_each_line_is_read_and_the_readings_joined_top_to_bottom() -> None:
+    page = _page(TEXTS)
+    reader = ocrlab.load("general", "cpu")
+    assert reader.read([page])[0].text != "".join(TEXTS)  # one line's reader reads no page
+    reading = ocrlab.read(page, "general", device="cpu", lines=True)
+    assert reading.text == "\n".join(TEXTS)
+    alone = [reader.read([line])[0] for line in LinesReader(reader).lines(page)]
+    assert [r.text for r in alone] == TEXTS
+    assert reading.confidence == pytest.approx(math.prod(r.confidence for r in alone))
+    newline = ("\n", 1.0)
+    assert reading.chars == [*alone[0].chars, newline, *alone[1].chars, newline, *alone[2].chars]
+
+
+def test_one_line_reads_exactly_as_without_lines() -> None:
+    line = _page(TEXTS[:1])
+    assert len(LinesReader(ocrlab.load("general", "cpu")).lines(line)) == 1
+    with_lines = ocrlab.read(line, "general", device="cpu", lines=True)
+    assert with_lines == ocrlab.read(line, "general", device="cpu")
+    assert with_lines.text == TEXTS[0]
+
+
+def test_the_cli_reads_lines(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    Image.fromarray(_page(TEXTS[:2])).save(tmp_path / "page.png")
+    assert main(["read", str(tmp_path / "page.png"), "--lines", "--device", "cpu"]) == 0
+    assert f"{TEXTS[0]} / {TEXTS[1]}" in capsys.readouterr().out
