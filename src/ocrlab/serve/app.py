@@ -35,11 +35,13 @@ from ocrlab import __version__
 from ocrlab.errors import UserError
 from ocrlab.read.auto import AutoReader, Reader
 from ocrlab.read.letters import LetterReader
+from ocrlab.read.lines import LinesReader
 from ocrlab.read.predictor import Reading
 from ocrlab.read.resolve import load
 from ocrlab.runtime.binarise import Stages
 from ocrlab.runtime.checkpoint import Checkpoint
 from ocrlab.runtime.device import share_cores
+from ocrlab.runtime.line import width_buckets
 from ocrlab.runtime.shipped import SHIPPED, run_folder
 from ocrlab.serve.gallery import Gallery
 from ocrlab.serve.gate import Busy, Gate
@@ -167,11 +169,15 @@ def _add_read(app: FastAPI, ctx: _Context) -> None:
             None, description="alternatives to return (default 1: greedy; > 1: beam search)"
         ),
         debug: bool = Query(False, description="also return the preprocessing stages"),
+        lines: bool = Query(
+            False, description="the image may hold several lines: read each, join with newlines"
+        ),
     ) -> ReadResponse:
-        """Read one image: multipart field `image` (with optional form fields `model`, `top_k`)
-        or the raw image bytes as the body. The format is sniffed from the bytes."""
+        """Read one image: multipart field `image` (with optional form fields `model`, `top_k`,
+        `lines`) or the raw image bytes as the body. The format is sniffed from the bytes."""
         start = time.perf_counter()
-        query = {"model": model, "top_k": None if top_k is None else str(top_k)}
+        query = {"model": model, "top_k": None if top_k is None else str(top_k),
+                 "lines": str(lines).lower()}  # fmt: skip
         progress = {"uploaded": False}
         try:
             return await asyncio.wait_for(
@@ -205,7 +211,10 @@ async def _read(
         loaded = ", ".join(ctx.readers)
         raise ApiError(404, "unknown_model", f"no model named {name!r}; loaded: {loaded}")
     top_k = _top_k(params["top_k"], ctx.settings.max_top_k)
-    job = partial(_read_image, ctx.readers[name], data, top_k, debug, ctx.settings.max_pixels)
+    reader = ctx.readers[name]
+    if _flag(params["lines"], "lines") and not isinstance(reader, LetterReader | AutoReader):
+        reader = LinesReader(reader)  # the letter readers cut lines themselves
+    job = partial(_read_image, reader, data, top_k, debug, ctx.settings.max_pixels)
     gate: Gate = request.app.state.gate
     reading, timings, stages = await gate.run(job)
     timings["total_ms"] = 1000 * (time.perf_counter() - start)
@@ -245,7 +254,8 @@ async def _unpack(request: Request, body: bytes) -> tuple[bytes, dict[str, str]]
             raise ApiError(
                 422, "missing_image", f"the form has no file field 'image' (fields: {found})"
             )
-        fields = {k: v for k, v in form.items() if k in ("model", "top_k") and isinstance(v, str)}
+        fields = {k: v for k, v in form.items()
+                  if k in ("model", "top_k", "lines") and isinstance(v, str)}  # fmt: skip
         return await upload.read(), fields
 
 
@@ -259,6 +269,14 @@ def _top_k(raw: str | None, limit: int) -> int:
     return top_k
 
 
+def _flag(raw: str | None, name: str) -> bool:
+    """A form field or query flag: true/1/yes or false/0/no (any case)."""
+    value = (raw or "false").lower()
+    if value not in ("true", "1", "yes", "false", "0", "no"):
+        raise ApiError(422, "invalid_parameter", f"{name} must be true or false, got {raw!r}")
+    return value in ("true", "1", "yes")
+
+
 def _read_image(
     reader: Reader, data: bytes, top_k: int, debug: bool, max_pixels: int
 ) -> tuple[Reading, dict[str, float], list[Stage]]:
@@ -268,6 +286,8 @@ def _read_image(
     t1 = time.perf_counter()
     if isinstance(reader, LetterReader | AutoReader):
         return _read_letters(reader, image, top_k, debug, t1 - t0)
+    if isinstance(reader, LinesReader):
+        return _read_lines(reader, image, top_k, debug, t1 - t0)
     try:
         batch = reader.preprocess([image])  # type: ignore[attr-defined]
         t2 = time.perf_counter()
@@ -276,9 +296,32 @@ def _read_image(
         raise ApiError(400, "bad_image", str(exc)) from None
     t3 = time.perf_counter()
     timings = {"decode_ms": t1 - t0, "preprocess_ms": t2 - t1, "inference_ms": t3 - t2}
+    if getattr(reader, "kind", None) == "line":  # the columns the model reads, not 1,024
+        batch = batch[:, :, : width_buckets(batch, 1)[0][1]]
     stages = (
         [stage("decoded", image, max_side=320), stage("model input", batch[0])] if debug else []
     )
+    return reading, {k: 1000 * v for k, v in timings.items()}, stages
+
+
+def _read_lines(
+    reader: LinesReader, image: Image.Image, top_k: int, debug: bool, decode_s: float
+) -> tuple[Reading, dict[str, float], list[Stage]]:
+    """An image of several lines, line by line; with `debug`, each line's crop. Cutting and
+    reading share one timing."""
+    t1 = time.perf_counter()
+    try:
+        reading = reader.read([image], top_k)[0]
+    except UserError as exc:
+        raise ApiError(400, "bad_image", str(exc)) from None
+    timings = {
+        "decode_ms": decode_s,
+        "preprocess_ms": 0.0,
+        "inference_ms": time.perf_counter() - t1,
+    }
+    crops = reader.lines(image) if debug else []
+    stages = [stage("decoded", image, max_side=320)] if debug else []
+    stages += [stage(f"line {n}", crop, max_side=320) for n, crop in enumerate(crops, 1)]
     return reading, {k: 1000 * v for k, v in timings.items()}, stages
 
 
