@@ -71,9 +71,9 @@ def _cached(model: str | Path | Reader, device: str, lines: bool = False) -> Rea
         reader = model
     if not lines:
         return reader
-    from ocrlab.read.lines import LinesReader
+    from ocrlab.read.lines import by_lines
 
-    return LinesReader(reader)
+    return by_lines(reader)
 
 
 def read(

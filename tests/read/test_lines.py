@@ -11,7 +11,7 @@ from PIL import Image, ImageDraw
 
 import ocrlab
 from ocrlab.cli import main
-from ocrlab.read.lines import LinesReader
+from ocrlab.read.lines import LinesReader, by_lines
 from ocrlab.synth.fonts import load_font, matplotlib_font_dir
 
 TEXTS = ["Hx4mRt", "k7Qpz2wE", "Bd8uNe"]
@@ -46,7 +46,22 @@ def test_one_line_reads_exactly_as_without_lines() -> None:
     assert with_lines.text == TEXTS[0]
 
 
-def test_the_cli_reads_lines(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_cli_reads_lines_and_debug_writes_them(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     Image.fromarray(_page(TEXTS[:2])).save(tmp_path / "page.png")
-    assert main(["read", str(tmp_path / "page.png"), "--lines", "--device", "cpu"]) == 0
+    page = str(tmp_path / "page.png")
+    assert main(["read", page, "--lines", "--device", "cpu", "--debug", str(tmp_path / "d")]) == 0
     assert f"{TEXTS[0]} / {TEXTS[1]}" in capsys.readouterr().out
+    written = sorted(p.name for p in (tmp_path / "d" / "page").iterdir())
+    assert written == ["00-input.png", "01-line1.png", "02-line2.png"]
+    assert main(["read", page, "--lines", "--engine", "ray"]) == 2  # not quietly ignored
+    assert "--engine local only" in capsys.readouterr().err
+
+
+def test_the_letter_readers_cut_lines_themselves() -> None:
+    page = _page(TEXTS[:2])
+    reader = ocrlab.load("letters", "cpu")
+    assert by_lines(reader) is reader
+    assert isinstance(by_lines(ocrlab.load("general", "cpu")), LinesReader)
+    assert ocrlab.read(page, reader, lines=True) == ocrlab.read(page, reader)

@@ -49,7 +49,7 @@ def test_lines_are_read_one_by_one_on_request() -> None:
     with TestClient(app) as client:
         whole = client.post("/v1/read", content=page).json()
         by_query = client.post("/v1/read?lines=true&debug=1", content=page).json()
-        by_form = client.post("/v1/read", files={"image": page}, data={"lines": "yes"}).json()
+        by_form = client.post("/v1/read", files={"image": page}, data={"lines": "on"}).json()
         bad = client.post("/v1/read", files={"image": page}, data={"lines": "maybe"})
         one = client.post("/v1/read?debug=1", content=_png(_page(TEXTS[:1]))).json()
     assert by_query["text"] == by_form["text"] == "\n".join(TEXTS[:2]) != whole["text"]

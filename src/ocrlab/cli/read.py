@@ -31,14 +31,16 @@ def cmd_read(args: argparse.Namespace) -> int:
     from ocrlab.read.resolve import load, read_with_stages
 
     if args.engine == "ray":
+        if args.lines:
+            raise ConfigError("--lines reads with --engine local only")
         return read_with_ray(args)
     if args.address is not None or args.actors is not None:
         raise ConfigError("--address and --actors are for --engine ray")
     reader = load(args.model, args.device)
     if args.lines:
-        from ocrlab.read.lines import LinesReader
+        from ocrlab.read.lines import by_lines
 
-        reader = LinesReader(reader)
+        reader = by_lines(reader)
     debug: Path | None = args.debug
 
     def read(paths: list[Path]) -> list[Any]:

@@ -16,7 +16,8 @@ from collections.abc import Sequence
 import numpy as np
 
 from ocrlab.errors import ImageError
-from ocrlab.read.auto import Reader
+from ocrlab.read.auto import AutoReader, Reader
+from ocrlab.read.letters import LetterReader
 from ocrlab.read.reading import ImageLike, Reading
 from ocrlab.runtime.binarise import load_rgb
 from ocrlab.runtime.letter_lines import LetterConfig, find_lines
@@ -25,9 +26,16 @@ MARGIN = 0.25
 """Background kept around a line's ink, as a share of the line's height."""
 
 
+def by_lines(reader: Reader) -> Reader:
+    """`reader` reading line by line: a `LinesReader`, or the letter readers themselves, which
+    cut an image into lines of letters on their own."""
+    return reader if isinstance(reader, LetterReader | AutoReader) else LinesReader(reader)
+
+
 class LinesReader:
-    """`reader` line by line. A joined reading's confidence is the product of its lines', and
-    its `topk` holds the joined best reading only."""
+    """`reader` line by line. A joined reading's confidence is the product of its lines', its
+    `letters` (for a letter reader) are the lines' in order, and its `topk` holds the joined best
+    reading only: alternatives of separate lines do not combine into a short list."""
 
     def __init__(self, reader: Reader, config: LetterConfig | None = None) -> None:
         self.reader, self.config = reader, config or LetterConfig()
@@ -69,4 +77,5 @@ def _join(readings: list[Reading]) -> Reading:
         chars += ([("\n", 1.0)] if n else []) + r.chars
     text = "\n".join(r.text for r in readings)
     confidence = float(np.prod([r.confidence for r in readings]))
-    return Reading(text, confidence, chars, [(text, confidence)])
+    letters = [top for r in readings for top in r.letters]
+    return Reading(text, confidence, chars, [(text, confidence)], letters)

@@ -16,6 +16,7 @@ import numpy as np
 from ocrlab.errors import DatasetError
 from ocrlab.read.auto import AutoReader, Reader
 from ocrlab.read.letters import LetterConfig, LetterReader, MLPLetters
+from ocrlab.read.lines import LinesReader
 from ocrlab.read.predictor import ImageLike, Predictor, Reading
 from ocrlab.runtime.binarise import Stages, load_rgb
 from ocrlab.runtime.line import width_buckets
@@ -59,6 +60,9 @@ def read_with_stages(reader: Reader, image: ImageLike, top_k: int = 1) -> tuple[
         return reader.read_one(image, top_k, stages), stages
     reading = reader.read([image], top_k)[0]
     stages.add("input", load_rgb(image))
+    if isinstance(reader, LinesReader):
+        for n, crop in enumerate(reader.lines(image), 1):
+            stages.add(f"line{n}", crop)
     preprocess = getattr(reader, "preprocess", None)
     if preprocess is not None:
         batch = np.asarray(preprocess([image]))

@@ -35,7 +35,7 @@ from ocrlab import __version__
 from ocrlab.errors import UserError
 from ocrlab.read.auto import AutoReader, Reader
 from ocrlab.read.letters import LetterReader
-from ocrlab.read.lines import LinesReader
+from ocrlab.read.lines import LinesReader, by_lines
 from ocrlab.read.predictor import Reading
 from ocrlab.read.resolve import load
 from ocrlab.runtime.binarise import Stages
@@ -212,8 +212,8 @@ async def _read(
         raise ApiError(404, "unknown_model", f"no model named {name!r}; loaded: {loaded}")
     top_k = _top_k(params["top_k"], ctx.settings.max_top_k)
     reader = ctx.readers[name]
-    if _flag(params["lines"], "lines") and not isinstance(reader, LetterReader | AutoReader):
-        reader = LinesReader(reader)  # the letter readers cut lines themselves
+    if _flag(params["lines"], "lines"):
+        reader = by_lines(reader)
     job = partial(_read_image, reader, data, top_k, debug, ctx.settings.max_pixels)
     gate: Gate = request.app.state.gate
     reading, timings, stages = await gate.run(job)
@@ -269,12 +269,16 @@ def _top_k(raw: str | None, limit: int) -> int:
     return top_k
 
 
+TRUE, FALSE = ("1", "true", "t", "yes", "y", "on"), ("0", "false", "f", "no", "n", "off")
+"""What a flag may say, in any case: what FastAPI's bool query parameters take, so a form field
+(an HTML checkbox sends `on`) reads as the query parameter does."""
+
+
 def _flag(raw: str | None, name: str) -> bool:
-    """A form field or query flag: true/1/yes or false/0/no (any case)."""
     value = (raw or "false").lower()
-    if value not in ("true", "1", "yes", "false", "0", "no"):
+    if value not in TRUE + FALSE:
         raise ApiError(422, "invalid_parameter", f"{name} must be true or false, got {raw!r}")
-    return value in ("true", "1", "yes")
+    return value in TRUE
 
 
 def _read_image(
@@ -296,11 +300,11 @@ def _read_image(
         raise ApiError(400, "bad_image", str(exc)) from None
     t3 = time.perf_counter()
     timings = {"decode_ms": t1 - t0, "preprocess_ms": t2 - t1, "inference_ms": t3 - t2}
-    if getattr(reader, "kind", None) == "line":  # the columns the model reads, not 1,024
-        batch = batch[:, :, : width_buckets(batch, 1)[0][1]]
-    stages = (
-        [stage("decoded", image, max_side=320), stage("model input", batch[0])] if debug else []
-    )
+    stages = []
+    if debug:
+        if getattr(reader, "kind", None) == "line":  # the columns the model reads, not 1,024
+            batch = batch[:, :, : width_buckets(batch, 1)[0][1]]
+        stages = [stage("decoded", image, max_side=320), stage("model input", batch[0])]
     return reading, {k: 1000 * v for k, v in timings.items()}, stages
 
 
