@@ -65,3 +65,19 @@ def test_the_letter_readers_cut_lines_themselves() -> None:
     assert by_lines(reader) is reader
     assert isinstance(by_lines(ocrlab.load("general", "cpu")), LinesReader)
     assert ocrlab.read(page, reader, lines=True) == ocrlab.read(page, reader)
+
+
+def test_pieces_the_segmentation_puts_on_overlapping_rows_stay_one_line() -> None:
+    """A staggered baseline (or a CAPTCHA's strike-through curve) can look like two rows to the
+    segmentation; lines of text do not overlap, so an image whose rows do is read whole."""
+    from ocrlab.runtime.letter_lines import LetterConfig, find_lines
+
+    font = load_font(matplotlib_font_dir() / "DejaVuSans.ttf", 28)
+    im = Image.new("L", (300, 90), 235)
+    ImageDraw.Draw(im).text((10, 8), "Hx4", fill=20, font=font)
+    ImageDraw.Draw(im).text((150, 22), "mRt", fill=20, font=font)  # 14 px lower
+    staggered = np.asarray(im)
+    assert len(find_lines(staggered, LetterConfig())[1]) == 2
+    reader = ocrlab.load("general", "cpu")
+    assert len(LinesReader(reader).lines(staggered)) == 1
+    assert ocrlab.read(staggered, reader, lines=True) == ocrlab.read(staggered, reader)

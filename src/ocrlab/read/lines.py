@@ -4,12 +4,14 @@ The general reader reads one line; shown two, it reads neither. This cuts an ima
 with the letter reader's own segmentation (`ocrlab.runtime.letter_lines.find_lines`: K-means ink,
 connected pieces, pieces grouped into rows), reads every line's box in one batch, and joins the
 readings top to bottom with a newline (a separator of probability 1 in `chars`, as the letter
-reader writes it). An image of one line, or one the segmentation cannot cut (a textured CAPTCHA
-with no clean ink), is read whole, exactly as without it.
+reader writes it). An image of one line, one whose rows overlap (a CAPTCHA's strike-through
+curve, a staggered baseline: lines of text never overlap), or one the segmentation cannot cut (a
+textured CAPTCHA with no clean ink) is read whole, exactly as without it.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
 
@@ -21,6 +23,7 @@ from ocrlab.read.letters import LetterReader
 from ocrlab.read.reading import ImageLike, Reading
 from ocrlab.runtime.binarise import load_rgb
 from ocrlab.runtime.letter_lines import LetterConfig, find_lines
+from ocrlab.runtime.segment import Piece
 
 MARGIN = 0.25
 """Background kept around a line's ink, as a share of the line's height."""
@@ -57,18 +60,23 @@ class LinesReader:
             work, lines = find_lines(rgb, self.config)
         except ImageError:
             return [rgb]
-        if len(lines) < 2:
-            return [rgb]
+        boxes = [_box(line) for line in lines]
+        if len(boxes) < 2 or any(a[1] > b[0] for a, b in itertools.pairwise(boxes)):
+            return [rgb]  # lines of text do not overlap: a CAPTCHA's curve or blob does
         sy, sx = rgb.shape[0] / work.shape[0], rgb.shape[1] / work.shape[1]
         crops = []
-        for line in lines:
-            top, bottom = min(p.top for p in line), max(p.bottom for p in line)
-            left, right = min(p.left for p in line), max(p.right for p in line)
+        for top, bottom, left, right in boxes:
             pad = MARGIN * (bottom - top)
             rows = slice(max(0, math.floor((top - pad) * sy)), math.ceil((bottom + pad) * sy))
             cols = slice(max(0, math.floor((left - pad) * sx)), math.ceil((right + pad) * sx))
             crops.append(rgb[rows, cols])
         return crops
+
+
+def _box(line: list[Piece]) -> tuple[int, int, int, int]:
+    """(top, bottom, left, right) of a line's pieces."""
+    return (min(p.top for p in line), max(p.bottom for p in line),
+            min(p.left for p in line), max(p.right for p in line))  # fmt: skip
 
 
 def _join(readings: list[Reading]) -> Reading:
