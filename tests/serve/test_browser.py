@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -27,6 +28,9 @@ from ocrlab.read.predictor import Predictor
 from ocrlab.serve.app import create_app
 from ocrlab.serve.label import Labeller, create_label_app
 from ocrlab.serve.settings import ServeSettings
+
+sys.path.insert(0, str(Path(__file__).parents[1] / "read"))
+from test_lines import TEXTS, _page
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -84,7 +88,11 @@ def test_page_reads_an_upload_and_a_drawing(
         pytest.fail(f"Chromium not found at {CHROMIUM}: run `make test`, which installs it")
     image = next((data / "easy" / "images").iterdir())
     expected = predictor.read([image])[0].text
-    app = create_app({"words": predictor}, ServeSettings(gallery=data / "easy"))
+    app = create_app(
+        {"words": predictor, "general": "general"}, ServeSettings(gallery=data / "easy")
+    )
+    lines = tmp_path / "lines.png"
+    Image.fromarray(_page(TEXTS[:2])).save(lines)
     errors: list[str] = []
     shot = tmp_path / "page.png"
     with running(app) as url, sync_playwright() as pw:
@@ -110,6 +118,12 @@ def test_page_reads_an_upload_and_a_drawing(
 
         page.locator("#gallery li").nth(11).wait_for()
         page.screenshot(path=str(shot), full_page=True)
+
+        page.select_option("#read-model", "general")  # an image of two lines, read line by line
+        page.check("#read-lines")
+        page.set_input_files("#file", str(lines))
+        expect(page.locator("#reading-text")).to_have_text("\n".join(TEXTS[:2]))
+        assert page.inner_text("#reading-text") == "\n".join(TEXTS[:2])  # shown as two lines
         browser.close()
     assert errors == []
     keep = os.environ.get("OCRLAB_SCREENSHOT")

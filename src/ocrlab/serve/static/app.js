@@ -34,10 +34,12 @@ function showBars(list, entries) {
   );
 }
 
-function readImage(blob, model, topK, debug) {
+function readImage(blob, model, topK, debug, lines = false) {
   const form = new FormData();
   form.append("image", blob, "image");
-  const query = new URLSearchParams({ model, top_k: topK, debug: debug ? "1" : "0" });
+  const query = new URLSearchParams({
+    model, top_k: topK, debug: debug ? "1" : "0", lines: lines ? "1" : "0",
+  });
   return api(`/v1/read?${query}`, { method: "POST", body: form });
 }
 
@@ -68,7 +70,9 @@ async function readFile(blob) {
   preview.hidden = false;
   $("read-status").textContent = "Reading…";
   try {
-    const r = await readImage(blob, $("read-model").value, $("read-topk").value, true);
+    const r = await readImage(
+      blob, $("read-model").value, $("read-topk").value, true, $("read-lines").checked,
+    );
     showReading(r);
     $("read-status").textContent = "";
   } catch (error) {
