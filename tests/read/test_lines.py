@@ -81,3 +81,9 @@ def test_pieces_the_segmentation_puts_on_overlapping_rows_stay_one_line() -> Non
     reader = ocrlab.load("general", "cpu")
     assert len(LinesReader(reader).lines(staggered)) == 1
     assert ocrlab.read(staggered, reader, lines=True) == ocrlab.read(staggered, reader)
+
+
+def test_a_batch_mixes_pages_and_single_lines_in_order() -> None:
+    pages = [_page(TEXTS), _page(TEXTS[:1]), _page(TEXTS[1:])]
+    got = ocrlab.read_many(pages, "general", device="cpu", lines=True)
+    assert [r.text for r in got] == ["\n".join(TEXTS), TEXTS[0], "\n".join(TEXTS[1:])]

@@ -44,14 +44,13 @@ class LinesReader:
         self.reader, self.config = reader, config or LetterConfig()
 
     def read(self, images: Sequence[ImageLike], top_k: int = 1) -> list[Reading]:
-        out = []
-        for image in images:
-            crops = self.lines(image)
-            if len(crops) == 1:
-                out += self.reader.read([image], top_k)
-            else:
-                out.append(_join(self.reader.read(crops, top_k)))
-        return out
+        """One batch for every line of every image; an image of one line is read as given."""
+        parts = [self.lines(image) for image in images]
+        inputs = [x for image, crops in zip(images, parts, strict=True)
+                  for x in ([image] if len(crops) == 1 else crops)]  # fmt: skip
+        readings = iter(self.reader.read(inputs, top_k))
+        return [_join([next(readings) for _ in crops]) if len(crops) > 1 else next(readings)
+                for crops in parts]  # fmt: skip
 
     def lines(self, image: ImageLike) -> list[np.ndarray]:
         """The image's lines, top to bottom, as crops of the decoded image (one: the image)."""

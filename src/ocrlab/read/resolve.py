@@ -19,7 +19,7 @@ from ocrlab.read.letters import LetterConfig, LetterReader, MLPLetters
 from ocrlab.read.lines import LinesReader
 from ocrlab.read.predictor import ImageLike, Predictor, Reading
 from ocrlab.runtime.binarise import Stages, load_rgb
-from ocrlab.runtime.line import width_buckets
+from ocrlab.runtime.line import read_widths
 from ocrlab.runtime.shipped import AUTO, run_folder, shipped_folder
 
 __all__ = ["Reader", "load", "read_with_stages"]
@@ -67,6 +67,6 @@ def read_with_stages(reader: Reader, image: ImageLike, top_k: int = 1) -> tuple[
     if preprocess is not None:
         batch = np.asarray(preprocess([image]))
         if getattr(reader, "kind", None) == "line":  # the columns the model reads, not 1,024
-            batch = batch[:, :, : width_buckets(batch, 1)[0][1]]
+            batch = batch[:, :, : read_widths(batch)[0]]
         stages.add("model-input", batch[0])
     return reading, stages

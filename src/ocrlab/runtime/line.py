@@ -70,17 +70,22 @@ def text_widths(lines: np.ndarray, chunk: int = 4096) -> np.ndarray:
     return out
 
 
-def width_buckets(lines: np.ndarray, batch_size: int) -> list[tuple[np.ndarray, int]]:
-    """Groups of at most `batch_size` (N, H, W, 1) lines, each with the columns to read it at.
+def read_widths(lines: np.ndarray) -> np.ndarray:
+    """The columns each (N, H, W, 1) line is read at: its text plus `MARGIN`, rounded up to a
+    multiple of `BUCKET`, at most W.
 
     Most text fills a fraction of the padded line (a 200 × 50 CAPTCHA takes 128 of 1,024
-    columns), and the CNN's and LSTM's cost is their width, so each line is read cut to its text
-    plus `MARGIN`, rounded up to a multiple of `BUCKET`, for readings within about a point of the
-    whole line's (docs/general.md). The width depends on the line alone, never on its batch: an
-    image reads the same in any company.
+    columns), and the CNN's and LSTM's cost is their width, so each line is read cut, for
+    readings within about a point of the whole line's (docs/general.md). The width depends on the
+    line alone, never on its batch: an image reads the same in any company.
     """
-    full = lines.shape[2]
-    cols = np.minimum(full, -(-(text_widths(lines) + MARGIN) // BUCKET) * BUCKET)
+    return np.minimum(lines.shape[2], -(-(text_widths(lines) + MARGIN) // BUCKET) * BUCKET)
+
+
+def width_buckets(lines: np.ndarray, batch_size: int) -> list[tuple[np.ndarray, int]]:
+    """Groups of at most `batch_size` (N, H, W, 1) lines of one reading width (`read_widths`),
+    each with that width."""
+    cols = read_widths(lines)
     groups = []
     for width in np.unique(cols):
         rows = np.flatnonzero(cols == width)

@@ -41,7 +41,7 @@ from ocrlab.read.resolve import load
 from ocrlab.runtime.binarise import Stages
 from ocrlab.runtime.checkpoint import Checkpoint
 from ocrlab.runtime.device import share_cores
-from ocrlab.runtime.line import width_buckets
+from ocrlab.runtime.line import read_widths
 from ocrlab.runtime.shipped import SHIPPED, run_folder
 from ocrlab.serve.gallery import Gallery
 from ocrlab.serve.gate import Busy, Gate
@@ -303,7 +303,7 @@ def _read_image(
     stages = []
     if debug:
         if getattr(reader, "kind", None) == "line":  # the columns the model reads, not 1,024
-            batch = batch[:, :, : width_buckets(batch, 1)[0][1]]
+            batch = batch[:, :, : read_widths(batch)[0]]
         stages = [stage("decoded", image, max_side=320), stage("model input", batch[0])]
     return reading, {k: 1000 * v for k, v in timings.items()}, stages
 
