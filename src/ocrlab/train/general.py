@@ -38,6 +38,7 @@ from ocrlab.runtime.device import resolve_device
 from ocrlab.runtime.line import HEIGHT, WIDTH, read_in_buckets, to_line
 from ocrlab.synth.fonts import FontSpec, font_pool
 from ocrlab.synth.zoo import FAMILIES, Zoo, ZooConfig
+from ocrlab.train.loop import CpuAmp, check_cpu_amp, use_bf16
 
 ARCHS: dict[str, dict[str, Any]] = {
     "small": {"channels": [16, 32, 64, 128], "hidden": 96},
@@ -71,6 +72,9 @@ class GeneralConfig:
     """Stop at the first checkpoint past this many minutes (0: run all steps)."""
     init: str | None = None
     """A general-reader run whose weights start each architecture (`init/<arch>/` or `init/`)."""
+    cpu_amp: CpuAmp = "auto"
+    """bf16 autocast on the CPU (auto: where the CPU computes bf16 natively; the large CRNN then
+    trains about 1.9 times as fast). CUDA trains in float32 with TF32 matrix products."""
 
     def __post_init__(self) -> None:
         unknown = [a for a in self.archs if a not in ARCHS]
@@ -78,6 +82,7 @@ class GeneralConfig:
             raise ConfigError(f"unknown architectures {unknown}; choose from {list(ARCHS)}")
         if self.steps < 1 or self.batch_size < 1 or self.eval_every < 1:
             raise ConfigError("steps, batch_size and eval_every must be at least 1")
+        check_cpu_amp(self.cpu_amp)
 
 
 def encode_targets(tokenizer: Tokenizer, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -222,11 +227,12 @@ def train_general(
         persistent_workers=False,
         pin_memory=device.type == "cuda",
     )
+    bf16 = use_bf16(device, cfg.cpu_amp, cuda=False)
     began, seen, results = time.perf_counter(), 0, {}
     for step, (x, targets, lengths) in enumerate(loader, start):
         seconds = time.perf_counter() - began
         _step(members, line_input(x.to(device, non_blocking=True)), targets.to(device), lengths,
-              _lr(cfg, step, seconds))  # fmt: skip
+              _lr(cfg, step, seconds), bf16)  # fmt: skip
         seen, done = seen + len(x), step + 1
         over_time = cfg.minutes > 0 and seconds > cfg.minutes * 60
         if done % cfg.eval_every == 0 or done == cfg.steps or over_time:
@@ -253,13 +259,21 @@ def train_general(
 
 
 def _step(
-    members: list[_Member], x: torch.Tensor, targets: torch.Tensor, lengths: torch.Tensor, lr: float
+    members: list[_Member],
+    x: torch.Tensor,
+    targets: torch.Tensor,
+    lengths: torch.Tensor,
+    lr: float,
+    bf16: bool,
 ) -> None:
-    """One optimizer step of every architecture on the same batch: CTC loss, blank = `<pad>`."""
+    """One optimizer step of every architecture on the same batch: CTC loss (in float32),
+    blank = `<pad>`."""
     for m in members:
         for group in m.opt.param_groups:
             group["lr"] = lr
-        loss = ctc_loss(m.model(x), targets, lengths)
+        with torch.autocast(x.device.type, torch.bfloat16, enabled=bf16):
+            logits = m.model(x)
+        loss = ctc_loss(logits, targets, lengths)
         m.opt.zero_grad(set_to_none=True)
         loss.backward()  # type: ignore[no-untyped-call]
         nn.utils.clip_grad_norm_(m.model.parameters(), 5.0)
