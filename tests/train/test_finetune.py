@@ -124,6 +124,58 @@ def test_finetune_cli_end_to_end(
     assert "not empty" in capsys.readouterr().err
 
 
+def trained_looking(run: Path) -> Path:
+    """Give the tiny run's BatchNorms statistics and affine parameters far from their defaults, as
+    a trained model has, so that folding them into the convolutions matters."""
+    from ocrlab.runtime import checkpoint
+
+    model = load(run).model  # type: ignore[attr-defined]
+    gen = torch.Generator().manual_seed(3)
+    with torch.no_grad():
+        for norm in (m for m in model.cnn if isinstance(m, torch.nn.BatchNorm2d)):
+            for t, low, high in ((norm.running_mean, -1, 1), (norm.running_var, 0.2, 3),
+                                 (norm.weight, 0.3, 2), (norm.bias, -1, 1)):  # fmt: skip
+                t.copy_(low + (high - low) * torch.rand(t.shape, generator=gen))
+    checkpoint.save_weights(run / checkpoint.WEIGHTS, model)
+    return run
+
+
+def test_an_exported_file_starts_a_fine_tune_as_its_run_folder_would(
+    tmp_path: Path, tiny_line_run: MakeRun
+) -> None:
+    """The ONNX file holds folded BatchNorms and ONNX-ordered LSTM gates; read back, the model
+    reads as the run folder's does, and charset extension works on it as on a folder."""
+    from ocrlab.read.onnx import export_onnx
+
+    run = trained_looking(tiny_line_run(tmp_path / "start", "abc"))
+    onnx_file = export_onnx(run, tmp_path / "start.onnx")
+    lines = np.random.default_rng(0).integers(0, 256, (20, 32, 256, 1), dtype=np.uint8)
+    folder, _, _ = start_model(FinetuneConfig(init=str(run), device="cpu"), ["ab#"])
+    exported, chars, _ = start_model(
+        FinetuneConfig(init=str(onnx_file), device="cpu"), ["ab#"], lines
+    )
+    assert chars == "abc#"
+    x = line_input(torch.from_numpy(lines[:4]).permute(0, 3, 1, 2))
+    with torch.no_grad():
+        before, after = folder.eval()(x), exported.eval()(x)
+    known = len(SPECIALS) + 3
+    torch.testing.assert_close(after[..., :known], before[..., :known], rtol=0, atol=1e-4)
+    assert not torch.equal(folder.cnn[1].running_var, exported.cnn[1].running_var)  # measured
+    texts = ["ab", "c#", "ba", "cab", "a", "bc", "ca", "b"] * 2 + ["abc", "cc", "ab", "ba"]
+    cfg = FinetuneConfig(init=str(onnx_file), device="cpu", epochs=1, epoch_images=8,
+                         batch_size=4, minutes=0)  # fmt: skip
+    assert fit(cfg, (lines[:16], texts[:16]), (lines[16:], texts[16:])).charset == "abc#"
+    with pytest.raises(DatasetError, match="needs some lines"):
+        start_model(FinetuneConfig(init=str(onnx_file), device="cpu"), ["ab"])
+    int8 = export_onnx(run, tmp_path / "int8.onnx", int8=True, calibration=list(lines[..., 0]))
+    with pytest.raises(DatasetError, match="int8 export"):
+        start_model(FinetuneConfig(init=str(int8), device="cpu"), ["ab"], lines)
+    damaged = tmp_path / "damaged.onnx"
+    damaged.write_bytes(onnx_file.read_bytes()[:300])
+    with pytest.raises(DatasetError, match="cannot load ONNX model"):
+        start_model(FinetuneConfig(init=str(damaged), device="cpu"), ["ab"], lines)
+
+
 def test_finetune_refuses_bad_starts(tmp_path: Path) -> None:
     with pytest.raises(DatasetError, match="line model"):
         start_model(FinetuneConfig(init="letters", device="cpu"), ["ab"])

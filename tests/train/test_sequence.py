@@ -11,7 +11,7 @@ from PIL import Image
 
 from ocrlab.cli import main
 from ocrlab.config import replace
-from ocrlab.errors import DatasetError
+from ocrlab.errors import ConfigError, DatasetError
 from ocrlab.read.evaluate import evaluate_seq, text_metrics
 from ocrlab.read.onnx import OnnxPredictor, export_onnx
 from ocrlab.read.predictor import Predictor
@@ -102,6 +102,8 @@ def test_fine_tuning_refuses_unknown_characters(run: Path, tmp_path: Path) -> No
     cfg = dataclasses.replace(replace(PRESETS["quick"], TINY), init=str(run))
     with pytest.raises(DatasetError, match="outside the charset: '9z'"):
         train_seq([other], tmp_path / "ft", cfg)
+    with pytest.raises(ConfigError, match="unrolls its decoder"):
+        dataclasses.replace(cfg, init=str(tmp_path / "r.onnx"))
 
 
 def test_cli_train_read_export(

@@ -60,8 +60,8 @@ def cmd_finetune(args: argparse.Namespace) -> int:
 def _add_common(p: Any) -> None:
     p.add_argument(
         "--init",
-        help="start: a shipped line model (general), a run folder, or none "
-        "(from scratch); default general",
+        help="start: a shipped line model (general), a run folder, an exported .onnx file "
+        "(not int8), or none (from scratch); default general",
     )
     p.add_argument(
         "--time-budget",

@@ -36,12 +36,11 @@ from ocrlab.read.predictor import (
     readings_from_columns,
     readings_from_probs,
 )
-from ocrlab.runtime.checkpoint import Checkpoint
+from ocrlab.runtime.checkpoint import ONNX_META_KEY, Checkpoint
 from ocrlab.runtime.line import width_buckets
 from ocrlab.runtime.preprocess import preprocess, scale
 from ocrlab.runtime.shipped import run_folder
 
-META_KEY = "ocrlab"
 CALIBRATION = 256
 """Zoo lines that calibrate an int8 export's activations when the caller gives none."""
 
@@ -108,7 +107,7 @@ def export_onnx(
             path = _quantise_convs(path, lines)
         graph = onnx.load(str(path))
     entry = graph.metadata_props.add()
-    entry.key, entry.value = META_KEY, json.dumps(predictor.checkpoint.to_dict())
+    entry.key, entry.value = ONNX_META_KEY, json.dumps(predictor.checkpoint.to_dict())
     atomic_write_bytes(out, graph.SerializeToString())
     return out
 
@@ -167,9 +166,9 @@ class OnnxPredictor:
         except Exception as exc:  # onnxruntime raises its own untyped errors for bad files
             raise DatasetError(f"cannot load ONNX model {path}: {exc}") from None
         props = self.session.get_modelmeta().custom_metadata_map
-        if META_KEY not in props:
+        if ONNX_META_KEY not in props:
             raise DatasetError(f"{path} was not exported by ocrlab (no metadata)")
-        self.checkpoint = Checkpoint.from_dict(json.loads(props[META_KEY]), path)
+        self.checkpoint = Checkpoint.from_dict(json.loads(props[ONNX_META_KEY]), path)
         self.kind, self.classes = self.checkpoint.kind, list(self.checkpoint.classes)
         width = self.session.get_inputs()[0].shape[3]
         self.any_width = self.kind == "line" and not isinstance(width, int)

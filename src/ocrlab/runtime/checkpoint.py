@@ -28,6 +28,8 @@ from ocrlab.data.atomic import atomic_write, atomic_write_bytes
 from ocrlab.errors import DatasetError
 
 WEIGHTS, LAST, META, STATE = "model.safetensors", "last.safetensors", "checkpoint.json", "state.pt"
+ONNX_META_KEY = "ocrlab"
+"""The `metadata_props` entry of an exported ONNX file that holds its `Checkpoint` as JSON."""
 
 
 def save_weights(path: Path, model: nn.Module) -> None:

@@ -1,16 +1,16 @@
 """Fine-tune a line reader (CRNN-CTC) on a few hundred labelled images of one CAPTCHA style.
 
-The start is any line model a reader takes (a shipped name such as 'general', or a run folder) or
-nothing ('none': a fresh CRNN, the comparison). Characters the labels add get fresh rows in the
-output layer; known characters keep their rows, matched by character, not by position, so before
-training the model reads every known character exactly as the start did; a narrower charset
-drops the rows of the characters it leaves out. The recipe (preset 'finetune'): a seeded
-held-out split, AdamW with half the learning rate for the CNN that the LSTM and the head get,
-light affine warps and negatives on the device, bf16 autocast where the CPU computes it
-natively, an exponential moving average of the weights, early stopping on the held-out exact
-match and a time budget; the best average is kept. The average is what generalises from a few
-hundred labels: 54.3 % of unseen stencil CAPTCHAs with it, 43.2 % without
-(`benchmarks/bench_finetune.py --styles stencil --only general --set ema=0`).
+The start is any line model a reader takes (a shipped name such as 'general', a run folder, or an
+exported `.onnx` file, read back by `ocrlab.train.from_onnx`) or nothing ('none': a fresh CRNN, the
+comparison). Characters the labels add get fresh rows in the output layer; known characters keep
+their rows, matched by character, not by position, so before training the model reads every known
+character exactly as the start did; a narrower charset drops the rows of the characters it leaves
+out. The recipe (preset 'finetune'): a seeded held-out split, AdamW with half the learning rate for
+the CNN that the LSTM and the head get, light affine warps and negatives on the device, bf16
+autocast where the CPU computes it natively, an exponential moving average of the weights, early
+stopping on the held-out exact match and a time budget; the best average is kept. The average is
+what generalises from a few hundred labels: 54.3 % of unseen stencil CAPTCHAs with it, 43.2 %
+without (`benchmarks/bench_finetune.py --styles stencil --only general --set ema=0`).
 """
 
 from __future__ import annotations
@@ -41,6 +41,7 @@ from ocrlab.runtime.device import resolve_device
 from ocrlab.runtime.line import MARGIN, text_widths
 from ocrlab.runtime.shipped import run_folder
 from ocrlab.train.batches import augment
+from ocrlab.train.from_onnx import load_exported
 from ocrlab.train.general import ARCHS, ctc_loss, ctc_tokens, encode_targets
 from ocrlab.train.loop import CpuAmp, check_cpu_amp, use_bf16
 
@@ -53,7 +54,8 @@ class FinetuneConfig:
     """A fine-tuning run: where it starts, the split and the recipe."""
 
     init: str = "general"
-    """A shipped line model's name or a run folder; 'none' trains a fresh `arch` CRNN."""
+    """A shipped line model's name, a run folder or an exported .onnx file; 'none' trains a fresh
+    `arch` CRNN."""
     arch: str = "large"
     """CRNN size when `init` is 'none' (`ocrlab.train.general.ARCHS`; large = the general's)."""
     charset: str = ""
@@ -151,9 +153,12 @@ def extend_head(model: CRNN, old: str, new: str) -> CRNN:
     return out
 
 
-def start_model(cfg: FinetuneConfig, texts: Sequence[str]) -> tuple[CRNN, str, int]:
+def start_model(
+    cfg: FinetuneConfig, texts: Sequence[str], lines: np.ndarray | None = None
+) -> tuple[CRNN, str, int]:
     """The model training starts from, its charset (the start's, then the labels' new characters)
-    and the longest text it spells."""
+    and the longest text it spells. An exported `.onnx` start needs `lines`, the labels' lines,
+    to measure what its folded BatchNorms had (`ocrlab.train.from_onnx`)."""
     longest = max(len(t) for t in texts)
     torch.manual_seed(cfg.seed)
     if cfg.charset and (outside := Charset(cfg.charset).missing(texts)):
@@ -166,18 +171,23 @@ def start_model(cfg: FinetuneConfig, texts: Sequence[str]) -> tuple[CRNN, str, i
         assert isinstance(model, CRNN)
         return model, chars, longest
     path = run_folder(cfg.init)
-    if path.suffix == ".onnx":
-        raise DatasetError(f"{path} is an exported model; fine-tune from its run folder instead")
+    exported = path.is_file() and path.suffix == ".onnx"
+    start, ckpt = load_exported(path, lines) if exported else _load_run(path)
+    chars = cfg.charset or ckpt.charset + Charset(ckpt.charset).missing(texts)
+    return extend_head(start, ckpt.charset, chars), chars, max(ckpt.max_len, longest)
+
+
+def _load_run(path: Path) -> tuple[CRNN, Checkpoint]:
+    """The CRNN of a line model's run folder, and its checkpoint."""
     ckpt = checkpoint.load_checkpoint(path)
     if ckpt.kind != "line" or ckpt.model != "crnn":
         raise DatasetError(
             f"{path} holds a {ckpt.kind} model; fine-tuning starts from a line model"
         )
-    start = build("crnn", **ckpt.model_config)
-    checkpoint.load_weights(path / checkpoint.WEIGHTS, start)
-    assert isinstance(start, CRNN)
-    chars = cfg.charset or ckpt.charset + Charset(ckpt.charset).missing(texts)
-    return extend_head(start, ckpt.charset, chars), chars, max(ckpt.max_len, longest)
+    model = build("crnn", **ckpt.model_config)
+    assert isinstance(model, CRNN)
+    checkpoint.load_weights(path / checkpoint.WEIGHTS, model)
+    return model, ckpt
 
 
 def read_lines(
@@ -216,7 +226,7 @@ def fit(
     checks read as every reader does (`read_lines`: each line at its bucket's width).
     """
     device = resolve_device(cfg.device)
-    model, charset, max_len = start_model(cfg, [*train[1], *val[1]])
+    model, charset, max_len = start_model(cfg, [*train[1], *val[1]], train[0])
     model.to(device)
     targets, lengths = encode_targets(Tokenizer(Charset(charset), max_len), train[1])
     offsets = np.concatenate([[0], np.cumsum(lengths)])

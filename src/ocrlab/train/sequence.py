@@ -68,6 +68,11 @@ class SeqConfig:
             raise ConfigError("give both input_height and input_width, or neither")
         if len(self.channels) != 4 or self.d_model % self.heads:
             raise ConfigError("channels needs 4 stages and d_model must divide by heads")
+        if self.init is not None and self.init.endswith(".onnx"):
+            raise ConfigError(
+                f"--init {self.init}: a sequence model's export unrolls its decoder, so it cannot "
+                "be trained further; give the run folder it was exported from"
+            )
 
 
 _SMALL = SeqConfig(channels=(32, 64, 128, 128), d_model=128, heads=4, layers=2, ff=512)
