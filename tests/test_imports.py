@@ -40,6 +40,8 @@ ALLOWED: dict[str, set[str]] = {
         "torch",
         "numpy",
         "safetensors",
+        "onnx",  # fine-tuning from an exported file reads it back (train/from_onnx.py)
+        "onnxruntime",  # ... and checks it computes what the file does
         "ocrlab.train",
         "ocrlab.runtime",
         "ocrlab.models",
