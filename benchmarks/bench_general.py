@@ -14,7 +14,10 @@ thread each, as bench_read.py):
   generator's output, test material only.
 
 ocrlab reads through torch, onnxruntime, and onnxruntime with the int8 export (`ocrlab export
---int8`: convolutions calibrated on zoo CAPTCHAs, none of these sets).
+--int8`: convolutions calibrated on zoo CAPTCHAs, none of these sets). The two CAPTCHA schemes
+with a known format (captcha_images_v2: 5 characters; the `captcha` library's: 4-6; both lower
+case and digits) are also read told so (`ocrlab read --charset alnum-lower --length 5`), beside
+ddddocr told the characters (`set_ranges`; it takes no length).
 
     python benchmarks/bench_general.py --quick   # 300 images a set (500 text-eval)
     python benchmarks/bench_general.py --full    # 1,000 a set
@@ -54,6 +57,9 @@ from ocrlab.synth.zoo import HELD_OUT, TRAIN_FAMILIES, ZooConfig, is_test_word
 from ocrlab.synth.zoo_set import make_zoo_set
 
 Set = tuple[list[bytes], list[str]]
+V2, LIBRARY = "captcha_images_v2 (all, never trained on)", "captcha library (lower case + digits)"
+FORMATS = {V2: ("alnum-lower", "5"), LIBRARY: ("alnum-lower", "4-6")}
+"""What a user of each scheme knows: its characters and its length (`ocrlab.read.hint`)."""
 
 
 def from_folder(folder: Path) -> Set:
@@ -131,10 +137,30 @@ def sets(tmp: Path, n: int) -> dict[str, Set]:
     out["zoo training families, unseen samples"] = from_folder(tmp / "seen")
     v2 = DATA_ROOT / "captcha_images_v2"
     if v2.is_dir():
-        out["captcha_images_v2 (all, never trained on)"] = from_folder(v2)
+        out[V2] = from_folder(v2)
     out["ocrlab hard set, words kept out of the zoo"] = hard_test_words(tmp, n)
-    out["captcha library (lower case + digits)"] = captcha_library(n)
+    out[LIBRARY] = captcha_library(n)
     return out
+
+
+def told(onnx_file: Path, charset: str, length: str) -> dict[str, Any]:
+    """ocrlab (onnxruntime) told a scheme's characters and length, ddddocr told its characters."""
+    from ocrlab.charset import NAMED
+    from ocrlab.read.hint import Hint, hinted
+
+    reader = hinted(OnnxPredictor(onnx_file), Hint.parse(charset, length))
+    tools: dict[str, Any] = {
+        "ocrlab onnxruntime, told the format": lambda ims: [r.text for r in reader.read(ims)]
+    }
+    try:
+        import ddddocr
+
+        ocr = ddddocr.DdddOcr(show_ad=False)
+        ocr.set_ranges(NAMED[charset])
+        tools["ddddocr, told the characters"] = lambda ims: [ocr.classification(i) for i in ims]
+    except ImportError:
+        tools["ddddocr, told the characters"] = "not installed (pip install ddddocr)"
+    return tools
 
 
 def with_canvas(model: Path, width: int, tmp: Path) -> Path:
@@ -172,7 +198,9 @@ def main() -> None:
         for name, (images, truth) in sets(Path(tmp), 1000 if args.full else 300).items():
             record: dict[str, Any] = {"name": name, "images": len(images), "tools": {}}
             print(f"{name}: {len(images)} images", flush=True)
-            for tool, read in tools.items():
+            onnx_file = Path(tmp) / f"{model.name}.onnx"
+            extra = told(onnx_file, *FORMATS[name]) if name in FORMATS else {}
+            for tool, read in {**tools, **extra}.items():
                 if isinstance(read, str) or (args.only is not None and tool not in args.only):
                     record["tools"][tool] = {
                         "missing": read if isinstance(read, str) else "skipped"

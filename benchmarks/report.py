@@ -231,14 +231,14 @@ def general_section(r: dict[str, Any]) -> str:
     """One table: a row per image set (none of which the general reader trained on), a column per
     tool, exact match case-sensitive (any case in brackets)."""
     tools = list(r["sets"][0]["tools"]) if r["sets"] else []
-    rows = ["| images | " + " | ".join(tools) + " |", "|---|" + "---:|" * len(tools)]
-    for d in r["sets"]:
-        cells = []
-        for tool in tools:
-            m = d["tools"].get(tool, {})
-            cells.append("—" if "exact" not in m else
-                         f"{_pct(m['exact'])} ({_pct(m['exact_case_insensitive'])})")  # fmt: skip
-        rows.append(f"| {d['name']} ({d['images']:,}) | " + " | ".join(cells) + " |")
+    rows = _exact_table(r["sets"], tools)
+    told = list(dict.fromkeys(t for d in r["sets"] for t in d["tools"] if t not in tools))
+    if told:  # schemes read again by tools told their format: "<tool>, told ..." by "<tool>"
+        columns = [c for t in told for c in (t.split(",")[0], t)]
+        hinted = [d for d in r["sets"] if set(told) & set(d["tools"])]
+        rows += ["", "The CAPTCHA schemes again, each tool told the scheme's format "
+                 "(characters and length; ddddocr takes no length):", ""]  # fmt: skip
+        rows += _exact_table(hinted, columns)
     speed = [
         f"{tool}: {_num(m['images_per_s'])} images/s in batches, "
         f"{m['ms_per_image_one_at_a_time']:.1f} ms one at a time"
@@ -252,6 +252,19 @@ def general_section(r: dict[str, Any]) -> str:
         "CAPTCHA library's images.\n\n" + "\n".join(rows) + "\n\nSpeed on the first set, one "
         "thread each: " + "; ".join(speed) + ".\n\n" + context(r)
     )
+
+
+def _exact_table(sets: list[dict[str, Any]], tools: list[str]) -> list[str]:
+    """A row per set, a column per tool: exact match (any case in brackets)."""
+    rows = ["| images | " + " | ".join(tools) + " |", "|---|" + "---:|" * len(tools)]
+    for d in sets:
+        cells = []
+        for tool in tools:
+            m = d["tools"].get(tool, {})
+            cells.append("—" if "exact" not in m else
+                         f"{_pct(m['exact'])} ({_pct(m['exact_case_insensitive'])})")  # fmt: skip
+        rows.append(f"| {d['name']} ({d['images']:,}) | " + " | ".join(cells) + " |")
+    return rows
 
 
 def finetune_section(r: dict[str, Any]) -> str:

@@ -12,6 +12,7 @@ import pytest
 import ray  # the distributed extra, which `make test` installs
 
 from ocrlab.cli import main
+from ocrlab.errors import ConfigError
 from ocrlab.read.ray_read import read_ray
 from ocrlab.read.resolve import load
 from ocrlab.synth import GenerateConfig, generate
@@ -75,6 +76,13 @@ def test_ray_reading_matches_ocrlab_read_and_resumes(
     strict = tmp_path / "strict.jsonl"
     assert main([*args[:3], str(first), str(data), "--out", str(strict), "--strict"]) == 2
     assert str(first) not in strict.read_text(encoding="utf-8")  # stopped at it, unwritten
+    # A hint reaches every actor; a hint the model cannot take fails before Ray starts.
+    told = tmp_path / "told.jsonl"
+    assert read_ray([data], told, actors=1, charset="digits", length="3").written == 24
+    texts = [str(line["text"]) for line in _lines(told) if "text" in line]
+    assert len(texts) == 23 and all(len(t) == 3 and t.isdigit() for t in texts)
+    with pytest.raises(ConfigError, match="cannot spell"):
+        read_ray([data], tmp_path / "never.jsonl", charset="#")
 
 
 def test_ray_flags_need_the_ray_engine(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -5,6 +5,7 @@ The public API, in one import::
     import ocrlab
     ocrlab.read("x.png")                       # → Reading(text, confidence, chars, topk, ...)
     ocrlab.read_many(["a.png", "b.png"])        # in batches
+    ocrlab.read("x.png", charset="alnum-lower", length=5)   # told what the text may be
     reader = ocrlab.load("captcha")             # a shipped name, run folder, .npz or .onnx
     ocrlab.models()                             # {name: one line} of the shipped models
     ocrlab.render("hello", style="hard")        # a Pillow image of one CAPTCHA
@@ -59,9 +60,18 @@ def load(name_or_path: str | Path = "default", device: str = "auto") -> Reader:
     return resolve(name_or_path, device)
 
 
-def _cached(model: str | Path | Reader, device: str, lines: bool = False) -> Reader:
-    """`read` and `read_many` load a named model once per process, not once per call; `lines`
-    reads an image line by line (`ocrlab.read.lines.LinesReader`)."""
+def _cached(
+    model: str | Path | Reader,
+    device: str,
+    lines: bool = False,
+    charset: str | None = None,
+    length: int | str | tuple[int, int] | None = None,
+) -> Reader:
+    """`read` and `read_many` load a named model once per process, not once per call; a hint
+    (`charset`, `length`: `ocrlab.read.hint`) makes a line model decode only what it allows,
+    and `lines` reads an image line by line (`ocrlab.read.lines.LinesReader`)."""
+    from ocrlab.read.hint import Hint, hinted
+
     if isinstance(model, str | Path):
         key = (str(model), device)
         if key not in _readers:
@@ -69,6 +79,7 @@ def _cached(model: str | Path | Reader, device: str, lines: bool = False) -> Rea
         reader = _readers[key]
     else:
         reader = model
+    reader = hinted(reader, Hint.parse(charset, length))
     if not lines:
         return reader
     from ocrlab.read.lines import by_lines
@@ -82,11 +93,15 @@ def read(
     top_k: int = 1,
     device: str = "auto",
     lines: bool = False,
+    charset: str | None = None,
+    length: int | str | tuple[int, int] | None = None,
 ) -> Reading:
     """Read the text in one image: a path, `str`, encoded bytes, a Pillow image or a uint8
     array. Greedy decoding; `top_k` > 1 adds alternatives (beam search for sequence models).
-    `lines=True` cuts an image of several lines into lines and joins their readings with "\n"."""
-    return _cached(model, device, lines).read([image], top_k)[0]
+    `lines=True` cuts an image of several lines into lines and joins their readings with "\n".
+    `charset` (a name such as 'digits', 'alnum-lower', 'digits+upper', or the characters) and
+    `length` (5, '4-6' or (4, 6)) tell a line model what the text may be, for each line."""
+    return _cached(model, device, lines, charset, length).read([image], top_k)[0]
 
 
 def read_many(
@@ -96,9 +111,12 @@ def read_many(
     batch_size: int = 64,
     device: str = "auto",
     lines: bool = False,
+    charset: str | None = None,
+    length: int | str | tuple[int, int] | None = None,
 ) -> list[Reading]:
-    """Read many images, `batch_size` at a time; one Reading per image, in order."""
-    reader = _cached(model, device, lines)
+    """Read many images, `batch_size` at a time; one Reading per image, in order (the options
+    as for `read`)."""
+    reader = _cached(model, device, lines, charset, length)
     out: list[Reading] = []
     batch: list[ImageLike] = []
     for image in images:

@@ -116,9 +116,13 @@ def fake_results(root: Path) -> None:
     }  # fmt: skip
     line_tool = {"exact": 0.886, "exact_case_insensitive": 0.922, "images_per_s": 75.9,
             "ms_per_image_one_at_a_time": 14.3}  # fmt: skip
+    told = {**line_tool, "exact": 0.84, "exact_case_insensitive": 0.85}
     general = {"model": "general", "sets": [
         {"name": "clean strings", "images": 500,
          "tools": {"ocrlab onnxruntime": line_tool, "tesseract": {"missing": "no binary"}}},
+        {"name": "a scheme", "images": 40,
+         "tools": {"ocrlab onnxruntime": line_tool, "tesseract": {"missing": "no binary"},
+                   "ocrlab onnxruntime, told the format": told}},
     ]}  # fmt: skip
     start = {"test_exact": 0.975, "held_out_exact": 0.98, "minutes": 9.5, "wall_minutes": 12.25,
              "epochs": 7}  # fmt: skip
@@ -161,6 +165,8 @@ def test_build_writes_tables_context_and_plot(tmp_path: Path) -> None:
     assert "| 2,400 | 40.0 | 120 | 0 | 24 | 100 | 316 → 319 MiB | +0.8% | 1.05 | 0 | 200 |" in page
     assert "| 10 | 40.0 | 300.0 | 900.5 | 320 |" in page
     assert "| clean strings (500) | 88.6% (92.2%) | — |" in page
+    assert "| images | ocrlab onnxruntime | ocrlab onnxruntime, told the format |" in page
+    assert "| a scheme (40) | 88.6% (92.2%) | 84.0% (85.0%) |" in page
     assert "ocrlab onnxruntime: 75.9 images/s in batches, 14.3 ms one at a time" in page
     assert (
         "| tiles | 1,000 / 1,000 | 0.0 % (1.0 %) | general | 97.5 % | 98.0 % | 10 | 9.5 | 12.2 "

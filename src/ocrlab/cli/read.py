@@ -27,6 +27,7 @@ _ANY_MODEL = (
 
 def cmd_read(args: argparse.Namespace) -> int:
     from ocrlab.read.auto import AutoReader
+    from ocrlab.read.hint import Hint, hinted
     from ocrlab.read.letters import LetterReader
     from ocrlab.read.resolve import load, read_with_stages
 
@@ -36,7 +37,7 @@ def cmd_read(args: argparse.Namespace) -> int:
         return read_with_ray(args)
     if args.address is not None or args.actors is not None:
         raise ConfigError("--address and --actors are for --engine ray")
-    reader = load(args.model, args.device)
+    reader = hinted(load(args.model, args.device), Hint.parse(args.charset, args.length))
     if args.lines:
         from ocrlab.read.lines import by_lines
 
@@ -99,6 +100,17 @@ def _add_read(sub: Any) -> None:
         "--lines",
         action="store_true",
         help="an image may hold several lines: cut it into lines, read each, join with a newline",
+    )
+    p.add_argument(
+        "--charset",
+        help="the characters the text may use: a name (digits, lower, upper, alnum, "
+        "alnum-lower; join several with +, e.g. digits+upper) or the characters themselves "
+        "(line models: the general reader and fine-tuned ones)",
+    )
+    p.add_argument(
+        "--length",
+        metavar="N|A-B",
+        help="how many characters the text has (5) or may have (4-6), per line (line models)",
     )
     p.add_argument(
         "--debug",

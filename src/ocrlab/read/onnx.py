@@ -28,6 +28,7 @@ from torch import nn
 from ocrlab.charset import Charset, Tokenizer
 from ocrlab.data.atomic import atomic_write_bytes
 from ocrlab.errors import ConfigError, DatasetError
+from ocrlab.read.hint import Hint
 from ocrlab.read.predictor import (
     ImageLike,
     Predictor,
@@ -170,6 +171,8 @@ class OnnxPredictor:
             raise DatasetError(f"{path} was not exported by ocrlab (no metadata)")
         self.checkpoint = Checkpoint.from_dict(json.loads(props[ONNX_META_KEY]), path)
         self.kind, self.classes = self.checkpoint.kind, list(self.checkpoint.classes)
+        self.hint: Hint | None = None
+        """What the text may be, for a line model's decoder (`ocrlab.read.hint.hinted`)."""
         width = self.session.get_inputs()[0].shape[3]
         self.any_width = self.kind == "line" and not isinstance(width, int)
         """A line model exported with a free width; older files read every line whole."""
@@ -204,8 +207,8 @@ class OnnxPredictor:
         if self.kind == "line":
             charset = Charset(self.checkpoint.charset)
             if self.any_width:
-                return read_lines(batch, lambda lines: self.run(lines)[0], charset)
-            return readings_from_columns(self.run(batch)[0], charset)
+                return read_lines(batch, lambda lines: self.run(lines)[0], charset, self.hint)
+            return readings_from_columns(self.run(batch)[0], charset, self.hint)
         if self.kind != "seq":
             return readings_from_probs(self.probabilities(batch), self.classes, top_k)
         tokens, probs = self.run(batch)

@@ -19,10 +19,11 @@ from ocrlab.charset import BOS, SPECIALS, Charset, Tokenizer
 from ocrlab.errors import DatasetError
 from ocrlab.models import build
 from ocrlab.models.seq2seq import Seq2Seq
+from ocrlab.read.hint import Hint
 from ocrlab.read.reading import ImageLike, Reading
 from ocrlab.runtime import checkpoint
 from ocrlab.runtime.checkpoint import Checkpoint
-from ocrlab.runtime.ctc import ctc_greedy
+from ocrlab.runtime.ctc import ctc_constrained, ctc_greedy
 from ocrlab.runtime.device import resolve_device
 from ocrlab.runtime.line import read_in_buckets
 from ocrlab.runtime.preprocess import PREPROCESS, preprocess, scale
@@ -38,6 +39,8 @@ class Predictor:
         self.kind, self.size, self.mode = ckpt.kind, ckpt.input_size, ckpt.mode
         self.classes: list[str] = list(ckpt.classes)
         self.tokenizer: Tokenizer | None = None
+        self.hint: Hint | None = None
+        """What the text may be, for a line model's decoder (`ocrlab.read.hint.hinted`)."""
         if self.kind in ("seq", "line"):
             self.tokenizer = Tokenizer(Charset(ckpt.charset), ckpt.max_len)
 
@@ -72,7 +75,7 @@ class Predictor:
         """Readings of an already preprocessed (N, H, W, C) uint8 batch (see `preprocess`)."""
         if self.kind == "line":
             assert self.tokenizer is not None
-            return read_lines(batch, self.column_probs, self.tokenizer.charset)
+            return read_lines(batch, self.column_probs, self.tokenizer.charset, self.hint)
         if self.kind == "seq":
             return [
                 r for s in range(0, len(batch), 64) for r in self._spell(batch[s : s + 64], top_k)
@@ -139,12 +142,19 @@ def readings_from_probs(probs: np.ndarray, classes: list[str], top_k: int) -> li
     return readings
 
 
-def readings_from_columns(probs: np.ndarray, charset: Charset) -> list[Reading]:
-    """Readings from (N, T, V) column probabilities of a CTC line model, decoded greedily; the
-    confidence is the product of the characters' probabilities. A line model gives one reading
-    per image: `top_k` alternatives are the encoder-decoder's (beam search)."""
+def readings_from_columns(
+    probs: np.ndarray, charset: Charset, hint: Hint | None = None
+) -> list[Reading]:
+    """Readings from (N, T, V) column probabilities of a CTC line model, decoded greedily, or
+    by the best path `hint` allows; the confidence is the product of the characters'
+    probabilities. A line model gives one reading per image: `top_k` alternatives are the
+    encoder-decoder's (beam search)."""
+    if hint is None:
+        paths = ctc_greedy(probs)
+    else:
+        paths = ctc_constrained(probs, hint.tokens(charset.chars), hint.lengths)
     readings = []
-    for chars in ctc_greedy(probs):
+    for chars in paths:
         pairs = [(charset.chars[t - len(SPECIALS)], p) for t, p in chars if t >= len(SPECIALS)]
         text = "".join(c for c, _ in pairs)
         confidence = float(np.prod([p for _, p in pairs])) if pairs else 0.0
@@ -153,8 +163,13 @@ def readings_from_columns(probs: np.ndarray, charset: Charset) -> list[Reading]:
 
 
 def read_lines(
-    batch: np.ndarray, column_probs: Callable[[np.ndarray], np.ndarray], charset: Charset
+    batch: np.ndarray,
+    column_probs: Callable[[np.ndarray], np.ndarray],
+    charset: Charset,
+    hint: Hint | None = None,
 ) -> list[Reading]:
     """Readings of (N, H, W, 1) uint8 lines, each read at its bucket's width
     (`ocrlab.runtime.line.width_buckets`) by `column_probs`: lines → (n, w/4, V)."""
-    return read_in_buckets(batch, lambda lines: readings_from_columns(column_probs(lines), charset))
+    return read_in_buckets(
+        batch, lambda lines: readings_from_columns(column_probs(lines), charset, hint)
+    )

@@ -50,12 +50,16 @@ def list_images(source: Path) -> list[str]:
 class ReadBatch:
     """One Ray actor: a reader loaded once, called on batches of paths."""
 
-    def __init__(self, model: str, top_k: int, device: str) -> None:
+    def __init__(
+        self, model: str, top_k: int, device: str, charset: str | None, length: str | None
+    ) -> None:
         from ocrlab.read.auto import AutoReader
+        from ocrlab.read.hint import Hint, hinted
         from ocrlab.read.letters import LetterReader
         from ocrlab.read.resolve import load
 
-        self.reader, self.top_k = load(model, device), top_k
+        self.reader = hinted(load(model, device), Hint.parse(charset, length))
+        self.top_k = top_k
         # The letter readers take images one at a time: a batch of them gains nothing.
         self.chunk = 1 if isinstance(self.reader, LetterReader | AutoReader) else 64
 
@@ -87,19 +91,24 @@ def read_ray(
     batch_size: int = 64,
     top_k: int = 1,
     strict: bool = False,
+    charset: str | None = None,
+    length: str | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> Tally:
     """Read every image of `sources` not yet in `out` and append its line. `strict` stops at the
-    first unreadable image (its error raised, its line not written), as `ocrlab read --strict`."""
+    first unreadable image (its error raised, its line not written), as `ocrlab read --strict`;
+    `charset` and `length` hint a line model (`ocrlab.read.hint`)."""
+    from ocrlab.read.hint import Hint, hinted
     from ocrlab.read.resolve import load
 
     if batch_size < 1 or (actors is not None and actors < 1):
         raise ConfigError("batch size and actors must be at least 1")
     images = [p for source in sources for p in list_images(source)]
-    load(model, "cpu")  # a bad model name fails here, once, not in every actor
+    hinted(load(model, "cpu"), Hint.parse(charset, length))  # a bad model or hint fails here, once
     with ResultLog(out) as log:
         todo = [p for p in images if p not in log.done]
-        reader = {"model": model, "top_k": top_k, "device": "cpu"}
+        reader = {"model": model, "top_k": top_k, "device": "cpu", "charset": charset,
+                  "length": length}  # fmt: skip
         for lines in _batches(todo, reader, address, actors, batch_size) if todo else ():
             for line in lines:
                 row = json.loads(line)

@@ -32,8 +32,9 @@ from starlette.requests import ClientDisconnect
 from starlette.types import Message
 
 from ocrlab import __version__
-from ocrlab.errors import UserError
+from ocrlab.errors import ConfigError, UserError
 from ocrlab.read.auto import AutoReader, Reader
+from ocrlab.read.hint import Hint, hinted
 from ocrlab.read.letters import LetterReader
 from ocrlab.read.lines import LinesReader, by_lines
 from ocrlab.read.predictor import Reading
@@ -172,12 +173,21 @@ def _add_read(app: FastAPI, ctx: _Context) -> None:
         lines: bool = Query(
             False, description="the image may hold several lines: read each, join with newlines"
         ),
+        charset: str | None = Query(
+            None,
+            description="characters the text may use: digits, lower, upper, alnum, alnum-lower "
+            "(join with +) or the characters themselves; line models only",
+        ),
+        length: str | None = Query(
+            None, description="characters in the text (5) or a range (4-6); line models only"
+        ),
     ) -> ReadResponse:
         """Read one image: multipart field `image` (with optional form fields `model`, `top_k`,
-        `lines`) or the raw image bytes as the body. The format is sniffed from the bytes."""
+        `lines`, `charset`, `length`) or the raw image bytes as the body. The format is sniffed
+        from the bytes."""
         start = time.perf_counter()
         query = {"model": model, "top_k": None if top_k is None else str(top_k),
-                 "lines": str(lines).lower()}  # fmt: skip
+                 "lines": str(lines).lower(), "charset": charset, "length": length}  # fmt: skip
         progress = {"uploaded": False}
         try:
             return await asyncio.wait_for(
@@ -211,7 +221,10 @@ async def _read(
         loaded = ", ".join(ctx.readers)
         raise ApiError(404, "unknown_model", f"no model named {name!r}; loaded: {loaded}")
     top_k = _top_k(params["top_k"], ctx.settings.max_top_k)
-    reader = ctx.readers[name]
+    try:
+        reader = hinted(ctx.readers[name], Hint.parse(params["charset"], params["length"]))
+    except ConfigError as exc:
+        raise ApiError(422, "invalid_parameter", str(exc)) from None
     if _flag(params["lines"], "lines"):
         reader = by_lines(reader)
     job = partial(_read_image, reader, data, top_k, debug, ctx.settings.max_pixels)
@@ -255,8 +268,12 @@ async def _unpack(request: Request, body: bytes) -> tuple[bytes, dict[str, str]]
                 422, "missing_image", f"the form has no file field 'image' (fields: {found})"
             )
         fields = {k: v for k, v in form.items()
-                  if k in ("model", "top_k", "lines") and isinstance(v, str)}  # fmt: skip
+                  if k in FIELDS and isinstance(v, str)}  # fmt: skip
         return await upload.read(), fields
+
+
+FIELDS = ("model", "top_k", "lines", "charset", "length")
+"""The form fields a multipart read takes beside `image`; each wins over its query parameter."""
 
 
 def _top_k(raw: str | None, limit: int) -> int:

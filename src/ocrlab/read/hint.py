@@ -1,0 +1,100 @@
+"""A hint: what a user knows of a scheme's text before reading it, its characters and its length.
+
+Most CAPTCHA schemes spell one alphabet at one length, and whoever reads them knows both. Told
+(`ocrlab read --charset alnum-lower --length 5`), a line model decodes only the paths that obey
+(`ocrlab.runtime.ctc.ctc_constrained`): a stroke across a CAPTCHA stops being read as a sixth
+character, and an `O` cannot stand for the `o` of a lower-case scheme. The model is unchanged and
+nothing is trained. Sequence and letter models decode otherwise and take no hint.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from ocrlab.charset import NAMED, SPECIALS
+from ocrlab.errors import ConfigError
+from ocrlab.read.auto import Reader
+
+MAX_LENGTH = 64
+"""The longest text a hint may ask for: a line of 1,024 columns holds some 60 characters."""
+
+
+@dataclass(frozen=True)
+class Hint:
+    """Characters the text may use (empty: any the model spells) and its length (fewest, most;
+    None: any)."""
+
+    charset: str = ""
+    lengths: tuple[int, int] | None = None
+
+    def __post_init__(self) -> None:
+        if self.lengths is not None:
+            fewest, most = self.lengths
+            if not 1 <= fewest <= most <= MAX_LENGTH:
+                raise ConfigError(
+                    f"a length hint needs 1 <= fewest <= most <= {MAX_LENGTH}, got {fewest}-{most}"
+                )
+
+    @classmethod
+    def parse(
+        cls, charset: str | None = None, length: int | str | tuple[int, int] | None = None
+    ) -> Hint | None:
+        """A hint from user words: `charset` a name of `ocrlab.charset.NAMED` (several joined by
+        '+', e.g. 'digits+upper') or the characters themselves; `length` N, 'N', 'A-B' or (A, B).
+        None when neither is given (an empty string gives nothing, as a blank form field)."""
+        if length == "":
+            length = None
+        if not charset and length is None:
+            return None
+        return cls(_characters(charset or ""), None if length is None else _lengths(length))
+
+    def tokens(self, model_charset: str) -> np.ndarray:
+        """The token ids of the characters the hint allows, for a model spelling `model_charset`;
+        a character the model cannot spell is an error, not a silent no-op."""
+        if not self.charset:
+            return np.arange(len(SPECIALS), len(SPECIALS) + len(model_charset))
+        unknown = "".join(c for c in self.charset if c not in model_charset)
+        if unknown:
+            raise ConfigError(
+                f"the model cannot spell {unknown!r} of the hinted charset; fine-tune it on "
+                "labels that use them (ocrlab train finetune)"
+            )
+        return np.array([len(SPECIALS) + model_charset.index(c) for c in self.charset])
+
+
+def hinted(reader: Reader, hint: Hint | None) -> Reader:
+    """`reader` decoding with `hint`: a copy of a line model's reader sharing its model (the
+    reader given keeps decoding freely); any other reader is refused."""
+    if hint is None:
+        return reader
+    if getattr(reader, "kind", None) != "line" or not hasattr(reader, "hint"):
+        raise ConfigError(
+            "a charset or length hint is for a line model (the general reader, a fine-tuned one "
+            "or its export); this model decodes otherwise"
+        )
+    hint.tokens(reader.checkpoint.charset)  # type: ignore[attr-defined]  # fail before reading
+    out = copy.copy(reader)
+    out.hint = hint
+    return out
+
+
+def _characters(spec: str) -> str:
+    names = spec.split("+")
+    if spec and all(n in NAMED for n in names):
+        return "".join(dict.fromkeys("".join(NAMED[n] for n in names)))
+    return "".join(dict.fromkeys(spec))
+
+
+def _lengths(length: int | str | tuple[int, int]) -> tuple[int, int]:
+    if isinstance(length, tuple):
+        return length
+    if isinstance(length, int):
+        return length, length
+    found = re.fullmatch(r"\s*(\d+)\s*(?:-\s*(\d+)\s*)?", length)
+    if found is None:
+        raise ConfigError(f"a length is N or A-B (e.g. 5 or 4-6), got {length!r}")
+    return int(found[1]), int(found[2] or found[1])

@@ -1,0 +1,78 @@
+"""Hints: telling a line model the text's characters and length, through every entry point."""
+
+from __future__ import annotations
+
+import io
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+from fastapi.testclient import TestClient
+from PIL import Image
+
+import ocrlab
+from ocrlab.cli import main
+from ocrlab.errors import ConfigError
+from ocrlab.read.hint import Hint, hinted
+from ocrlab.serve.app import create_app
+from ocrlab.serve.settings import ServeSettings
+
+
+def test_hints_parse_names_characters_and_lengths() -> None:
+    assert Hint.parse() is None and Hint.parse("", "") is None
+    assert Hint.parse("digits") == Hint("0123456789")
+    assert Hint.parse("digits+upper", 5).charset == "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    assert Hint.parse("abca", "4-6") == Hint("abc", (4, 6))
+    assert Hint.parse(None, (2, 3)) == Hint("", (2, 3))
+    assert Hint.parse(length="7").lengths == (7, 7)
+    for bad in (0, "6-4", "x", "3-", 65):
+        with pytest.raises(ConfigError):
+            Hint.parse(length=bad)
+
+
+def _png(text: str) -> bytes:
+    image = np.asarray(ocrlab.render(text, style="easy"))
+    buf = io.BytesIO()
+    Image.fromarray(image).save(buf, "PNG")
+    return buf.getvalue()
+
+
+def test_a_hinted_reading_obeys_on_torch_and_onnx_and_the_shared_reader_is_untouched(
+    tmp_path: Path,
+) -> None:
+    from ocrlab.read.onnx import export_onnx
+
+    image = _png("HELLO")
+    free = ocrlab.read(image, "general", device="cpu")
+    told = ocrlab.read(image, "general", device="cpu", charset="digits", length=3)
+    assert re.fullmatch(r"[0-9]{3}", told.text), told.text
+    assert [c for c, _ in told.chars] == list(told.text)
+    assert ocrlab.read(image, "general", device="cpu").text == free.text  # cache unchanged
+    onnx = ocrlab.load(export_onnx("general", tmp_path / "general.onnx"))
+    assert hinted(onnx, Hint("0123456789", (3, 3))).read([image])[0].text == told.text
+    with pytest.raises(ConfigError, match="cannot spell '#'"):
+        ocrlab.read(image, "general", charset="#")
+    with pytest.raises(ConfigError, match="line model"):
+        ocrlab.read(image, "letters", charset="digits")
+
+
+def test_the_cli_and_the_server_take_hints(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "hello.png"
+    path.write_bytes(_png("HELLO"))
+    assert main(["read", str(path), "--charset", "lower", "--length", "4"]) == 0
+    cli = capsys.readouterr().out.split(": ")[1].split()[0]
+    assert re.fullmatch("[a-z]{4}", cli), cli
+    assert main(["read", str(path), "--length", "0"]) == 2
+    assert "1 <= fewest" in capsys.readouterr().err
+    app = create_app({"general": "general"}, ServeSettings(device="cpu"))
+    with TestClient(app) as client:
+        query = client.post("/v1/read?charset=lower&length=4", content=path.read_bytes()).json()
+        form = client.post(
+            "/v1/read", files={"image": path.read_bytes()}, data={"charset": "lower", "length": "4"}
+        ).json()
+        bad = client.post("/v1/read?charset=%23", content=path.read_bytes())
+    assert query["text"] == form["text"] == cli
+    assert bad.status_code == 422 and "cannot spell" in bad.json()["detail"]

@@ -1,0 +1,66 @@
+"""CTC decoding told what the text may be: only some characters, so many of them."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from ocrlab.runtime.ctc import ctc_constrained, ctc_greedy
+
+A, B, C = 4, 5, 6  # tokens of 'a', 'b', 'c' (0 is the blank, 1-3 the other specials)
+
+
+def columns(*rows: dict[int, float], vocab: int = 7) -> np.ndarray:
+    """(1, T, V) probabilities: each column's named tokens, the rest shared evenly."""
+    probs = np.empty((1, len(rows), vocab), np.float32)
+    for t, row in enumerate(rows):
+        rest = (1 - sum(row.values())) / (vocab - len(row))
+        probs[0, t] = rest
+        for tok, p in row.items():
+            probs[0, t, tok] = p
+    return probs
+
+
+def spelt(chars: list[tuple[int, float]]) -> list[int]:
+    return [tok for tok, _ in chars]
+
+
+def test_with_every_token_and_any_length_it_is_the_greedy_path() -> None:
+    probs = np.random.default_rng(0).dirichlet(np.full(9, 0.3), size=(30, 24)).astype(np.float32)
+    probs[:, ::3, 0] += 1.0  # blanks between characters, as a CTC model writes them
+    probs[..., 1:4] = 0.0  # the specials other than the blank are never written
+    probs /= probs.sum(-1, keepdims=True)
+    every, greedy = np.arange(4, 9), ctc_greedy(probs)
+    assert ctc_constrained(probs, every) == greedy
+    assert ctc_constrained(probs, every, (0, 24)) == greedy
+    assert min(len(g) for g in greedy) > 0 and max(len(g) for g in greedy) < 24
+
+
+def test_a_length_drops_the_least_likely_extra_character() -> None:
+    # A stroke read as 'c' before "aba": greedily four characters, told three, the stroke goes.
+    probs = columns({C: 0.5, 0: 0.4}, {A: 0.9}, {0: 0.9}, {B: 0.8}, {0: 0.9}, {A: 0.9})
+    assert spelt(ctc_greedy(probs)[0]) == [C, A, B, A]
+    (chars,) = ctc_constrained(probs, np.array([A, B, C]), (3, 3))
+    assert spelt(chars) == [A, B, A]
+    assert chars[1][1] == pytest.approx(0.8)  # each character keeps its column's probability
+    assert spelt(ctc_constrained(probs, np.array([A, B, C]), (3, 5))[0]) == [C, A, B, A]
+
+
+def test_a_length_can_add_a_character_greedy_reading_missed() -> None:
+    # 'b' is second best in its column, under a blank: told there are three, it is read.
+    probs = columns({A: 0.9}, {0: 0.5, B: 0.4}, {C: 0.9})
+    assert spelt(ctc_greedy(probs)[0]) == [A, C]
+    assert spelt(ctc_constrained(probs, np.array([A, B, C]), (3, 3))[0]) == [A, B, C]
+
+
+def test_a_charset_takes_the_best_allowed_character_of_each_column() -> None:
+    probs = columns({C: 0.6, A: 0.3}, {0: 0.9}, {B: 0.9})
+    assert spelt(ctc_constrained(probs, np.array([A, B]))[0]) == [A, B]
+    assert spelt(ctc_constrained(probs, np.array([A, B]), (2, 2))[0]) == [A, B]
+
+
+def test_a_doubled_letter_needs_a_blank_between_and_an_impossible_length_reads_nothing() -> None:
+    probs = columns({A: 0.9}, {A: 0.9}, {A: 0.9})  # greedily one 'a' over three columns
+    assert spelt(ctc_greedy(probs)[0]) == [A]
+    assert spelt(ctc_constrained(probs, np.array([A]), (2, 2))[0]) == [A, A]  # a _ a
+    assert ctc_constrained(probs, np.array([A]), (3, 3)) == [[]]  # "aaa" needs five columns
