@@ -7,6 +7,7 @@ OCRLAB_SCREENSHOT=docs/serve_page.png to keep the screenshot it takes.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import sys
@@ -124,8 +125,18 @@ def test_page_reads_an_upload_and_a_drawing(
         page.set_input_files("#file", str(lines))
         expect(page.locator("#reading-text")).to_have_text("\n".join(TEXTS[:2]))
         assert page.inner_text("#reading-text") == "\n".join(TEXTS[:2])  # shown as two lines
+
+        page.uncheck("#read-lines")  # told the format: three digits, whatever the image says
+        page.fill("#read-charset", "digits")
+        page.fill("#read-length", "3")
+        page.set_input_files("#file", str(image))
+        expect(page.locator("#reading-text")).to_have_text(re.compile(r"^[0-9]{3}$"))
+        page.fill("#read-charset", "#")  # a character the model cannot spell: said, not hidden
+        page.set_input_files("#file", str(lines))
+        expect(page.locator("#read-status")).to_contain_text("cannot spell")
         browser.close()
-    assert errors == []
+    # The one error: Chromium logs the refused hint's 422 answer, which the page showed.
+    assert len(errors) == 1 and "status of 422" in errors[0], errors
     keep = os.environ.get("OCRLAB_SCREENSHOT")
     if keep:
         # A 256-colour palette keeps the picture small enough to commit.

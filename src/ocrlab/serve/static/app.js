@@ -34,12 +34,15 @@ function showBars(list, entries) {
   );
 }
 
-function readImage(blob, model, topK, debug, lines = false) {
+function readImage(blob, model, topK, debug, lines = false, charset = "", length = "") {
   const form = new FormData();
   form.append("image", blob, "image");
   const query = new URLSearchParams({
     model, top_k: topK, debug: debug ? "1" : "0", lines: lines ? "1" : "0",
   });
+  // What the text may be (line models): sent only when given, so other models read as before.
+  if (charset.trim()) query.set("charset", charset.trim());
+  if (length.trim()) query.set("length", length.trim());
   return api(`/v1/read?${query}`, { method: "POST", body: form });
 }
 
@@ -72,6 +75,7 @@ async function readFile(blob) {
   try {
     const r = await readImage(
       blob, $("read-model").value, $("read-topk").value, true, $("read-lines").checked,
+      $("read-charset").value, $("read-length").value,
     );
     showReading(r);
     $("read-status").textContent = "";
