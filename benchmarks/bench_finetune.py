@@ -21,6 +21,10 @@ beside it.
                                         [--train 1000] [--test 1000] [--real-test 400]
                                         [--threads 2] [--only general|scratch]
 
+Each fine-tuned model also reads the test images told the format its labels show (their
+characters and their fewest and most; `ocrlab read --charset ... --length A-B`): what a user who
+labelled the scheme knows.
+
 `solid_stencil` (stencil with solid glyphs, every other draw the same; not in the default run)
 measures what the dot screen alone costs. `--only` reruns one start and keeps the other's last
 figures. `--set FIELD=VALUE` changes the recipe (a `FinetuneConfig` field, e.g. `--set ema=0`)
@@ -73,8 +77,11 @@ def main() -> None:
     from _common import RESULTS, report
     from ocrlab.config import parse_overrides
     from ocrlab.data.load import folder_labels
+    from ocrlab.read.hint import Hint, hinted
+    from ocrlab.read.predictor import Predictor
     from ocrlab.rng import make_rng
-    from ocrlab.runtime.checkpoint import load_checkpoint
+    from ocrlab.runtime.checkpoint import Checkpoint, load_checkpoint
+    from ocrlab.runtime.line import HEIGHT, WIDTH
     from ocrlab.runtime.preprocess import PREPROCESS
     from ocrlab.runtime.shipped import run_folder
     from ocrlab.synth.tiles import CHARS
@@ -111,6 +118,16 @@ def main() -> None:
         cut = len(pairs) - args.real_test
         charset = "".join(sorted({c for _, text in pairs for c in text}))
         return to_lines(pairs[:cut]), to_lines(pairs[cut:]), charset
+
+    def told(fitted: Any, lines: np.ndarray, labels: list[str]) -> list[str]:
+        """Readings of `lines` by the fitted model told the labels' characters and lengths."""
+        ckpt = Checkpoint(kind="line", model="crnn", model_config=fitted.model.config,
+                          input_size=(HEIGHT, WIDTH), channels=1, charset=fitted.charset,
+                          max_len=fitted.max_len)  # fmt: skip
+        hint = Hint("".join(sorted({c for t in labels for c in t})),
+                    (min(map(len, labels)), max(map(len, labels))))  # fmt: skip
+        reader = hinted(Predictor(fitted.model, ckpt, torch.device("cpu")), hint)
+        return [r.text for r in reader.read_batch(lines)]
 
     for style in args.styles:
         made = real() if style == REAL else synthetic(style)
@@ -154,6 +171,7 @@ def main() -> None:
             predicted = read_lines(fitted.model, fitted.charset, test_lines, torch.device("cpu"))
             result[f"from_{name}"] = {
                 "test_exact": round(exact(predicted, test_texts), 4),
+                "test_exact_told": round(exact(told(fitted, test_lines, texts), test_texts), 4),
                 "held_out_exact": round(fitted.accuracy, 4),
                 "minutes": round(fitted.seconds / 60, 2),
                 "wall_minutes": round(wall / 60, 2),
