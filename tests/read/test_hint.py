@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import io
+import json
 import re
+import string
 from pathlib import Path
 
 import numpy as np
@@ -76,3 +78,19 @@ def test_the_cli_and_the_server_take_hints(
         bad = client.post("/v1/read?charset=%23", content=path.read_bytes())
     assert query["text"] == form["text"] == cli
     assert bad.status_code == 422 and "cannot spell" in bad.json()["detail"]
+
+
+def test_eval_reads_told_the_format(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    data = tmp_path / "scheme"
+    data.mkdir()
+    for text in ("HELLO", "WORLD", "CRNNS"):
+        (data / f"{text}.png").write_bytes(_png(text))
+    args = ["eval", "--model", "general", "--data", str(data), "--workers", "1"]
+    assert main([*args, "--charset", "upper", "--length", "5"]) == 0
+    told = json.loads(capsys.readouterr().out)
+    assert told["images"] == 3
+    assert told["hint"] == {"charset": string.ascii_uppercase, "lengths": [5, 5]}
+    assert main([*args, "--charset", "digits", "--length", "2"]) == 0
+    assert json.loads(capsys.readouterr().out)["exact"] == 0.0  # no label is two digits
+    assert main([*args[:2], "words", *args[3:], "--length", "5"]) == 2
+    assert "line model" in capsys.readouterr().err

@@ -160,13 +160,19 @@ def cmd_eval(args: argparse.Namespace) -> int:
     import json
 
     from ocrlab.read.evaluate import evaluate
+    from ocrlab.read.hint import Hint
     from ocrlab.runtime.shipped import run_folder
 
+    hint = Hint.parse(args.charset, args.length)
     if len(args.data) == 1 and _is_letters_eval(args.data[0]):
+        if hint is not None:
+            raise ConfigError("--charset and --length are for line models, not letters-eval sets")
         metrics = _eval_letters(args)
     else:
         run = run_folder(args.model)
-        metrics = evaluate(run, args.data, args.device, args.workers, args.held_out, args.strict)
+        metrics = evaluate(
+            run, args.data, args.device, args.workers, args.held_out, args.strict, hint
+        )
         for name in metrics.get("failed", []):
             print(f"ocrlab: error: cannot read {name}; left out", file=sys.stderr)
     text = json.dumps(metrics, indent=1)
@@ -226,6 +232,8 @@ def _add_eval(sub: Any) -> None:
     p.add_argument(
         "--table", action="store_true", help="letters-eval sets: a Markdown table, not JSON"
     )
+    p.add_argument("--charset", help="line models: read told the characters (as ocrlab read)")
+    p.add_argument("--length", metavar="N|A-B", help="line models: read told the length")
     p.add_argument(
         "--strict",
         action="store_true",

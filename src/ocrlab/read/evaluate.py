@@ -14,8 +14,9 @@ import numpy as np
 
 from ocrlab.data.load import ImageSet, load_many
 from ocrlab.data.split import limit_rows, text_split
-from ocrlab.errors import DatasetError, ImageError
+from ocrlab.errors import ConfigError, DatasetError, ImageError
 from ocrlab.metrics import accuracy, character_error_rate, exact_match, top_k_accuracy
+from ocrlab.read.hint import Hint, hinted
 from ocrlab.read.predictor import Predictor
 from ocrlab.runtime.checkpoint import load_checkpoint
 from ocrlab.runtime.preprocess import PREPROCESS
@@ -121,16 +122,23 @@ def evaluate_seq(
 
 
 def evaluate_line(
-    run: Path, dirs: Sequence[Path], device: str = "auto", workers: int = 1, strict: bool = False
+    run: Path,
+    dirs: Sequence[Path],
+    device: str = "auto",
+    workers: int = 1,
+    strict: bool = False,
+    hint: Hint | None = None,
 ) -> dict[str, Any]:
     """Text metrics of a line model (the general reader), overall and per group: the manifest's
-    `background` column (a zoo family, a text-eval layout), else the folder's name."""
+    `background` column (a zoo family, a text-eval layout), else the folder's name; read told
+    `hint` when given."""
     from ocrlab.data.load import folder_labels
     from ocrlab.data.manifest import MANIFEST, read_manifest
 
     predictor = Predictor.load(run, device)
     data = load_for(predictor, dirs, workers, strict=True)
-    pred = [r.text for r in predictor.read_batch(data.images)]
+    reader = hinted(predictor, hint)
+    pred = [r.text for r in reader.read_batch(data.images)]  # type: ignore[attr-defined]
     groups: list[str] = []
     for folder in dirs:
         if (folder / MANIFEST).is_file():
@@ -142,11 +150,13 @@ def evaluate_line(
                                if x == g], strict=True), case_sensitive=True)
         for g in sorted(set(groups))
     }  # fmt: skip
+    told = {"hint": {"charset": hint.charset, "lengths": hint.lengths}} if hint else {}
     return {
         **text_metrics(data.texts, pred),
         "by_group": by_group,
         "data": [str(d) for d in dirs],
         "model": str(run),
+        **told,
     }
 
 
@@ -157,11 +167,15 @@ def evaluate(
     workers: int = 1,
     held_out: bool = False,
     strict: bool = False,
+    hint: Hint | None = None,
 ) -> dict[str, Any]:
-    """Metrics of any trained model on dataset folders, by the model's kind."""
+    """Metrics of any trained model on dataset folders, by the model's kind; `hint` tells a line
+    model what the text may be (`ocrlab.read.hint`)."""
     kind = load_checkpoint(run).kind
     if kind == "line":
-        return evaluate_line(run, dirs, device, workers, strict)
+        return evaluate_line(run, dirs, device, workers, strict, hint)
+    if hint is not None:
+        raise ConfigError(f"a charset or length hint is for a line model; {run} is a {kind} model")
     if kind == "seq":
         return evaluate_seq(run, dirs, device, workers, held_out, strict)
     return evaluate_classifier(run, dirs, device, workers, strict)
