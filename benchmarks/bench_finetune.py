@@ -138,7 +138,7 @@ def main() -> None:
         train = (lines[tr], [texts[i] for i in tr])
         val = (lines[va], [texts[i] for i in va])
         cfg = FinetuneConfig(minutes=args.minutes, seed=args.seed, device="cpu", **changes)
-        general, chars, _ = start_model(cfg, texts)
+        general, chars, _ = start_model(cfg, texts, lines)
         zero = read_lines(general, chars, test_lines, torch.device("cpu"))
         spelt = set(load_checkpoint(run_folder("general")).charset)  # what it has rows for
         known = [i for i, t in enumerate(test_texts) if set(t) <= spelt]

@@ -17,7 +17,8 @@ ocrlab reads through torch, onnxruntime, and onnxruntime with the int8 export (`
 --int8`: convolutions calibrated on zoo CAPTCHAs, none of these sets). The two CAPTCHA schemes
 with a known format (captcha_images_v2: 5 characters; the `captcha` library's: 4-6; both lower
 case and digits) are also read told so (`ocrlab read --charset alnum-lower --length 5`), beside
-ddddocr told the characters (`set_ranges`; it takes no length).
+ddddocr told the characters (`set_ranges`, which in ddddocr 1.6 drops the characters outside
+the range from its greedy reading; it takes no length).
 
     python benchmarks/bench_general.py --quick   # 300 images a set (500 text-eval)
     python benchmarks/bench_general.py --full    # 1,000 a set

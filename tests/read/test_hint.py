@@ -28,9 +28,14 @@ def test_hints_parse_names_characters_and_lengths() -> None:
     assert Hint.parse("abca", "4-6") == Hint("abc", (4, 6))
     assert Hint.parse(None, (2, 3)) == Hint("", (2, 3))
     assert Hint.parse(length="7").lengths == (7, 7)
-    for bad in (0, "6-4", "x", "3-", 65):
+    assert Hint.parse("digits upper", [4, 6]) == Hint.parse("digits+upper", "4-6")  # URL's '+'
+    for bad in (0, "6-4", "x", "3-", 65, True, ["4", "6"], (1, 2, 3)):
         with pytest.raises(ConfigError):
-            Hint.parse(length=bad)
+            Hint.parse(length=bad)  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match="did you mean 'digits'"):
+        Hint.parse("digit")  # a mistyped name, not the characters d, i, g, t
+    with pytest.raises(ConfigError, match="unknown charset name 'hex'"):
+        Hint.parse("digits+hex")
 
 
 def _png(text: str) -> bytes:

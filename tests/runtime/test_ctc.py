@@ -64,3 +64,12 @@ def test_a_doubled_letter_needs_a_blank_between_and_an_impossible_length_reads_n
     assert spelt(ctc_greedy(probs)[0]) == [A]
     assert spelt(ctc_constrained(probs, np.array([A]), (2, 2))[0]) == [A, A]  # a _ a
     assert ctc_constrained(probs, np.array([A]), (3, 3)) == [[]]  # "aaa" needs five columns
+
+
+def test_repeated_or_blank_allowed_tokens_change_nothing_and_none_is_an_error() -> None:
+    probs = columns({A: 0.9}, {A: 0.9}, {0: 0.9}, {B: 0.9})
+    once = ctc_constrained(probs, np.array([A, B]), (2, 3))
+    assert ctc_constrained(probs, np.array([A, A, B, 0]), (2, 3)) == once
+    assert spelt(once[0]) == [A, B]  # 'a' over two columns is one 'a', repeated token or not
+    with pytest.raises(ValueError, match="at least one"):
+        ctc_constrained(probs, np.array([0]), (1, 2))

@@ -110,7 +110,8 @@ def _add_read(sub: Any) -> None:
     p.add_argument(
         "--length",
         metavar="N|A-B",
-        help="how many characters the text has (5) or may have (4-6), per line (line models)",
+        help="how many characters the text has (5) or may have (4-6), per line (line models); "
+        "an image too narrow for that many reads as nothing",
     )
     p.add_argument(
         "--debug",

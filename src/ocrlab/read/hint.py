@@ -10,7 +10,9 @@ nothing is trained. Sequence and letter models decode otherwise and take no hint
 from __future__ import annotations
 
 import copy
+import difflib
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -41,7 +43,7 @@ class Hint:
 
     @classmethod
     def parse(
-        cls, charset: str | None = None, length: int | str | tuple[int, int] | None = None
+        cls, charset: str | None = None, length: int | str | Sequence[int] | None = None
     ) -> Hint | None:
         """A hint from user words: `charset` a name of `ocrlab.charset.NAMED` (several joined by
         '+', e.g. 'digits+upper') or the characters themselves; `length` N, 'N', 'A-B' or (A, B).
@@ -57,13 +59,14 @@ class Hint:
         a character the model cannot spell is an error, not a silent no-op."""
         if not self.charset:
             return np.arange(len(SPECIALS), len(SPECIALS) + len(model_charset))
-        unknown = "".join(c for c in self.charset if c not in model_charset)
+        unknown = "".join(dict.fromkeys(c for c in self.charset if c not in model_charset))
         if unknown:
             raise ConfigError(
                 f"the model cannot spell {unknown!r} of the hinted charset; fine-tune it on "
                 "labels that use them (ocrlab train finetune)"
             )
-        return np.array([len(SPECIALS) + model_charset.index(c) for c in self.charset])
+        chars = dict.fromkeys(self.charset)
+        return np.array([len(SPECIALS) + model_charset.index(c) for c in chars])
 
 
 def hinted(reader: Reader, hint: Hint | None) -> Reader:
@@ -83,18 +86,34 @@ def hinted(reader: Reader, hint: Hint | None) -> Reader:
 
 
 def _characters(spec: str) -> str:
-    names = spec.split("+")
-    if spec and all(n in NAMED for n in names):
+    """Named charsets joined by '+' (or ',' or a space: a URL turns '+' into one), else the
+    characters themselves; a word that looks like a mistyped name is an error, not a charset."""
+    names = [n for n in re.split(r"[+,\s]+", spec.strip()) if n]
+    if names and all(n in NAMED for n in names):
         return "".join(dict.fromkeys("".join(NAMED[n] for n in names)))
+    for name in names:
+        close = difflib.get_close_matches(name.lower(), NAMED, n=1, cutoff=0.75)
+        if name not in NAMED and (close or len(names) > 1):
+            guess = f" (did you mean {close[0]!r}?)" if close else ""
+            raise ConfigError(
+                f"unknown charset name {name!r}{guess}; names: {', '.join(NAMED)}, joined with "
+                "+; or give the characters themselves, e.g. 0123456789abcdef"
+            )
     return "".join(dict.fromkeys(spec))
 
 
-def _lengths(length: int | str | tuple[int, int]) -> tuple[int, int]:
-    if isinstance(length, tuple):
-        return length
-    if isinstance(length, int):
+def _lengths(length: int | str | Sequence[int]) -> tuple[int, int]:
+    if isinstance(length, str):
+        found = re.fullmatch(r"\s*(\d+)\s*(?:-\s*(\d+)\s*)?", length)
+        if found is None:
+            raise ConfigError(f"a length is N or A-B (e.g. 5 or 4-6), got {length!r}")
+        return int(found[1]), int(found[2] or found[1])
+    if isinstance(length, int) and not isinstance(length, bool):
         return length, length
-    found = re.fullmatch(r"\s*(\d+)\s*(?:-\s*(\d+)\s*)?", length)
-    if found is None:
-        raise ConfigError(f"a length is N or A-B (e.g. 5 or 4-6), got {length!r}")
-    return int(found[1]), int(found[2] or found[1])
+    if (
+        isinstance(length, Sequence)
+        and len(length) == 2
+        and all(isinstance(n, int) and not isinstance(n, bool) for n in length)
+    ):
+        return int(length[0]), int(length[1])
+    raise ConfigError(f"a length is N, 'A-B' or (A, B), got {length!r}")

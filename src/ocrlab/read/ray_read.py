@@ -51,7 +51,12 @@ class ReadBatch:
     """One Ray actor: a reader loaded once, called on batches of paths."""
 
     def __init__(
-        self, model: str, top_k: int, device: str, charset: str | None, length: str | None
+        self,
+        model: str,
+        top_k: int,
+        device: str,
+        charset: str | None,
+        length: int | str | tuple[int, int] | None,
     ) -> None:
         from ocrlab.read.auto import AutoReader
         from ocrlab.read.hint import Hint, hinted
@@ -92,7 +97,7 @@ def read_ray(
     top_k: int = 1,
     strict: bool = False,
     charset: str | None = None,
-    length: str | None = None,
+    length: int | str | tuple[int, int] | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> Tally:
     """Read every image of `sources` not yet in `out` and append its line. `strict` stops at the

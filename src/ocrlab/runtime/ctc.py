@@ -30,9 +30,13 @@ def ctc_constrained(
     Viterbi path of the CTC trellis whose states are the characters spelt so far and the last
     column's token: each column keeps the state (a blank after a blank, the same character
     again) or spells one more character. A CAPTCHA with a stroke across its start reads
-    `r22d5n` greedily; told it has 5 characters, the stroke's column loses to the real five.
+    `r22d5n` greedily; told it has 5 characters, the stroke's column loses to the real five. A
+    line too short for `fewest` characters reads as nothing.
     """
-    allowed = np.asarray(allowed, np.int64)
+    allowed = np.unique(np.asarray(allowed, np.int64))
+    allowed = allowed[allowed != BLANK]
+    if not len(allowed):
+        raise ValueError("ctc_constrained needs at least one allowed character")
     if lengths is None:
         masked = np.zeros_like(probs)
         masked[..., BLANK], masked[..., allowed] = probs[..., BLANK], probs[..., allowed]

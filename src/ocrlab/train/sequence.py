@@ -68,7 +68,7 @@ class SeqConfig:
             raise ConfigError("give both input_height and input_width, or neither")
         if len(self.channels) != 4 or self.d_model % self.heads:
             raise ConfigError("channels needs 4 stages and d_model must divide by heads")
-        if self.init is not None and self.init.endswith(".onnx"):
+        if self.init is not None and self.init.lower().endswith(".onnx"):
             raise ConfigError(
                 f"--init {self.init}: a sequence model's export unrolls its decoder, so it cannot "
                 "be trained further; give the run folder it was exported from"
