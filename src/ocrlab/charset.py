@@ -63,6 +63,16 @@ class Charset:
         return "".join(sorted({c for t in texts for c in t if c not in known}))
 
 
+def carried_rows(old: str, new: str) -> tuple[list[int], list[int]]:
+    """Token rows a model of charset `old` hands to one of charset `new` (source rows, target
+    rows): the specials, then each character of `new` that `old` spells, matched by character,
+    not by position. Characters new to `new` are in neither list (they get fresh rows)."""
+    kept = [(old.index(c), i) for i, c in enumerate(new) if c in old]
+    specials = list(range(len(SPECIALS)))
+    return (specials + [len(SPECIALS) + o for o, _ in kept],
+            specials + [len(SPECIALS) + n for _, n in kept])  # fmt: skip
+
+
 @dataclass(frozen=True)
 class Tokenizer:
     """Encode text as `<bos> c1 … cn <eos> <pad> …` of fixed length `max_len + 2`, and back."""

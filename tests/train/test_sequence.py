@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 from PIL import Image
 
 from ocrlab.cli import main
@@ -16,7 +17,7 @@ from ocrlab.read.evaluate import evaluate_seq, text_metrics
 from ocrlab.read.onnx import OnnxPredictor, export_onnx
 from ocrlab.read.predictor import Predictor
 from ocrlab.runtime.checkpoint import load_checkpoint
-from ocrlab.train.sequence import PRESETS, train_seq
+from ocrlab.train.sequence import PRESETS, SequenceJob, train_seq
 
 TINY = {
     "channels": [8, 8, 16, 16],
@@ -94,14 +95,45 @@ def test_text_metrics() -> None:
     assert m["cer"] == pytest.approx(2 / 7) and m["exact_by_length"] == {"2": 0.5, "3": 0.0}
 
 
-def test_fine_tuning_refuses_unknown_characters(run: Path, tmp_path: Path) -> None:
+def test_fine_tuning_extends_the_charset_and_keeps_known_logits(run: Path, tmp_path: Path) -> None:
+    """Labels with characters the start never spelt ('9', 'z'): fresh rows for them in the
+    embedding, the output layer and the CTC head; every known character keeps its rows, so before
+    training the known characters' logits are the start's, bit for bit."""
     other = tmp_path / "other"
     other.mkdir()
-    Image.new("RGB", (80, 20)).save(other / "zz9.png")
-    Image.new("RGB", (80, 20)).save(other / "ab.png")
+    for name in ("zz9", "ab", "c1"):
+        Image.new("RGB", (80, 20)).save(other / f"{name}.png")
     cfg = dataclasses.replace(replace(PRESETS["quick"], TINY), init=str(run))
-    with pytest.raises(DatasetError, match="outside the charset: '9z'"):
-        train_seq([other], tmp_path / "ft", cfg)
+    job = SequenceJob([other], cfg)
+    loaded = job.load()
+    model, ckpt = job.build(loaded, job.split(loaded))
+    assert ckpt.charset == "12abcx9z"  # the start's, then the labels' new characters
+    start = Predictor.load(run, "cpu").model.eval()
+    x = torch.rand(2, 3, 16, 64, generator=torch.Generator().manual_seed(0)) * 2 - 1
+    tokens = torch.tensor([[1, 4, 5, 6], [1, 9, 8, 7]])  # <bos> then known characters only
+    known = 4 + len("12abcx")
+    with torch.no_grad():
+        before, after = start(x, tokens), model.eval()(x, tokens)
+        memory = model.encoder(x)
+        ctc_before, ctc_after = start.ctc_logits(start.encoder(x)), model.ctc_logits(memory)
+    torch.testing.assert_close(after[..., :known], before, rtol=0, atol=1e-6)
+    torch.testing.assert_close(ctc_after[..., :known], ctc_before, rtol=0, atol=1e-6)
+    assert after.shape[-1] == known + 2
+    narrow = dataclasses.replace(cfg, charset="cab")  # a narrower charset drops the other rows
+    with pytest.raises(DatasetError, match="outside the charset"):
+        SequenceJob([other], narrow).load()
+    for name in ("zz9", "c1"):
+        (other / f"{name}.png").unlink()
+    Image.new("RGB", (80, 20)).save(other / "cab.png")
+    job = SequenceJob([other], narrow)
+    loaded = job.load()
+    small, ckpt = job.build(loaded, job.split(loaded))
+    assert ckpt.charset == "cab"
+    with torch.no_grad():
+        kept = small.eval()(x, torch.tensor([[1, 4, 5], [1, 6, 4]]))  # <bos> c a / <bos> b c
+        full = start(x, torch.tensor([[1, 8, 6], [1, 7, 8]]))  # the same texts, old ids
+    rows = [0, 1, 2, 3, 4 + "12abcx".index("c"), 4 + "12abcx".index("a"), 4 + "12abcx".index("b")]
+    torch.testing.assert_close(kept, full[..., rows], rtol=0, atol=1e-6)
     with pytest.raises(ConfigError, match="unrolls its decoder"):
         dataclasses.replace(cfg, init=str(tmp_path / "r.onnx"))
 

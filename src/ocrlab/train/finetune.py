@@ -41,6 +41,7 @@ from ocrlab.runtime.device import resolve_device
 from ocrlab.runtime.line import MARGIN, text_widths
 from ocrlab.runtime.shipped import run_folder
 from ocrlab.train.batches import augment
+from ocrlab.train.charset_rows import carry_rows
 from ocrlab.train.from_onnx import load_exported
 from ocrlab.train.general import ARCHS, ctc_loss, ctc_tokens, encode_targets
 from ocrlab.train.loop import CpuAmp, check_cpu_amp, use_bf16
@@ -145,11 +146,7 @@ def extend_head(model: CRNN, old: str, new: str) -> CRNN:
     out = build("crnn", **{**model.config, "vocab_size": len(SPECIALS) + len(new)})
     assert isinstance(out, CRNN)
     state = {k: v for k, v in model.state_dict().items() if not k.startswith("head.")}
-    weight, bias = out.head.weight.detach().clone(), out.head.bias.detach().clone()
-    rows = list(range(len(SPECIALS))) + [len(SPECIALS) + old.index(c) for c in new if c in old]
-    to = list(range(len(SPECIALS))) + [len(SPECIALS) + i for i, c in enumerate(new) if c in old]
-    weight[to], bias[to] = model.head.weight.detach()[rows], model.head.bias.detach()[rows]
-    out.load_state_dict({**state, "head.weight": weight, "head.bias": bias})
+    out.load_state_dict({**state, **carry_rows(model, out, ("head.weight", "head.bias"), old, new)})
     return out
 
 

@@ -19,7 +19,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ocrlab.charset import EOS, PAD, Charset, Tokenizer
+from ocrlab.charset import EOS, NAMED, PAD, Charset, Tokenizer
 from ocrlab.config import to_dict
 from ocrlab.data.load import ImageSet, load_many
 from ocrlab.data.split import limit_rows, text_split
@@ -31,6 +31,7 @@ from ocrlab.runtime.checkpoint import Checkpoint
 from ocrlab.runtime.preprocess import PREPROCESS
 from ocrlab.runtime.shipped import run_folder
 from ocrlab.train.batches import DeviceBatches, train_test_batches
+from ocrlab.train.charset_rows import carry_rows
 from ocrlab.train.loop import Callback, Run, Task, TrainConfig
 from ocrlab.train.skeleton import metrics, run_job
 
@@ -60,7 +61,8 @@ class SeqConfig:
     """Weight of the encoder's auxiliary CTC loss in training (0 turns it off)."""
     init: str | None = None
     """Weights that start training (fine-tuning): a shipped name (default, words, captcha) or a
-    run folder; its architecture, charset, input size and mode win."""
+    run folder; its architecture, input size and mode win. Its charset grows by the labels' new
+    characters (fresh rows; known ones keep theirs), unless `charset` names another."""
     train: TrainConfig = field(default_factory=TrainConfig)
 
     def __post_init__(self) -> None:
@@ -144,19 +146,27 @@ def exact(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     return ((pred == target) | (target == PAD)).all(dim=1)
 
 
+def _charset(spec: str, texts: Sequence[str], start: str = "") -> Charset:
+    """A named charset or the literal characters; 'auto': the characters of `start` (the charset
+    fine-tuning starts from), then those the texts add."""
+    if spec != "auto":
+        return Charset.named(spec) if spec in NAMED else Charset(spec)
+    if start:
+        return Charset(start + Charset(start).missing(texts))
+    return Charset.from_texts(texts)
+
+
 def _resolve(cfg: SeqConfig, data: ImageSet) -> tuple[Tokenizer, dict[str, object]]:
-    """The tokenizer and model config: from `cfg.init`'s checkpoint, else from cfg and the data."""
+    """The tokenizer and model config: from `cfg.init`'s checkpoint (its charset extended by the
+    labels' new characters, or the one `cfg.charset` names), else from cfg and the data."""
     if cfg.init is not None:
         init = checkpoint.load_checkpoint(run_folder(cfg.init))
         if init.kind != "seq":
             raise DatasetError(f"--init {cfg.init} is a {init.kind} model, not a sequence model")
-        return Tokenizer(Charset(init.charset), init.max_len), dict(init.model_config)
-    if cfg.charset == "auto":
-        charset = Charset.from_texts(data.texts)
-    elif cfg.charset in ("digits", "lower", "upper", "alnum", "alnum-lower"):
-        charset = Charset.named(cfg.charset)
-    else:
-        charset = Charset(cfg.charset)
+        charset = _charset(cfg.charset, data.texts, init.charset)
+        config = {**init.model_config, "vocab_size": charset.size}
+        return Tokenizer(charset, init.max_len), config
+    charset = _charset(cfg.charset, data.texts)
     tokenizer = Tokenizer(charset, cfg.max_len or max(len(t) for t in data.texts))
     model_config = {
         "vocab_size": charset.size,
@@ -171,6 +181,21 @@ def _resolve(cfg: SeqConfig, data: ImageSet) -> tuple[Tokenizer, dict[str, objec
         "dropout": cfg.dropout,
     }
     return tokenizer, model_config
+
+
+TOKEN_ROWS = ("embed.weight", "head.weight", "head.bias", "ctc.weight", "ctc.bias")
+"""The sequence model's layers indexed by token: its embedding, output layer and CTC head."""
+
+
+def _start(run: Path, model: nn.Module, charset: str) -> nn.Module:
+    """`model` (of `charset`) holding the weights of the sequence model in `run`: every layer as
+    trained, and in the token-indexed ones the rows of every character both charsets spell."""
+    ckpt = checkpoint.load_checkpoint(run)
+    start = build("seq2seq", **ckpt.model_config)
+    checkpoint.load_weights(run / checkpoint.WEIGHTS, start)
+    state = {k: v for k, v in start.state_dict().items() if k not in TOKEN_ROWS}
+    model.load_state_dict({**state, **carry_rows(start, model, TOKEN_ROWS, ckpt.charset, charset)})
+    return model
 
 
 def load_seq_data(dirs: Sequence[Path], cfg: SeqConfig) -> ImageSet:
@@ -215,7 +240,7 @@ class SequenceJob:
         cfg, (train_idx, test_idx) = self.cfg, parts
         model = build("seq2seq", **model_config)
         if cfg.init is not None:
-            checkpoint.load_weights(run_folder(cfg.init) / checkpoint.WEIGHTS, model)
+            model = _start(run_folder(cfg.init), model, tokenizer.charset.chars)
         ckpt = Checkpoint(
             kind="seq",
             model="seq2seq",
