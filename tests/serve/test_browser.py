@@ -120,7 +120,10 @@ def test_page_reads_an_upload_and_a_drawing(
         page.locator("#gallery li").nth(11).wait_for()
         page.screenshot(path=str(shot), full_page=True)
 
+        page.select_option("#read-model", "words")  # only a line model can be told the format
+        expect(page.locator("#read-charset")).to_be_disabled()
         page.select_option("#read-model", "general")  # an image of two lines, read line by line
+        expect(page.locator("#read-length")).to_be_enabled()
         page.check("#read-lines")
         page.set_input_files("#file", str(lines))
         expect(page.locator("#reading-text")).to_have_text("\n".join(TEXTS[:2]))
@@ -134,6 +137,9 @@ def test_page_reads_an_upload_and_a_drawing(
         page.fill("#read-charset", "#")  # a character the model cannot spell: said, not hidden
         page.set_input_files("#file", str(lines))
         expect(page.locator("#read-status")).to_contain_text("cannot spell")
+        page.select_option("#read-model", "words")  # the disabled hint is not sent: no 422
+        page.set_input_files("#file", str(image))
+        expect(page.locator("#reading-text")).to_have_text(expected)
         browser.close()
     # The one error: Chromium logs the refused hint's 422 answer, which the page showed.
     assert len(errors) == 1 and "status of 422" in errors[0], errors

@@ -48,8 +48,21 @@ function readImage(blob, model, topK, debug, lines = false, charset = "", length
 
 // ---- models -----------------------------------------------------------------------------
 
+// Hints (characters, length) are for line models: the fields are off for any other kind.
+const modelKinds = new Map();
+
+function syncHints() {
+  const off = modelKinds.get($("read-model").value) !== "line";
+  for (const id of ["read-charset", "read-length"]) {
+    $(id).disabled = off;
+    if (off) $(id).title = "only a line model (such as general) can be told the format";
+    else $(id).removeAttribute("title");
+  }
+}
+
 async function loadModels() {
   const { models } = await api("/v1/models");
+  for (const m of models) modelKinds.set(m.name, m.kind);
   for (const select of document.querySelectorAll(".model-select")) {
     select.replaceChildren(
       ...models.map((m) => {
@@ -61,6 +74,7 @@ async function loadModels() {
   }
   const letters = models.find((m) => m.kind === "letters");
   if (letters) $("draw-model").value = letters.name;
+  syncHints();
 }
 
 // ---- read an image ----------------------------------------------------------------------
@@ -75,7 +89,8 @@ async function readFile(blob) {
   try {
     const r = await readImage(
       blob, $("read-model").value, $("read-topk").value, true, $("read-lines").checked,
-      $("read-charset").value, $("read-length").value,
+      $("read-charset").disabled ? "" : $("read-charset").value,
+      $("read-length").disabled ? "" : $("read-length").value,
     );
     showReading(r);
     $("read-status").textContent = "";
@@ -119,6 +134,7 @@ function showReading(r) {
 
 function setUpUpload() {
   const drop = $("drop");
+  $("read-model").addEventListener("change", syncHints);
   $("file").addEventListener("change", (event) => {
     if (event.target.files.length) readFile(event.target.files[0]);
   });
