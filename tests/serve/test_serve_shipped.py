@@ -7,10 +7,12 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
 
 import ocrlab
+from ocrlab.read.lines import LinesReader
 from ocrlab.serve.app import create_app
 from ocrlab.serve.settings import ServeSettings
 
@@ -43,12 +45,16 @@ def _png(pixels: np.ndarray) -> bytes:
     return buf.getvalue()
 
 
-def test_lines_are_read_one_by_one_on_request() -> None:
+def test_lines_are_read_one_by_one_on_request(monkeypatch: pytest.MonkeyPatch) -> None:
     page = _png(_page(TEXTS[:2]))
     app = create_app({"general": "general"}, ServeSettings(device="cpu"))
+    cuts: list[int] = []
+    cut = LinesReader.lines
+    monkeypatch.setattr(LinesReader, "lines", lambda self, image: cuts.append(1) or cut(self, image))
     with TestClient(app) as client:
         whole = client.post("/v1/read", content=page).json()
         by_query = client.post("/v1/read?lines=true&debug=1", content=page).json()
+        assert len(cuts) == 1  # the debug stages show the crops that were read, cut once
         by_form = client.post("/v1/read", files={"image": page}, data={"lines": "on"}).json()
         bad = client.post("/v1/read", files={"image": page}, data={"lines": "maybe"})
         one = client.post("/v1/read?debug=1", content=_png(_page(TEXTS[:1]))).json()

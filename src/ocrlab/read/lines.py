@@ -45,7 +45,13 @@ class LinesReader:
 
     def read(self, images: Sequence[ImageLike], top_k: int = 1) -> list[Reading]:
         """One batch for every line of every image; an image of one line is read as given."""
-        parts = [self.lines(image) for image in images]
+        return self.read_cut(images, [self.lines(image) for image in images], top_k)
+
+    def read_cut(
+        self, images: Sequence[ImageLike], parts: Sequence[list[np.ndarray]], top_k: int = 1
+    ) -> list[Reading]:
+        """`read`, each image's lines already cut by `lines`: a caller that shows the crops
+        (the server's debug stages) cuts once."""
         inputs = [x for image, crops in zip(images, parts, strict=True)
                   for x in ([image] if len(crops) == 1 else crops)]  # fmt: skip
         readings = iter(self.reader.read(inputs, top_k))

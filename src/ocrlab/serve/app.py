@@ -332,7 +332,8 @@ def _read_lines(
     reading share one timing."""
     t1 = time.perf_counter()
     try:
-        reading = reader.read([image], top_k)[0]
+        crops = reader.lines(image)
+        reading = reader.read_cut([image], [crops], top_k)[0]
     except UserError as exc:
         raise ApiError(400, "bad_image", str(exc)) from None
     timings = {
@@ -340,7 +341,7 @@ def _read_lines(
         "preprocess_ms": 0.0,
         "inference_ms": time.perf_counter() - t1,
     }
-    crops = reader.lines(image) if debug else []
+    crops = crops if debug else []
     stages = [stage("decoded", image, max_side=320)] if debug else []
     stages += [stage(f"line {n}", crop, max_side=320) for n, crop in enumerate(crops, 1)]
     return reading, {k: 1000 * v for k, v in timings.items()}, stages
