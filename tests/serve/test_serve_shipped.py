@@ -50,7 +50,7 @@ def test_lines_are_read_one_by_one_on_request(monkeypatch: pytest.MonkeyPatch) -
     app = create_app({"general": "general"}, ServeSettings(device="cpu"))
     cuts: list[int] = []
     cut = LinesReader.lines
-    monkeypatch.setattr(LinesReader, "lines", lambda self, image: cuts.append(1) or cut(self, image))
+    monkeypatch.setattr(LinesReader, "lines", lambda me, image: cuts.append(1) or cut(me, image))
     with TestClient(app) as client:
         whole = client.post("/v1/read", content=page).json()
         by_query = client.post("/v1/read?lines=true&debug=1", content=page).json()
