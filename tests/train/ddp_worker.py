@@ -3,8 +3,8 @@
 `python ddp_worker.py RUN RECORD MODE`: trains the tiny classifier of `tiny_run` into RUN with the
 engine's `fit` (the environment holds RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT), and writes to
 RECORD the files this rank wrote under RUN, seen through an audit hook. MODE `die` makes rank 1
-raise in its second epoch; `resume` continues RUN. Exits 2 with the error's sentence on a
-`UserError`, as the CLI does.
+raise in its second epoch; `main_fails` makes rank 0's part of a step fail with an OSError;
+`resume` continues RUN. Exits 2 with the error's sentence on a `UserError`, as the CLI does.
 """
 
 from __future__ import annotations
@@ -80,6 +80,8 @@ def main(folder: Path, record: Path, mode: str) -> int:
     task = DyingTask() if mode == "die" else ClassifierTask()
     try:
         with dist.joined(torch.device("cpu")):
+            if mode == "main_fails":  # rank 0's own step fails, not with a UserError
+                dist.on_main(lambda: (folder / "missing" / "file").read_bytes())
             fit(run, train, test, task, cfg, resume=mode == "resume")
     except UserError as exc:
         print(f"ocrlab: error: {exc}", file=sys.stderr)

@@ -96,3 +96,10 @@ def test_two_ranks_train_as_one_process_die_clearly_and_resume(tmp_path: Path) -
     assert wrote0 and not wrote1
     assert len(checkpoint.load_state(run)["history"]) == 3
     _assert_close(load_file(run / checkpoint.WEIGHTS), one[2])
+
+
+def test_a_failure_on_rank_0_alone_reaches_every_rank_clearly(tmp_path: Path) -> None:
+    (rank0, err0, _), (rank1, err1, _) = _group(tmp_path / "run", "main_fails", tmp_path)
+    assert rank0 != 0 and "FileNotFoundError" in err0 and "Traceback" in err0  # its own story
+    assert rank1 == 2, err1
+    assert "rank 0 stopped: FileNotFoundError" in err1 and "Traceback" not in err1

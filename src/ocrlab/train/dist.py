@@ -114,7 +114,8 @@ def _leave(together: bool) -> None:
 
 def on_main(step: Callable[[], T]) -> T:
     """Run `step` on rank 0 only and return its result on every rank; a `UserError` it raises is
-    raised on every rank, so no rank waits forever for a rank that gave up."""
+    raised on every rank, so no rank waits forever for a rank that gave up. Any other failure
+    keeps its traceback on rank 0 and reaches the other ranks as one `GroupError` naming it."""
     if not active():
         return step()
     box: list[Any] = [None]
@@ -123,6 +124,10 @@ def on_main(step: Callable[[], T]) -> T:
             box = [(step(), None)]
         except UserError as exc:
             box = [(None, exc)]
+        except Exception as exc:
+            said = GroupError(f"rank 0 stopped: {type(exc).__name__}: {exc} (its output has more)")
+            dist.broadcast_object_list([(None, said)], src=0)
+            raise
     dist.broadcast_object_list(box, src=0)
     result, error = box[0]
     if error is not None:
