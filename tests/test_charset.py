@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import random
+import string
 
 import pytest
 
@@ -9,7 +10,7 @@ from ocrlab.errors import ConfigError, DatasetError
 
 
 def test_round_trip_and_layout() -> None:
-    tok = Tokenizer(Charset.named("alnum"), max_len=8)
+    tok = Tokenizer(Charset.parse("alnum"), max_len=8)
     ids = tok.encode("aB3")
     assert ids[0] == BOS and ids[4] == EOS and ids[5:] == [PAD] * 5 and len(ids) == tok.length
     assert tok.decode(ids) == "aB3"
@@ -20,7 +21,7 @@ def test_round_trip_and_layout() -> None:
 
 
 def test_case_sensitive_by_default() -> None:
-    tok = Tokenizer(Charset.named("alnum"), 4)
+    tok = Tokenizer(Charset.parse("alnum"), 4)
     assert tok.encode("a") != tok.encode("A")
 
 
@@ -30,16 +31,22 @@ def test_case_sensitive_by_default() -> None:
 )
 def test_bad_labels(texts: list[str], message: str) -> None:
     with pytest.raises(DatasetError, match=message):
-        Tokenizer(Charset.named("alnum"), 8).encode_batch(texts)
+        Tokenizer(Charset.parse("alnum"), 8).encode_batch(texts)
 
 
 def test_charsets() -> None:
     assert Charset.from_texts(["2b827", "bx"]).chars == "278bx"
-    assert Charset.named("digits").size == 14
+    assert Charset.parse("digits").size == 14
     with pytest.raises(ConfigError):
         Charset("aa")
-    with pytest.raises(ConfigError):
-        Charset.named("klingon")
+    assert Charset.parse("digits+upper").chars == string.digits + string.ascii_uppercase
+    assert Charset.parse("digits, lower") == Charset.parse("digits+lower")  # a URL's '+'
+    assert Charset.parse("abca").chars == "abc"  # the characters themselves, each once
+    assert Charset.parse("ab+cd").chars == "ab+cd"  # no part is a name: characters
+    with pytest.raises(ConfigError, match="did you mean 'digits'"):
+        Charset.parse("digit")  # a mistyped name, not the characters d, i, g, t
+    with pytest.raises(ConfigError, match="unknown charset name 'hex'"):
+        Charset.parse("digits+hex")
     with pytest.raises(ConfigError):
         Tokenizer(Charset("a"), 0)
 

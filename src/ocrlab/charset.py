@@ -8,6 +8,8 @@ cannot spell is a clear error listing the characters, never a silent `<unk>`. Pu
 
 from __future__ import annotations
 
+import difflib
+import re
 import string
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -42,10 +44,23 @@ class Charset:
             raise ConfigError("the charset may not contain tabs or newlines")
 
     @classmethod
-    def named(cls, name: str) -> Charset:
-        if name not in NAMED:
-            raise ConfigError(f"unknown charset {name!r}; named charsets: {sorted(NAMED)}")
-        return cls(NAMED[name])
+    def parse(cls, spec: str) -> Charset:
+        """A user's charset: names of `NAMED` joined by '+' (or ',' or a space, as a URL turns
+        '+' into one), e.g. 'digits+upper', else the characters themselves, each once. A part that
+        is or looks like a name beside other characters ('digits+hex', 'digit') is an error, not
+        an alphabet of the letters d, i, g, t."""
+        parts = [p for p in re.split(r"[+,\s]+", spec.strip()) if p]
+        if parts and all(p in NAMED for p in parts):
+            return cls("".join(dict.fromkeys("".join(NAMED[p] for p in parts))))
+        for part in parts:
+            close = difflib.get_close_matches(part.lower(), NAMED, n=1, cutoff=0.75)
+            if part not in NAMED and (close or any(p in NAMED for p in parts)):
+                guess = f" (did you mean {close[0]!r}?)" if close else ""
+                raise ConfigError(
+                    f"unknown charset name {part!r}{guess}; names: {', '.join(NAMED)}, joined "
+                    "with +; or give the characters themselves, e.g. 0123456789abcdef"
+                )
+        return cls("".join(dict.fromkeys(spec)))
 
     @classmethod
     def from_texts(cls, texts: Iterable[str]) -> Charset:

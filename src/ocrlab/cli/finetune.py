@@ -71,8 +71,9 @@ def _add_common(p: Any) -> None:
     )
     p.add_argument(
         "--charset",
-        help="the scheme's alphabet, e.g. 0123456789 (default: the start's plus any new "
-        "character in the labels); characters left out can never be read",
+        help="the scheme's alphabet: names joined with + (e.g. digits+upper) or the characters "
+        "(default: the start's plus any new character in the labels); characters left out can "
+        "never be read",
     )
     p.add_argument("--seed", type=int, help="seed of the split, the shuffles and new weights")
     p.add_argument("--device", help="auto (CUDA when present), cpu or cuda")

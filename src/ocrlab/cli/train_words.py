@@ -148,7 +148,8 @@ def _add_train_seq(models: Any) -> None:
     p.add_argument("--split", choices=["word", "random"], help="held-out split (preset default)")
     p.add_argument(
         "--charset",
-        help="auto (from the labels), a name (alnum, lower, digits, ...) or the literal characters",
+        help="auto (from the labels), names joined with + (alnum, lower, upper, digits, "
+        "alnum-lower; e.g. digits+upper) or the characters themselves",
     )
     _add_run_flags(p)
     p.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="decoding processes")

@@ -10,14 +10,13 @@ nothing is trained. Sequence and letter models decode otherwise and take no hint
 from __future__ import annotations
 
 import copy
-import difflib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from ocrlab.charset import NAMED, SPECIALS
+from ocrlab.charset import SPECIALS, Charset
 from ocrlab.errors import ConfigError
 from ocrlab.read.auto import Reader
 
@@ -45,14 +44,17 @@ class Hint:
     def parse(
         cls, charset: str | None = None, length: int | str | Sequence[int] | None = None
     ) -> Hint | None:
-        """A hint from user words: `charset` a name of `ocrlab.charset.NAMED` (several joined by
-        '+', e.g. 'digits+upper') or the characters themselves; `length` N, 'N', 'A-B' or (A, B).
+        """A hint from user words: `charset` as `Charset.parse` reads it ('digits+upper' or the
+        characters themselves); `length` N, 'N', 'A-B' or (A, B).
         None when neither is given (an empty string gives nothing, as a blank form field)."""
         if length == "":
             length = None
         if not charset and length is None:
             return None
-        return cls(_characters(charset or ""), None if length is None else _lengths(length))
+        return cls(
+            Charset.parse(charset).chars if charset else "",
+            None if length is None else _lengths(length),
+        )
 
     def tokens(self, model_charset: str) -> np.ndarray:
         """The token ids of the characters the hint allows, for a model spelling `model_charset`;
@@ -83,23 +85,6 @@ def hinted(reader: Reader, hint: Hint | None) -> Reader:
     out = copy.copy(reader)
     out.hint = hint
     return out
-
-
-def _characters(spec: str) -> str:
-    """Named charsets joined by '+' (or ',' or a space: a URL turns '+' into one), else the
-    characters themselves; a word that looks like a mistyped name is an error, not a charset."""
-    names = [n for n in re.split(r"[+,\s]+", spec.strip()) if n]
-    if names and all(n in NAMED for n in names):
-        return "".join(dict.fromkeys("".join(NAMED[n] for n in names)))
-    for name in names:
-        close = difflib.get_close_matches(name.lower(), NAMED, n=1, cutoff=0.75)
-        if name not in NAMED and (close or len(names) > 1):
-            guess = f" (did you mean {close[0]!r}?)" if close else ""
-            raise ConfigError(
-                f"unknown charset name {name!r}{guess}; names: {', '.join(NAMED)}, joined with "
-                "+; or give the characters themselves, e.g. 0123456789abcdef"
-            )
-    return "".join(dict.fromkeys(spec))
 
 
 def _lengths(length: int | str | Sequence[int]) -> tuple[int, int]:

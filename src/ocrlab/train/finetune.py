@@ -60,9 +60,10 @@ class FinetuneConfig:
     arch: str = "large"
     """CRNN size when `init` is 'none' (`ocrlab.train.general.ARCHS`; large = the general's)."""
     charset: str = ""
-    """The scheme's alphabet; empty: the start's charset and every character of the labels.
-    Narrower than the start's, it masks the rest: their output rows are dropped, so no reader
-    (torch, ONNX, server) can spell a character the scheme never uses."""
+    """The scheme's alphabet (`Charset.parse`: 'digits+upper' or the characters); empty: the
+    start's charset and every character of the labels. Narrower than the start's, it masks the
+    rest: their output rows are dropped, so no reader (torch, ONNX, server) can spell a
+    character the scheme never uses."""
     held_out: float = 0.15
     batch_size: int = 16
     pad_columns: int = MARGIN
@@ -158,19 +159,18 @@ def start_model(
     to measure what its folded BatchNorms had (`ocrlab.train.from_onnx`)."""
     longest = max(len(t) for t in texts)
     torch.manual_seed(cfg.seed)
-    if cfg.charset and (outside := Charset(cfg.charset).missing(texts)):
-        raise DatasetError(
-            f"labels use characters outside the charset {cfg.charset!r}: {outside!r}"
-        )
+    scheme = Charset.parse(cfg.charset).chars if cfg.charset else ""
+    if scheme and (outside := Charset(scheme).missing(texts)):
+        raise DatasetError(f"labels use characters outside the charset {scheme!r}: {outside!r}")
     if cfg.scratch:
-        chars = cfg.charset or Charset.from_texts(texts).chars
+        chars = scheme or Charset.from_texts(texts).chars
         model = build("crnn", vocab_size=len(SPECIALS) + len(chars), **ARCHS[cfg.arch])
         assert isinstance(model, CRNN)
         return model, chars, longest
     path = run_folder(cfg.init)
     exported = path.is_file() and path.suffix == ".onnx"
     start, ckpt = load_exported(path, lines) if exported else _load_run(path)
-    chars = cfg.charset or ckpt.charset + Charset(ckpt.charset).missing(texts)
+    chars = scheme or ckpt.charset + Charset(ckpt.charset).missing(texts)
     return extend_head(start, ckpt.charset, chars), chars, max(ckpt.max_len, longest)
 
 

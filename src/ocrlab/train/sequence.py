@@ -19,7 +19,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ocrlab.charset import EOS, NAMED, PAD, Charset, Tokenizer
+from ocrlab.charset import EOS, PAD, Charset, Tokenizer
 from ocrlab.config import to_dict
 from ocrlab.data.load import ImageSet, load_many
 from ocrlab.data.split import limit_rows, text_split
@@ -147,10 +147,10 @@ def exact(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
 
 
 def _charset(spec: str, texts: Sequence[str], start: str = "") -> Charset:
-    """A named charset or the literal characters; 'auto': the characters of `start` (the charset
-    fine-tuning starts from), then those the texts add."""
+    """Named charsets or the literal characters (`Charset.parse`); 'auto': the characters of
+    `start` (the charset fine-tuning starts from), then those the texts add."""
     if spec != "auto":
-        return Charset.named(spec) if spec in NAMED else Charset(spec)
+        return Charset.parse(spec)
     if start:
         return Charset(start + Charset(start).missing(texts))
     return Charset.from_texts(texts)
