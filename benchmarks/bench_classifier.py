@@ -1,9 +1,11 @@
-"""ResNet18 word classifier: test accuracy and wall time, on a hard subset or the seed's protocol.
+"""ResNet18 word classifier: test accuracy and wall time, on a hard subset or the protocol of
+"Breaking CAPTCHA".
 
 `--protocol subset` (default) generates (once, cached) a seeded 10,000-image subset of the hard set
 and trains on a 90/10 split (target for `--preset quick`: >= 95 % test in <= 15 min on 2 cores).
-`--protocol seed` is the seed's: the hard set on its two brown backgrounds (50,000 images) plus the
-1,000 easy images, 90/10, 30 epochs (target for `--preset seed` on an H100: >= 99.5 % in <= 90 s).
+`--protocol seed` is that of "Breaking CAPTCHA": the hard set on its two brown backgrounds (50,000
+images) plus the 1,000 easy images, 90/10, 30 epochs (target for `--preset seed` on an
+H100: >= 99.5 % in <= 90 s).
 
     python benchmarks/bench_classifier.py [--protocol subset|seed] [--images 10000]
                                           [--preset quick|seed] [--device auto] [--epochs E]

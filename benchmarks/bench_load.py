@@ -1,14 +1,16 @@
-"""Data layer: peak memory and speed of loading the seed's hard + easy set, against its packed size.
+"""Data layer: peak memory and speed of loading the hard + easy set of "Breaking CAPTCHA", against
+its packed size.
 
-The seed's loader crashed beyond 60,000 images. ocrlab decodes every folder straight into one
-preallocated uint8 array, so loading costs the array and nothing more. This writes (once, cached)
-the hard set as packed shards and the easy set as PNG files, loads both with `load_many` in a fresh
-process and prints that process's peak resident memory beside the bytes of the loaded array, and
-the time taken; then checks that every row still carries its manifest's word.
+The loader of "Breaking CAPTCHA" crashed beyond 60,000 images. ocrlab decodes every folder straight
+into one preallocated uint8 array, so loading costs the array and nothing more. This writes (once,
+cached) the hard set as packed shards and the easy set as PNG files, loads both with `load_many` in
+a fresh process and prints that process's peak resident memory beside the bytes of the loaded array,
+and the time taken; then checks that every row still carries its manifest's word.
 
     python benchmarks/bench_load.py [--quick] [--workers 2]
 
-Full: the 100,000-image hard set + 1,000 easy (the seed's 101,000; 4.9 GB of disk and memory);
+Full: the 100,000-image hard set + 1,000 easy (the 101,000 of "Breaking CAPTCHA"; 4.9 GB of disk
+and memory);
 --quick: 20,000 hard + 1,000 easy.
 """
 

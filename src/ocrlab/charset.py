@@ -1,9 +1,9 @@
 """The one Charset and Tokenizer, shared by the generator, the models, the label maps and the API.
 
-Character-level tokens with four specials, as the seed's text generator uses: `<pad>` fills a
-sequence to a fixed length, `<bos>` starts it, `<eos>` ends it, and `<unk>` stands for a character
-outside the charset when decoding is lenient. Encoding is strict: a label with a character the model
-cannot spell is a clear error listing the characters, never a silent `<unk>`. Pure Python.
+Character-level tokens with four specials, as the text generator of "Breaking CAPTCHA" uses: `<pad>`
+fills a sequence to a fixed length, `<bos>` starts it, `<eos>` ends it, and `<unk>` stands for a
+character outside the charset when decoding is lenient. Encoding is strict: a label with a character
+the model cannot spell is a clear error listing the characters, never a silent `<unk>`. Pure Python.
 """
 
 from __future__ import annotations

@@ -22,7 +22,8 @@ def _pyplot() -> Any:
 
 
 def plot_curves(history: Sequence[dict[str, float]], path: Path, title: str = "") -> None:
-    """Loss and accuracy per epoch, train and test, side by side (like the seed's plots)."""
+    """Loss and accuracy per epoch, train and test, side by side (like the plots of
+    "Breaking CAPTCHA")."""
     plt = _pyplot()
     epochs = [r["epoch"] for r in history]
     fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(10, 3.6))

@@ -42,7 +42,8 @@ def test_ocrlab_datasets_load_with_manifest_labels(tmp_path: Path) -> None:
 
 
 def test_loading_several_sets_never_copies_them(tmp_path: Path) -> None:
-    """The seed crashed past 60,000 images: here the peak is the final array, not twice it."""
+    """The loader of "Breaking CAPTCHA" crashed past 60,000 images: here the peak is the final
+    array, not twice it."""
     cfg = dataclasses.replace(PRESETS["hard"], words=4, limit=200, format="packed")
     roots = [generate(dataclasses.replace(cfg, seed=s), tmp_path / str(s)) for s in range(3)]
     height, width = load(roots[0]).images.shape[1:3]

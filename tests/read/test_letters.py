@@ -1,5 +1,6 @@
-"""The letter reader: the seed's failure (naive resize) against the pipeline, readings with
-per-letter top-k, whole-or-split decisions, the k-best texts, the MLP adapter and `auto`."""
+"""The letter reader: the failure of "Letter Recognition" (naive resize) against the pipeline,
+readings with per-letter top-k, whole-or-split decisions, the k-best texts, the MLP adapter and
+`auto`."""
 
 from __future__ import annotations
 

@@ -66,7 +66,7 @@ def test_scores_by_kind_with_the_naive_baseline(tmp_path: Path, templates: objec
     assert metrics["letter"]["images"] == 4 and metrics["multi"]["images"] == 3
     assert 0 <= metrics["naive_letter"]["exact"] <= metrics["letter"]["top5"] <= 1
     table = letters_table(metrics, "templates")
-    assert "| single letters | 4 |" in table and "seed's naive resize" in table
+    assert "| single letters | 4 |" in table and 'naive resize of "Letter Recognition"' in table
 
 
 def test_cli_makes_and_scores_a_set(

@@ -1,4 +1,5 @@
-"""The letters model shipped in the package: the seed's 'S' failure, fixed; words; `auto`.
+"""The letters model shipped in the package: the 'S' failure of "Letter Recognition", fixed; words;
+`auto`.
 
 These must run wherever ocrlab is installed: a missing model is a failure, never a skip."""
 
@@ -34,7 +35,7 @@ def test_the_seeds_S_fails_resized_naively_and_reads_through_the_pipeline(
 ) -> None:
     image = draw("S", (25, 110, 55), (190, 214, 245), size=90, font="DejaVuSerif-Bold.ttf")
     (naive,) = shipped.read_batch(shipped.preprocess([image]), top_k=5)
-    assert naive.text != "S"  # the seed read its 'S' as [Q, G, A, M, W]
+    assert naive.text != "S"  # "Letter Recognition" read its 'S' as [Q, G, A, M, W]
     Image.fromarray(image).save(tmp_path / "s.png")
     assert main(["read", str(tmp_path / "s.png"), "--model", "letters", "--json"]) == 0
     (reading,) = json.loads(capsys.readouterr().out)
@@ -65,7 +66,8 @@ def test_held_out_set_naive_fails_and_the_pipeline_reads(
 
     make_letters_eval(LettersEvalConfig(letters=26, words=4, lines=1, seed=7), tmp_path / "set")
     metrics = evaluate_letters(LetterReader(shipped), tmp_path / "set", shipped)
-    assert metrics["naive_letter"]["exact"] <= 0.3  # the seed's plain grayscale resize
+    # the plain grayscale resize of "Letter Recognition"
+    assert metrics["naive_letter"]["exact"] <= 0.3
     assert metrics["letter"]["exact"] >= 0.9 and metrics["multi"]["exact"] >= 0.75
 
 

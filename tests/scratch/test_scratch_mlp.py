@@ -1,4 +1,5 @@
-"""MLPClassifier: the seed's parameter counts, gradients, determinism, early stopping, learning."""
+"""MLPClassifier: the parameter counts of "Letter Recognition", gradients, determinism, early
+stopping, learning."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ from ocrlab.scratch.init import as_generator
 from ocrlab.scratch.layers import Dense, backward_all, forward_all
 from ocrlab.scratch.losses import get_output
 
-# (hidden sizes, total parameters) for 784 inputs and 26 classes, from the seed's tables.
+# (hidden sizes, total parameters) for 784 inputs and 26 classes, from the tables of
+# "Letter Recognition".
 SEED_COUNTS = [
     ((), 20_410),
     ((64,), 51_930),

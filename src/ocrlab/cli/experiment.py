@@ -1,8 +1,9 @@
-"""`ocrlab experiment`: reproduce the seed documents' experiments.
+"""`ocrlab experiment`: reproduce the experiments of “Breaking CAPTCHA” and “Letter Recognition”.
 
 It owns the `experiment` group and its two subcommands: `memorize` (the same ResNet18 trained on
-true and on permuted labels, with the word trainers' run flags) and `grid` (the seed's tables of
-NumPy perceptrons and MLPs on EMNIST Letters, with the shared EMNIST flag block).
+true and on permuted labels, with the word trainers' run flags) and `grid` (the tables of
+“Letter Recognition”: NumPy perceptrons and MLPs on EMNIST Letters, with the shared EMNIST flag
+block).
 """
 
 from __future__ import annotations
@@ -22,7 +23,9 @@ from ocrlab.cli._common import (
 
 
 def _add_experiment(sub: Any) -> None:
-    p = sub.add_parser("experiment", help="reproduce an experiment of the seed documents")
+    p = sub.add_parser(
+        "experiment", help="reproduce an experiment of “Breaking CAPTCHA” or “Letter Recognition”"
+    )
     experiments = p.add_subparsers(dest="experiment", required=True, metavar="EXPERIMENT")
     _add_experiment_memorize(experiments)
     _add_experiment_grid(experiments)
@@ -93,12 +96,13 @@ def cmd_experiment_grid(args: argparse.Namespace) -> int:
 def _add_experiment_grid(experiments: Any) -> None:
     p = experiments.add_parser(
         "grid",
-        help="the seed's tables: perceptrons and MLPs of every size and activation",
-        description="Train each of the seed's 34 NumPy networks (perceptrons with sigmoid/BCE and "
-        "softmax/CCE; one hidden layer of 64-512 units across activations; 512-64/128/256; "
-        "512-256-128 with Swish and TanhExp) with SGD (lr 0.1, momentum 0.9, batch 256) and "
-        "early stopping on one EMNIST split. Writes grid.md (Model, Total Parameters, Training "
-        "Set, Validation Set, Test Set) and grid.json.",
+        help="the tables of “Letter Recognition”: perceptrons and MLPs of every size and "
+        "activation",
+        description="Train each of the 34 NumPy networks of “Letter Recognition” (perceptrons "
+        "with sigmoid/BCE and softmax/CCE; one hidden layer of 64-512 units across activations; "
+        "512-64/128/256; 512-256-128 with Swish and TanhExp) with SGD (lr 0.1, momentum 0.9, "
+        "batch 256) and early stopping on one EMNIST split. Writes grid.md (Model, Total "
+        "Parameters, Training Set, Validation Set, Test Set) and grid.json.",
     )
     p.add_argument("--quick", action="store_true", help="at most 5 epochs per model")
     p.add_argument("--epochs", type=int, help="most epochs per model (default 100; patience 5)")

@@ -1,8 +1,8 @@
 """`ocrlab train mlp` and `ocrlab train letters-cnn`: the models on EMNIST Letters.
 
-It owns both subcommands' flags and handlers: the seed's from-scratch NumPy MLP (with its
-one-line-per-epoch report, `_epoch_line`) and the letter reader's torch CNN. Both share the
-EMNIST flag block of `_common._add_letters_flags` and print train/validation/test accuracy.
+It owns both subcommands' flags and handlers: the from-scratch NumPy MLP of “Letter Recognition”
+(with its one-line-per-epoch report, `_epoch_line`) and the letter reader's torch CNN. Both share
+the EMNIST flag block of `_common._add_letters_flags` and print train/validation/test accuracy.
 """
 
 from __future__ import annotations
@@ -55,7 +55,7 @@ def _add_train_mlp(models: Any) -> None:
 
     p = models.add_parser(
         "mlp",
-        help="the seed's NumPy MLP on EMNIST Letters",
+        help="the NumPy MLP of “Letter Recognition” on EMNIST Letters",
         description="Train the from-scratch NumPy MLP on EMNIST Letters: early stopping on a "
         "seeded, stratified 80/20 train/validation split, scored on the test file. Writes "
         "model.npz, history.csv, curves.png, metrics.json (train/validation/test accuracy, "
@@ -65,9 +65,9 @@ def _add_train_mlp(models: Any) -> None:
         "--preset",
         choices=["seed", "best"],
         default="seed",
-        help="seed: the seed's 512-256-128 TanhExp recipe (SGD lr 0.1, momentum 0.9, batch 256, "
-        "rotations, patience 5); best: the same network with affine + elastic warps, lr decay "
-        "0.99 per epoch and patience 40, up to 400 epochs (default seed)",
+        help="seed: the 512-256-128 TanhExp recipe of “Letter Recognition” (SGD lr 0.1, "
+        "momentum 0.9, batch 256, rotations, patience 5); best: the same network with affine + "
+        "elastic warps, lr decay 0.99 per epoch and patience 40, up to 400 epochs (default seed)",
     )
     p.add_argument("--hidden", help="hidden widths, e.g. 512,256,128; 'none' for the perceptron")
     p.add_argument("--activation", help=f"hidden activation: {', '.join(ACTIVATION_NAMES)}")
@@ -79,7 +79,10 @@ def _add_train_mlp(models: Any) -> None:
     p.add_argument("--patience", type=int, help="epochs without a lower validation loss to stop")
     p.add_argument("--lr-decay", type=float, help="multiply lr by this every epoch (default 1)")
     p.add_argument("--l2", type=float, help="L2 weight decay on the weights (default 0)")
-    p.add_argument("--augment", help="none, rotate (the seed's), affine, or elastic (+ a field)")
+    p.add_argument(
+        "--augment",
+        help="none, rotate (as in “Letter Recognition”), affine, or elastic (+ a field)",
+    )
     p.add_argument(
         "--refit",
         action=argparse.BooleanOptionalAction,

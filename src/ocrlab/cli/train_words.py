@@ -81,13 +81,14 @@ def _add_train_classifier(models: Any) -> None:
     p = models.add_parser(
         "classifier",
         help="ResNet18 word classifier (one class per vocabulary word)",
-        description="Train the seed's ResNet18 word classifier on one or more datasets. Writes "
-        "model.safetensors, checkpoint.json, history.csv, curves.png and metrics.json.",
+        description="Train the ResNet18 word classifier of “Breaking CAPTCHA” on one or more "
+        "datasets. Writes model.safetensors, checkpoint.json, history.csv, curves.png and "
+        "metrics.json.",
     )
     _add_model_flags(
         p,
-        "quick: 60 epochs of a half-width ResNet18 at 24x168 for a CPU; seed: the seed's 30 "
-        "epochs at full size (default quick)",
+        "quick: 60 epochs of a half-width ResNet18 at 24x168 for a CPU; seed: 30 epochs at "
+        "full size, as in “Breaking CAPTCHA” (default quick)",
     )
     p.add_argument("--resume", action="store_true", help="continue an interrupted run in --out")
     p.set_defaults(handler=cmd_train_classifier)

@@ -250,9 +250,9 @@ def split_train_val(
 ) -> tuple[npt.NDArray[T], npt.NDArray[np.int64], npt.NDArray[T], npt.NDArray[np.int64]]:
     """Split into (train_images, train_labels, val_images, val_labels), stratified by class.
 
-    Each class gives round(n × val_fraction) random members to validation, so the seed's 80/20 split
-    keeps class balance; both parts keep the input order, and the same generator state gives the
-    same split.
+    Each class gives round(n × val_fraction) random members to validation, so the 80/20 split of
+    "Letter Recognition" keeps class balance; both parts keep the input order, and the same
+    generator state gives the same split.
     """
     if not 0.0 < val_fraction < 1.0:
         raise ValueError(f"val_fraction must lie strictly between 0 and 1, got {val_fraction}.")
@@ -268,7 +268,8 @@ def split_train_val(
 
 
 def to_features(images: npt.NDArray[np.uint8]) -> npt.NDArray[np.float32]:
-    """Flatten uint8 (N, 28, 28) images to float32 (N, 784) in [0, 1], as the seed scales pixels."""
+    """Flatten uint8 (N, 28, 28) images to float32 (N, 784) in [0, 1], as "Letter Recognition"
+    scales pixels."""
     if images.dtype != np.uint8 or images.ndim != 3:
         raise ValueError(f"images must be uint8 (N, H, W), got {images.dtype} {images.shape}.")
     return images.reshape(len(images), -1).astype(np.float32) / np.float32(255.0)

@@ -1,10 +1,10 @@
 """Decode images safely, in parallel and in order, into one bounded uint8 array.
 
-The seed's loader scrambled images against labels (`executor.submit` returns in completion
-order) and crashed beyond 60,000 images. Here decoding goes through `Pool.imap`, which yields
-results in input order, straight into a preallocated (N, H, W, C) uint8 array: the whole set costs
-exactly its packed size, and image *i* is always row *i*. Decoding is bounded too: a pixel limit
-stops decompression bombs, and a truncated or corrupt file raises `ImageError` naming it.
+The loader of "Breaking CAPTCHA" scrambled images against labels (`executor.submit` returns in
+completion order) and crashed beyond 60,000 images. Here decoding goes through `Pool.imap`, which
+yields results in input order, straight into a preallocated (N, H, W, C) uint8 array: the whole set
+costs exactly its packed size, and image *i* is always row *i*. Decoding is bounded too: a pixel
+limit stops decompression bombs, and a truncated or corrupt file raises `ImageError` naming it.
 `decode` is also the one preprocessing of the classifier and sequence models (see
 `ocrlab.runtime.preprocess`): training loads through it and every reader calls it, so one image
 gives one array whether it arrives as a file, bytes, a Pillow image or an array. NumPy and Pillow

@@ -1,10 +1,10 @@
 """Packed datasets: images as uint8 `.npy` shards, memory-mapped for random access.
 
-The seed's loader crashed after 60,000 decoded images. Shards cost nothing until touched:
-`PackedImages` maps each shard read-only, so 100,000+ images open in milliseconds and a batch costs
-only its own bytes; loading a whole set reads the files straight into its one array instead,
-so the map's pages never count against the process. Each shard is written atomically, which is
-also what makes an interrupted run resumable shard by shard. NumPy and the standard library only.
+The loader of "Breaking CAPTCHA" crashed after 60,000 decoded images. Shards cost nothing until
+touched: `PackedImages` maps each shard read-only, so 100,000+ images open in milliseconds and a
+batch costs only its own bytes; loading a whole set reads the files straight into its one array
+instead, so the map's pages never count against the process. Each shard is written atomically, which
+is also what makes an interrupted run resumable shard by shard. NumPy and the standard library only.
 """
 
 from __future__ import annotations

@@ -1,10 +1,11 @@
-"""The seed's tables: every NumPy network it compared, trained one way, as one Markdown table.
+"""The tables of "Letter Recognition": every NumPy network it compared, trained one way, as one
+Markdown table.
 
-Owns the list of the seed's models (the two single-layer perceptrons, one hidden layer of 64 to 512
-units across activations, two hidden layers 512-64/128/256, and 512-256-128 with Swish and TanhExp),
-`GridConfig` (the shared training recipe, with a `quick` preset) and `run_grid`, which trains each
-model on the same EMNIST split and writes `grid.md` (Model, Total Parameters, Training Set,
-Validation Set, Test Set) and `grid.json`. NumPy, matplotlib and Pillow; never torch.
+Owns the list of the models in "Letter Recognition" (the two single-layer perceptrons, one hidden
+layer of 64 to 512 units across activations, two hidden layers 512-64/128/256, and 512-256-128 with
+Swish and TanhExp), `GridConfig` (the shared training recipe, with a `quick` preset) and `run_grid`,
+which trains each model on the same EMNIST split and writes `grid.md` (Model, Total Parameters,
+Training Set, Validation Set, Test Set) and `grid.json`. NumPy, matplotlib and Pillow; never torch.
 """
 
 from __future__ import annotations
@@ -35,7 +36,8 @@ from ocrlab.train.run_folder import prepare_run
 
 @dataclass(frozen=True)
 class GridModel:
-    """One row of the seed's tables: hidden widths, hidden activation and output layer."""
+    """One row of the tables of "Letter Recognition": hidden widths, hidden activation and output
+    layer."""
 
     hidden: tuple[int, ...]
     activation: ActivationName
@@ -62,12 +64,13 @@ SEED_MODELS: tuple[GridModel, ...] = (
     GridModel((512, 256, 128), "swish"),
     GridModel((512, 256, 128), "tanhexp"),
 )
-"""The seed's models in the order of its slides."""
+"""The models of "Letter Recognition" in the order of its slides."""
 
 
 @dataclass(frozen=True)
 class GridConfig:
-    """How every model of the grid trains: the seed's mini-batch recipe with early stopping."""
+    """How every model of the grid trains: the mini-batch recipe of "Letter Recognition" with early
+    stopping."""
 
     epochs: int = 100
     """Most epochs per model; early stopping usually ends sooner."""
@@ -100,7 +103,8 @@ class GridConfig:
         )
 
     def selected(self) -> list[GridModel]:
-        """The models to train, in the seed's order; an unknown name is a ConfigError."""
+        """The models to train, in the order of "Letter Recognition"; an unknown name is a
+        ConfigError."""
         names = {m.name for m in SEED_MODELS}
         unknown = sorted(set(self.models) - names)
         if unknown:
@@ -121,7 +125,7 @@ def run_grid(
     """Train every selected model on one EMNIST split; write grid.md and grid.json into `out`.
 
     `callback` receives each finished row (model, params, train/val/test accuracy, epochs,
-    seconds). Returns the rows in the seed's order.
+    seconds). Returns the rows in the order of "Letter Recognition".
     """
     models = config.selected()
     data = load_letter_splits(data_root, config.protocol, config.seed, config.val_fraction)
@@ -151,7 +155,8 @@ def run_grid(
 
 
 def markdown_table(rows: Sequence[dict[str, Any]]) -> str:
-    """The seed's table: Model | Total Parameters | Training Set | Validation Set | Test Set."""
+    """The table of "Letter Recognition":
+    Model | Total Parameters | Training Set | Validation Set | Test Set."""
     lines = [
         "| Model | Total Parameters | Training Set | Validation Set | Test Set |",
         "|---|---:|---:|---:|---:|",

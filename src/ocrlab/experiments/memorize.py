@@ -1,10 +1,11 @@
-"""The seed's accidental experiment, on purpose: can ResNet18 memorise labels that mean nothing?
+"""The accidental experiment of "Breaking CAPTCHA", on purpose: can ResNet18 memorise labels that
+mean nothing?
 
 Zhang et al. (2017, "Understanding deep learning requires rethinking generalization") showed that a
 network reaches 100 % training accuracy on randomly permuted labels while its test accuracy stays at
-chance. The seed hit the same result by scrambling images against labels. Here the same model is
-trained twice with the same budget, once on true labels and once on permuted ones, and the result
-is written as one plot and a `report.md`.
+chance. "Breaking CAPTCHA" hit the same result by scrambling images against labels. Here the same
+model is trained twice with the same budget, once on true labels and once on permuted ones, and the
+result is written as one plot and a `report.md`.
 """
 
 from __future__ import annotations

@@ -1,11 +1,11 @@
 """CNN encoder + Transformer decoder that spells the text in an image, token by token.
 
-The seed's design: a CNN turns the image into a feature map, flattened into a sequence with
-positional embeddings (the "memory"); a Transformer decoder reads the text so far through masked
-self-attention (a causal mask so no token sees its future, and a padding mask so none attends to
-`<pad>`), attends to the memory through cross-attention, and predicts the next character. The loss
-is masked at padding (see `SequenceTask`). Decoding runs a fixed number of steps, so the whole
-greedy loop exports to ONNX.
+The design of "Breaking CAPTCHA": a CNN turns the image into a feature map, flattened into a
+sequence with positional embeddings (the "memory"); a Transformer decoder reads the text so far
+through masked self-attention (a causal mask so no token sees its future, and a padding mask so none
+attends to `<pad>`), attends to the memory through cross-attention, and predicts the next character.
+The loss is masked at padding (see `SequenceTask`). Decoding runs a fixed number of steps, so the
+whole greedy loop exports to ONNX.
 """
 
 from __future__ import annotations

@@ -195,8 +195,8 @@ def evaluate_letters(
     """Exact match by kind (single letters, words, two lines, every multi-letter image) of any
     reader on a letters-eval set (`ocrlab data letters-eval`); case and whitespace are ignored.
 
-    `naive`, a letter model (`LetterModel`), adds the seed's baseline on the single letters:
-    grayscale, resize to 28×28, nothing else. An image the reader refuses counts as wrong.
+    `naive`, a letter model (`LetterModel`), adds the baseline of "Letter Recognition" on the single
+    letters: grayscale, resize to 28×28, nothing else. An image the reader refuses counts as wrong.
     """
     from ocrlab.errors import UserError
     from ocrlab.runtime.binarise import naive_28
@@ -259,7 +259,8 @@ def letters_table(metrics: dict[str, Any], model: str) -> str:
     if "naive_letter" in metrics:
         n = metrics["naive_letter"]
         lines.append(
-            f"| single letters, seed's naive resize | {n['images']} | {100 * n['exact']:.1f}% | | |"
+            f'| single letters, naive resize of "Letter Recognition" | {n["images"]} '
+            f"| {100 * n['exact']:.1f}% | | |"
         )
     names = {**LETTER_KINDS, "multi": "all multi-letter images"}
     for kind, name in names.items():

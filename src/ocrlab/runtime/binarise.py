@@ -1,15 +1,16 @@
-"""Turn a real image of letters into what an EMNIST-trained model has seen (the seed's Application).
+"""Turn a real image of letters into what an EMNIST-trained model has seen (the Application of
+"Letter Recognition").
 
 A model trained on 28×28 white-on-black handwriting fails on a coloured digital image resized
-naively (the seed's 'S' read as [Q, G, A, M, W]). The seed's workaround, made exact here: resize
-to the area of a 300×300 working image (aspect kept), split the colours into K = 2 clusters with
-K-means, call the larger cluster background, binarise (ink = 1), crop to the ink, pad to a square,
-fit into a box centred by mass in 28×28 (MNIST/EMNIST style) and blur. Each stage can be recorded
-in `Stages` and written as numbered PNGs (`ocrlab read --debug DIR`). The K-means is a few lines
-of NumPy (no OpenCV or scikit-learn to install), deterministic: centres start at the commonest
-colour and the farthest colours from it, not at random. It is the letters kind's preprocessing,
-shared by the letter reader and the trainers' printed letters. Imports NumPy, Pillow and
-`ocrlab.data.images` only; never torch.
+naively (the 'S' of "Letter Recognition" read as [Q, G, A, M, W]). The write-up's workaround, made
+exact here: resize to the area of a 300×300 working image (aspect kept), split the colours into
+K = 2 clusters with K-means, call the larger cluster background, binarise (ink = 1), crop to the
+ink, pad to a square, fit into a box centred by mass in 28×28 (MNIST/EMNIST style) and blur. Each
+stage can be recorded in `Stages` and written as numbered PNGs (`ocrlab read --debug DIR`). The
+K-means is a few lines of NumPy (no OpenCV or scikit-learn to install), deterministic: centres start
+at the commonest colour and the farthest colours from it, not at random. It is the letters kind's
+preprocessing, shared by the letter reader and the trainers' printed letters. Imports NumPy, Pillow
+and `ocrlab.data.images` only; never torch.
 """
 
 from __future__ import annotations
@@ -35,7 +36,8 @@ class PreprocessConfig:
     """How a real image becomes EMNIST-like letters; the defaults are the letter reader's."""
 
     work_size: int = 300
-    """The working image has the area of work_size × work_size (the seed's 300×300), aspect kept."""
+    """The working image has the area of work_size × work_size (300×300 in "Letter Recognition"),
+    aspect kept."""
     k: int = 2
     """K-means clusters: 2 is ink and background; more for shaded backgrounds."""
     iterations: int = 20
@@ -104,8 +106,8 @@ def load_rgb(source: ImageLike, max_pixels: int = MAX_PIXELS) -> U8:
 
 
 def working_image(rgb: U8, config: PreprocessConfig) -> U8:
-    """Resize, aspect kept, to the area of a `work_size` × `work_size` image (the seed's 300×300);
-    refuses images too small to read.
+    """Resize, aspect kept, to the area of a `work_size` × `work_size` image (300×300 in
+    "Letter Recognition"); refuses images too small to read.
 
     By area, not by the longer side: a square letter gets exactly 300×300, while a long line of
     text keeps letters tall enough that thin strokes survive binarisation (fitting a two-line
@@ -274,7 +276,8 @@ def to_emnist(
 
 
 def naive_28(source: ImageLike, side: int = 28) -> U8:
-    """The seed's failure, kept for comparison: grayscale, resize to side × side, nothing else."""
+    """The failure of "Letter Recognition", kept for comparison: grayscale, resize to side × side,
+    nothing else."""
     rgb = load_rgb(source)
     gray = Image.fromarray(rgb).convert("L").resize((side, side), Image.Resampling.BILINEAR)
     return np.asarray(gray, dtype=np.uint8)

@@ -1,4 +1,5 @@
-"""Cut an ink mask into letters in reading order: the seed's "letter segmentation", made robust.
+"""Cut an ink mask into letters in reading order: the "letter segmentation" of "Letter Recognition",
+made robust.
 
 Connected components (8-connected, found on row runs with a union-find, so the Python loop runs
 over runs, not pixels) lose their dots to the stems below them (i, j) and are grouped into lines

@@ -1,4 +1,4 @@
-"""Neural networks written from scratch in NumPy: the seed's letter-recognition MLP and its parts.
+"""Neural networks written from scratch in NumPy: the MLP of "Letter Recognition" and its parts.
 
 `MLPClassifier` follows the scikit-learn estimator contract; the building blocks (activations, fused
 output losses, Dense layers, initialisers, SGD with momentum, rotation augmentation) are importable

@@ -90,7 +90,7 @@ class Tanh(Activation):
 
 
 class ReLU(Activation):
-    """g = max(z, 0); g' = 1 for z ≥ 0 and 0 below, as the seed defines it at z = 0."""
+    """g = max(z, 0); g' = 1 for z ≥ 0 and 0 below, as "Letter Recognition" defines it at z = 0."""
 
     name = "relu"
 

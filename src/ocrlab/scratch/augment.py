@@ -1,11 +1,12 @@
 """On-the-fly warps of flattened square images (rotation, affine, elastic), vectorised in blocks.
 
-The seed found most augmentation hurts a plain MLP on 28×28 letters but small rotations help: each
-image, with probability 0.5, turns by 10°-15° either way. With only a few thousand training images
-(the EMNIST-L subset) a stronger recipe pays: a small random affine map (rotation, scale, shear,
-shift) plus a smooth elastic displacement (Simard et al. 2003). Every warp inverse-maps each output
-pixel to the source with bilinear interpolation about the image centre; outside the source reads as
-background 0. NumPy and the standard library only; randomness comes from an explicit Generator.
+"Letter Recognition" found most augmentation hurts a plain MLP on 28×28 letters but small rotations
+help: each image, with probability 0.5, turns by 10°-15° either way. With only a few thousand
+training images (the EMNIST-L subset) a stronger recipe pays: a small random affine map (rotation,
+scale, shear, shift) plus a smooth elastic displacement (Simard et al. 2003). Every warp
+inverse-maps each output pixel to the source with bilinear interpolation about the image centre;
+outside the source reads as background 0. NumPy and the standard library only; randomness comes from
+an explicit Generator.
 """
 
 from __future__ import annotations
@@ -186,7 +187,8 @@ def random_affine(
 
 
 AugmentName = Literal["rotate", "affine", "elastic"]
-"""rotate: the seed's rotations; affine: `random_affine` without, elastic: with a 1-pixel field."""
+"""rotate: the rotations of "Letter Recognition"; affine: `random_affine` without, elastic: with a
+1-pixel field."""
 AUGMENT_NAMES: tuple[str, ...] = get_args(AugmentName)
 
 

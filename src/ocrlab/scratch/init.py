@@ -1,4 +1,5 @@
-"""Weight initialisation: Xavier uniform (the seed's formula), He normal, and the rule between them.
+"""Weight initialisation: Xavier uniform (the formula of "Letter Recognition"), He normal, and the
+rule between them.
 
 Random weights break the symmetry between units; their scale keeps activations and gradients from
 exploding or vanishing with depth. Every draw comes from an explicit `numpy.random.Generator`, in

@@ -1,9 +1,9 @@
 """Output layers fused with their losses: sigmoid + binary and softmax + categorical cross-entropy.
 
-Fusing the output nonlinearity with its loss gives the seed's gradient w.r.t. the logits, (ŷ - y)/m,
-with no division by ŷ, and lets the loss be computed from logits in log-sum-exp form, so it never
-takes log 0. Labels are integer class indices; one-hot targets are never materialised. NumPy and the
-standard library only.
+Fusing the output nonlinearity with its loss gives the gradient of "Letter Recognition" w.r.t. the
+logits, (ŷ - y)/m, with no division by ŷ, and lets the loss be computed from logits in log-sum-exp
+form, so it never takes log 0. Labels are integer class indices; one-hot targets are never
+materialised. NumPy and the standard library only.
 """
 
 from __future__ import annotations
@@ -74,7 +74,8 @@ class SoftmaxCrossEntropy(OutputLoss):
 
 
 class SigmoidBinaryCrossEntropy(OutputLoss):
-    """ŷ = σ(z) per class; J = (1/m) Σ_i Σ_k [-y log ŷ - (1-y) log(1-ŷ)], as the seed sums it.
+    """ŷ = σ(z) per class; J = (1/m) Σ_i Σ_k [-y log ŷ - (1-y) log(1-ŷ)], as "Letter Recognition"
+    sums it.
 
     Per element, -y log σ(z) - (1-y) log(1-σ(z)) = max(z, 0) - z·y + log(1 + e^-|z|).
     """

@@ -1,4 +1,5 @@
-"""`MLPClassifier`: the seed's from-scratch multilayer perceptron, as a scikit-learn estimator.
+"""`MLPClassifier`: the from-scratch multilayer perceptron of "Letter Recognition", as a
+scikit-learn estimator.
 
 The constructor only stores hyperparameters; `fit` checks the data, builds Dense and activation
 layers and hands them to the training loop (`loop.train`: mini-batch SGD with momentum, optional
@@ -31,13 +32,15 @@ FILE_KIND = "ocrlab.scratch.MLPClassifier"
 
 @dataclasses.dataclass(eq=False)
 class MLPClassifier:
-    """Multilayer perceptron classifier; `hidden=()` gives the seed's single-layer perceptron.
+    """Multilayer perceptron classifier; `hidden=()` gives the single-layer perceptron of
+    "Letter Recognition".
 
     Learned attributes: `layers_` (Dense, activation, ..., Dense), `classes_`, `n_features_in_`,
     `history_` (EpochRecord per epoch), `best_epoch_` (1-based epoch whose weights are kept),
     `n_params_`. Without `X_val`, early stopping holds out `validation_fraction` of the rows.
     `lr_decay` multiplies the learning rate once per epoch; `callback` sees each history row.
-    `augment` True (or "rotate") is the seed's rotation; "affine" and "elastic" warp harder.
+    `augment` True (or "rotate") is the rotation of "Letter Recognition"; "affine" and "elastic"
+    warp harder.
     """
 
     hidden: Sequence[int] = (512, 256, 128)

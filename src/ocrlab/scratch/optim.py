@@ -1,8 +1,9 @@
 """Fitting a network: mini-batch epochs, SGD with momentum, learning-rate decay, early stopping.
 
 The update is PyTorch's: v ← μ·v + g, w ← w - lr·v, applied in place to the arrays the layers own,
-so a step allocates nothing. Early stopping follows the seed: keep the weights that minimise the
-validation loss and stop once it no longer decreases. NumPy and the standard library only.
+so a step allocates nothing. Early stopping follows "Letter Recognition": keep the weights that
+minimise the validation loss and stop once it no longer decreases. NumPy and the standard library
+only.
 """
 
 from __future__ import annotations

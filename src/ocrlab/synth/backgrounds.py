@@ -3,8 +3,8 @@
 Each background is one texture, made once per dataset from its own seeded stream and twice the
 canvas size; every image takes a random crop of it. That keeps per-image cost at a slice instead of
 a texture synthesis, while the crop offset still varies what lies behind each word. Brown paper and
-wood are here on purpose: with an orange font and noise they are the seed's hardest case. Imports
-NumPy and Pillow only.
+wood are here on purpose: with an orange font and noise they are the hardest case of
+"Breaking CAPTCHA". Imports NumPy and Pillow only.
 """
 
 from __future__ import annotations

@@ -1,11 +1,11 @@
 """Write a planned dataset to disk: PNG files or packed shards, a manifest, a preview.
 
 Work is cut into chunks of sample ids; a process pool renders them and `imap` hands the results back
-in order, so the main process writes rows in plan order whatever the worker count (the seed's
-`submit` loop scrambled images against labels). Every file is written atomically and `.incomplete`
-marks a folder in progress: an interrupted run leaves only whole files, and `resume=True` renders
-just the missing ones. The manifest comes last, so a folder with a manifest is a complete dataset.
-Imports NumPy and Pillow only.
+in order, so the main process writes rows in plan order whatever the worker count (the `submit`
+loop of "Breaking CAPTCHA" scrambled images against labels). Every file is written atomically and
+`.incomplete` marks a folder in progress: an interrupted run leaves only whole files, and
+`resume=True` renders just the missing ones. The manifest comes last, so a folder with a manifest is
+a complete dataset. Imports NumPy and Pillow only.
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """Printed letters for training the letter models: the TRAINING fonts, colours and backgrounds only.
 
-EMNIST is handwriting; a letter model that must also read digital letters (the seed's
-"Application") does better with printed ones beside it. This module draws them: one letter on a
-small canvas in one of `DEFAULT_FONTS`, an ink colour of `render.COLOURS` and a background of
+EMNIST is handwriting; a letter model that must also read digital letters (the "Application"
+of "Letter Recognition") does better with printed ones beside it. This module draws them: one letter
+on a small canvas in one of `DEFAULT_FONTS`, an ink colour of `render.COLOURS` and a background of
 `backgrounds.TEXTURES`, the same resources the word datasets use, so the letters-eval set
 (`letters_eval.py`: other fonts, colours, backgrounds) stays held out. Upper case, and lower case
 except 'l' (in most faces the same stroke as 'I', which is another class). Sample *i* draws from

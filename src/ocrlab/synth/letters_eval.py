@@ -3,10 +3,11 @@
 Single letters, short words and two-line images, drawn in fonts, ink colours and backgrounds
 that no ocrlab training set uses: the fonts are matplotlib's faces outside `DEFAULT_FONTS` (or a
 user's folder), the colours are not in `render.COLOURS`, the backgrounds are not in
-`backgrounds.TEXTURES` — some are dark with light ink, which the seed's naive resize cannot read
-at all. Sample *i* draws from `make_rng(seed, SAMPLES, i)`, so the same seed writes the same bytes.
-Writes `images/NNNNN.png`, `manifest.csv` (path, text, kind, font, scheme, size), `config.json`
-and `preview.png`. Imports NumPy, Pillow and `ocrlab.synth`/`ocrlab.data` only.
+`backgrounds.TEXTURES` — some are dark with light ink, which the naive resize of
+"Letter Recognition" cannot read at all. Sample *i* draws from `make_rng(seed, SAMPLES, i)`, so the
+same seed writes the same bytes. Writes `images/NNNNN.png`, `manifest.csv` (path, text, kind, font,
+scheme, size), `config.json` and `preview.png`. Imports NumPy, Pillow and
+`ocrlab.synth`/`ocrlab.data` only.
 """
 
 from __future__ import annotations

@@ -1,11 +1,12 @@
 """What a dataset contains: its config, and the deterministic description of every sample.
 
 A dataset is a grid, backgrounds × noise levels × colours × words × fonts, in row-major order: the
-hard set's 4 × 5 × 5 × 100 × 10 = 100,000 images (the seed counts 100,000 but its product omits the
-fonts), and the easy set's 1 × 1 × 1 × 100 × 10 = 1,000. Sample *id* draws everything random
-(casing, crop, placement, noise) from `make_rng(seed, SAMPLES, id)` in a fixed order, so any worker
-can render any sample and get the same bytes. `--limit` keeps a seeded random subset of grid ids, in
-id order, so a small set still covers every combination evenly. Imports NumPy and Pillow only.
+hard set's 4 × 5 × 5 × 100 × 10 = 100,000 images ("Breaking CAPTCHA" counts 100,000 but its product
+omits the fonts), and the easy set's 1 × 1 × 1 × 100 × 10 = 1,000. Sample *id* draws everything
+random (casing, crop, placement, noise) from `make_rng(seed, SAMPLES, id)` in a fixed order, so any
+worker can render any sample and get the same bytes. `--limit` keeps a seeded random subset of grid
+ids, in id order, so a small set still covers every combination evenly. Imports NumPy and Pillow
+only.
 """
 
 from __future__ import annotations

@@ -22,7 +22,8 @@ COLOURS: dict[str, tuple[int, int, int]] = {
     "orange": (235, 135, 40),
     "khaki": (170, 150, 110),
 }
-"""Font colours, from high contrast to the seed's hardest: orange and khaki on brown paper."""
+"""Font colours, from high contrast to the hardest of "Breaking CAPTCHA": orange and khaki on brown
+paper."""
 
 MAX_PIXELS = 1 << 22
 """The largest canvas accepted (4 Mpx): beyond it a dataset of any useful size would not fit on

@@ -1,10 +1,10 @@
 """Vocabularies: the words a dataset draws, taken from a document or a word list.
 
-The seed's author lost time to two mistakes here: words duplicated by case ("Optical" and "optical")
-and a numbering that changed between runs because it came from a set. Here words are lower-cased
-before they are de-duplicated, order is first occurrence (or frequency, ties by first occurrence),
-and the numbering is saved with every dataset (`vocab.json`). Imports the standard library, and
-pypdf / python-docx lazily for documents.
+The author of "Breaking CAPTCHA" lost time to two mistakes here: words duplicated by case ("Optical"
+and "optical") and a numbering that changed between runs because it came from a set. Here words are
+lower-cased before they are de-duplicated, order is first occurrence (or frequency, ties by first
+occurrence), and the numbering is saved with every dataset (`vocab.json`). Imports the standard
+library, and pypdf / python-docx lazily for documents.
 """
 
 from __future__ import annotations

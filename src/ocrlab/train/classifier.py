@@ -1,4 +1,5 @@
-"""Train a word classifier (the seed's ResNet18 task) from dataset folders, end to end.
+"""Train a word classifier (the ResNet18 task of "Breaking CAPTCHA") from dataset folders, end to
+end.
 
 Data → split → model → `fit`. Classes are the datasets' vocabularies in order, and a label is the
 index of the image's word in them, looked up from the manifest row, never from loading order. The

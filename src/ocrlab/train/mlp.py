@@ -1,11 +1,12 @@
-"""The seed's letter recogniser: the from-scratch NumPy MLP trained on EMNIST Letters, end to end.
+"""The letter recogniser of "Letter Recognition": the from-scratch NumPy MLP trained on EMNIST
+Letters, end to end.
 
-Owns `MLPConfig` (a frozen dataclass with named presets: `seed`, the seed's recipe, and `best`, the
-recipe that scores highest on the EMNIST-L subset) and `train_mlp`, which loads and splits the data,
-fits `ocrlab.scratch.MLPClassifier` with early stopping on the validation split, optionally refits
-on train + validation for the chosen number of epochs, and writes the run folder: `model.npz`,
-`history.csv`, `curves.png`, `metrics.json`, `confusion.png`, `misclassified.png`. The scratch
-package's ValueErrors become `ConfigError`s here. NumPy, matplotlib and Pillow; never torch.
+Owns `MLPConfig` (a frozen dataclass with named presets: `seed`, the recipe of "Letter Recognition",
+and `best`, the recipe that scores highest on the EMNIST-L subset) and `train_mlp`, which loads and
+splits the data, fits `ocrlab.scratch.MLPClassifier` with early stopping on the validation split,
+optionally refits on train + validation for the chosen number of epochs, and writes the run folder:
+`model.npz`, `history.csv`, `curves.png`, `metrics.json`, `confusion.png`, `misclassified.png`. The
+scratch package's ValueErrors become `ConfigError`s here. NumPy, matplotlib and Pillow; never torch.
 """
 
 from __future__ import annotations
@@ -49,7 +50,8 @@ HISTORY_FIELDS = (
 
 @dataclass(frozen=True)
 class MLPConfig:
-    """One NumPy MLP run on EMNIST Letters; the defaults are the seed's final recipe."""
+    """One NumPy MLP run on EMNIST Letters; the defaults are the final recipe of
+    "Letter Recognition"."""
 
     hidden: tuple[int, ...] = (512, 256, 128)
     """Hidden layer widths, input to output; () is the single-layer perceptron."""
@@ -67,13 +69,14 @@ class MLPConfig:
     """Multiply the learning rate by this once per epoch."""
     l2: float = 0.0
     augment: Augment = "rotate"
-    """none; rotate: the seed's 10°-15° turns; affine: affine warps; elastic: plus a field."""
+    """none; rotate: the 10°-15° turns of "Letter Recognition"; affine: affine warps; elastic: plus
+    a field."""
     refit: bool = False
     """After early stopping picks the epochs, train afresh on train + validation for that many."""
     val_fraction: float = 0.2
     printed: int = 0
     """Printed letters per class added to the training part (`ocrlab.train.printed`), so the MLP
-    reads digital letters as well as handwriting; 0: EMNIST only, as the seed."""
+    reads digital letters as well as handwriting; 0: EMNIST only, as in "Letter Recognition"."""
     protocol: Protocol = "auto"
     """EMNIST files: full (NIST's), subset (shared/data/emnist's), auto (full where present)."""
     seed: int = 0
@@ -118,7 +121,7 @@ def parse_hidden(text: str) -> tuple[int, ...]:
 
 
 def model_name(hidden: tuple[int, ...], activation: str, output: str) -> str:
-    """The seed's model names: Perceptron_softmax, NN_relu_softmax_512_64, …"""
+    """The model names of "Letter Recognition": Perceptron_softmax, NN_relu_softmax_512_64, …"""
     if not hidden:
         return f"Perceptron_{output}"
     return "_".join(["NN", activation.replace("_", ""), output, *map(str, hidden)])
