@@ -28,7 +28,8 @@ labelled the scheme knows.
 `solid_stencil` (stencil with solid glyphs, every other draw the same; not in the default run)
 measures what the dot screen alone costs. `--only` reruns one start and keeps the other's last
 figures. `--set FIELD=VALUE` changes the recipe (a `FinetuneConfig` field, e.g. `--set ema=0`)
-and writes `finetune_ema=0.json` instead, so an ablation never replaces the recipe's figures.
+and writes `finetune_ema=0.json` instead, so an ablation never replaces the recipe's figures;
+another number of labels (`--train 6000`) is named in the file the same way.
 """
 
 from __future__ import annotations
@@ -90,7 +91,8 @@ def main() -> None:
 
     torch.set_num_threads(args.threads)
     changes = parse_overrides(args.set)
-    results = "_".join(["finetune", *(f"{k}={v}" for k, v in sorted(changes.items()))])
+    named = {**changes, **({"train": args.train} if args.train != 1000 else {})}
+    results = "_".join(["finetune", *(f"{k}={v}" for k, v in sorted(named.items()))])
     last = RESULTS / f"{results}.json"
     kept = json.loads(last.read_text()).get("styles", {}) if last.is_file() else {}
     figures: dict[str, Any] = {"labelled": args.train, "test": args.test,
