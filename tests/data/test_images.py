@@ -1,0 +1,33 @@
+"""Decoding keeps what an image shows whatever its pixel format."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+from PIL import Image
+
+from ocrlab.data.images import decode
+
+
+def _encoded(image: Image.Image, fmt: str) -> bytes:
+    buf = io.BytesIO()
+    image.save(buf, fmt)
+    return buf.getvalue()
+
+
+def test_16_bit_and_float_grey_decode_as_their_8_bit_image() -> None:
+    grey = np.random.default_rng(0).integers(0, 256, (12, 40), dtype=np.uint8)
+    expected = decode(_encoded(Image.fromarray(grey), "PNG"), None, "L")
+    sixteen = Image.fromarray(grey.astype(np.uint16) * 257)  # a 16-bit scan of the same picture
+    floats = grey.astype(np.float32)
+    for image, fmt in (
+        (sixteen, "PNG"),
+        (sixteen, "TIFF"),
+        (Image.fromarray(floats), "TIFF"),  # floats in [0, 255]
+        (Image.fromarray(floats / 255), "TIFF"),  # floats in [0, 1]
+    ):
+        for mode in ("L", "RGB"):
+            got = decode(_encoded(image, fmt), None, mode)
+            want = expected if mode == "L" else np.repeat(expected, 3, axis=2)
+            assert np.abs(got.astype(int) - want).max() <= 1, (image.mode, fmt, mode)
