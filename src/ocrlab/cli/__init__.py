@@ -81,7 +81,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"ocrlab: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print(
-            "ocrlab: interrupted; run the same command with --resume to continue", file=sys.stderr
-        )
+        again = "; run the same command with --resume to continue" if "resume" in args else ""
+        print(f"ocrlab: interrupted{again}", file=sys.stderr)
         return 130

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -45,16 +46,22 @@ def cmd_finetune(args: argparse.Namespace) -> int:
     from ocrlab.data.load import load_many
     from ocrlab.runtime.preprocess import PREPROCESS
     from ocrlab.train.finetune import finetune
+    from ocrlab.train.stopping import ctrl_c_stops
 
     cfg = _config(args)
     data = load_many(args.data, workers=args.workers, mode="L", prepare=PREPROCESS["line"])
     print(f"{len(data)} labelled images; starting from {cfg.init}", flush=True)
-    result = finetune(cfg, data.images, data.texts, args.out, [str(d) for d in args.data], _show)
+    with ctrl_c_stops() as stop:
+        result = finetune(
+            cfg, data.images, data.texts, args.out, [str(d) for d in args.data], _show, stop
+        )
+    stopped = f"stopped by Ctrl-C after epoch {len(result.history)}: " if result.stopped else ""
     print(
-        f"held-out exact match {100 * result.accuracy:.1f}% after {result.seconds / 60:.1f} min; "
-        f"model in {args.out} (read with: ocrlab read IMAGE --model {args.out})"
+        f"{stopped}held-out exact match {100 * result.accuracy:.1f}% after "
+        f"{result.seconds / 60:.1f} min; model in {args.out} (read with: ocrlab read IMAGE "
+        f"--model {args.out})"
     )
-    return 0
+    return 130 if result.stopped else 0
 
 
 def _add_common(p: Any) -> None:
@@ -104,6 +111,7 @@ def _add_train_finetune(models: Any) -> None:
 
 def cmd_audit(args: argparse.Namespace) -> int:
     from ocrlab.train.audit import AuditConfig, audit, generate, load_generator
+    from ocrlab.train.stopping import ctrl_c_stops
 
     if (args.data is None) == (args.generator is None):
         from ocrlab.errors import ConfigError
@@ -121,7 +129,17 @@ def cmd_audit(args: argparse.Namespace) -> int:
 
         data = load_many([args.data], workers=args.workers, mode="L", prepare=PREPROCESS["line"])
         lines, texts = data.images, data.texts
-    results = audit(cfg, lines, texts, args.out, lambda line: print(line, flush=True))
+    with ctrl_c_stops() as stop:
+        results = audit(
+            cfg, lines, texts, args.out, lambda line: print(line, flush=True), stop, args.resume
+        )
+    if not results["complete"]:
+        print(
+            f"stopped by Ctrl-C: the finished points are in {args.out / 'audit.json'}; run the "
+            "same command with --resume to measure the rest",
+            file=sys.stderr,
+        )
+        return 130
     for name in ("general", "scratch"):
         print(f"from {name}: breaks at {results[name]['breaks_at']}")
     print(f"report in {args.out / 'report.md'}")
@@ -142,6 +160,9 @@ def _add_audit(sub: Any) -> None:
     p.add_argument("--out", type=Path, required=True, help="folder for the report")
     p.add_argument("--sizes", type=int, nargs="+", default=[50, 100, 200, 500, 1000])
     p.add_argument("--test", type=int, default=200, help="images in the fixed test part")
+    p.add_argument(
+        "--resume", action="store_true", help="finish the audit in --out: only its missing points"
+    )
     p.add_argument("--preset", default="finetune", help="the recipe (default: finetune)")
     _add_common(p)
     p.set_defaults(handler=cmd_audit)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import hashlib
 import importlib
 import json
 from collections import Counter
@@ -22,7 +23,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from PIL import Image
 
+from ocrlab.config import to_dict
+from ocrlab.data.atomic import atomic_write_bytes
 from ocrlab.errors import ConfigError, DatasetError
 from ocrlab.rng import AUDIT, SPLITS, make_rng
 from ocrlab.runtime.preprocess import PREPROCESS
@@ -51,8 +55,8 @@ def load_generator(spec: str) -> Generator:
     module, _, name = spec.partition(":")
     try:
         fn = getattr(importlib.import_module(module), name) if name else None
-    except (ImportError, AttributeError) as exc:
-        raise ConfigError(f"cannot load generator {spec!r}: {exc}") from None
+    except Exception as exc:  # the user's module: a missing name, a syntax error, a raise
+        raise ConfigError(f"cannot load generator {spec!r}: {type(exc).__name__}: {exc}") from None
     if not callable(fn):
         raise ConfigError(f"generator {spec!r} must name a function as module:function")
     return fn
@@ -62,7 +66,22 @@ def generate(fn: Generator, n: int, seed: int) -> tuple[np.ndarray, list[str]]:
     """n samples of `fn` as (N, 32, 1024, 1) lines (`PREPROCESS["line"]`) and texts."""
     lines, texts = [], []
     for i in range(n):
-        image, text = fn(make_rng(seed, AUDIT, i))
+        try:
+            sample = fn(make_rng(seed, AUDIT, i))
+        except Exception as exc:  # the user's code: say where, keep the run's output short
+            raise DatasetError(
+                f"the generator failed on sample {i}: {type(exc).__name__}: {exc}"
+            ) from None
+        if not (isinstance(sample, tuple) and len(sample) == 2):
+            raise DatasetError(
+                f"the generator must return (image, text); sample {i} is {type(sample).__name__}"
+            )
+        image, text = sample
+        if not isinstance(image, Image.Image | np.ndarray):
+            raise DatasetError(
+                f"the generator returned {type(image).__name__} as sample {i}'s image; "
+                "expected a PIL image or a uint8 array"
+            )
         if not isinstance(text, str) or not text:
             raise DatasetError(f"the generator returned {text!r} as sample {i}'s text")
         lines.append(PREPROCESS["line"](image, None, "L"))
@@ -97,40 +116,94 @@ def audit(
     texts: Sequence[str],
     out: Path,
     log: Callable[[str], None] | None = None,
+    stop: Callable[[], bool] = lambda: False,
+    resume: bool = False,
 ) -> dict[str, Any]:
-    """Run the audit on prepared lines and texts; write audit.json, audit.png and report.md."""
+    """Run the audit on prepared lines and texts; write audit.json, audit.png and report.md.
+
+    audit.json is rewritten after every point, so a stopped audit (`stop`, Ctrl-C) keeps the
+    points it finished (`complete` false) and `resume` measures only the missing ones, after
+    checking that the settings and the labels are the same. A point cut short by `stop` is
+    dropped: it did not get its budget."""
     if len(texts) < cfg.test + min(cfg.sizes):
         raise DatasetError(
             f"{len(texts)} images cannot give a test part of {cfg.test} and {min(cfg.sizes)} "
             "to train; label more or lower --test"
         )
+    settings = json.loads(json.dumps({"config": to_dict(cfg), "labels": _digest(texts)}))
+    done = _finished(out, settings, resume)
     pool, test = split(len(texts), cfg.test / len(texts), cfg.finetune.seed)
     order = make_rng(cfg.finetune.seed, SPLITS, 1).permutation(pool)
     sizes = [n for n in sorted(set(cfg.sizes)) if n <= len(pool)]
     test_texts = [texts[i] for i in test]
     starts = {"general": cfg.finetune.init, "scratch": NONE}
-    results: dict[str, Any] = {"starts": starts, "test": len(test), "sizes": sizes}
-    for name, init in starts.items():
-        points = []
-        for n in sizes:
-            part = np.sort(order[:n])
-            tr, va = split(n, cfg.finetune.held_out, cfg.finetune.seed)
-            run = dataclasses.replace(cfg.finetune, init=init)
-            result = fit(run, _take(lines, texts, part[tr]), _take(lines, texts, part[va]))
-            device = next(result.model.parameters()).device
-            predicted = read_lines(result.model, result.charset, lines[test], device)
-            point: dict[str, Any] = {"n": n, "exact": round(exact(predicted, test_texts), 4),
-                     "seconds": round(result.seconds, 1), "epochs": len(result.history),
-                     "confusions": confusions(predicted, test_texts)}  # fmt: skip
-            points.append(point)
-            if log is not None:
-                log(f"from {name}, N={n}: {100 * point['exact']:.1f}% in {point['seconds']:.0f}s")
-        results[name] = {"points": points, "breaks_at": breaking_points(points)}
+    results: dict[str, Any] = {"starts": starts, "test": len(test), "sizes": sizes,
+                               "settings": settings, "complete": False}  # fmt: skip
     out.mkdir(parents=True, exist_ok=True)
-    (out / "audit.json").write_text(json.dumps(results, indent=1) + "\n")
+    for name, init in starts.items():
+        points: list[dict[str, Any]] = []
+        results[name] = {"points": points, "breaks_at": breaking_points(points)}
+        for n in sizes:
+            point = done.get((name, n))
+            if point is None:
+                part = np.sort(order[:n])
+                tr, va = split(n, cfg.finetune.held_out, cfg.finetune.seed)
+                run = dataclasses.replace(cfg.finetune, init=init)
+                result = fit(
+                    run, _take(lines, texts, part[tr]), _take(lines, texts, part[va]), stop=stop
+                )
+                if result.stopped:
+                    return results
+                device = next(result.model.parameters()).device
+                predicted = read_lines(result.model, result.charset, lines[test], device)
+                point = {"n": n, "exact": round(exact(predicted, test_texts), 4),
+                         "seconds": round(result.seconds, 1), "epochs": len(result.history),
+                         "confusions": confusions(predicted, test_texts)}  # fmt: skip
+            points.append(point)
+            results[name]["breaks_at"] = breaking_points(points)
+            _write(out / "audit.json", results)
+            if log is not None:
+                kept = " (kept from the last run)" if (name, n) in done else ""
+                log(f"from {name}, N={n}: {100 * point['exact']:.1f}% in "
+                    f"{point['seconds']:.0f}s{kept}")  # fmt: skip
+    results["complete"] = True
+    _write(out / "audit.json", results)
     _plot(results, out / "audit.png")
-    (out / "report.md").write_text(_report(results))
+    atomic_write_bytes(out / "report.md", _report(results).encode())
     return results
+
+
+def _digest(texts: Sequence[str]) -> str:
+    """A fingerprint of the labels, in order: a resumed audit must measure the same samples."""
+    return hashlib.sha256("\n".join(texts).encode()).hexdigest()[:16]
+
+
+def _write(path: Path, results: dict[str, Any]) -> None:
+    atomic_write_bytes(path, (json.dumps(results, indent=1) + "\n").encode())
+
+
+def _finished(out: Path, settings: dict[str, Any], resume: bool) -> dict[tuple[str, int], Any]:
+    """The points an earlier audit in `out` finished, by (start, N), when resuming; an error for
+    a folder that holds something else, or another audit's settings."""
+    if not out.exists() or (out.is_dir() and not any(out.iterdir())):
+        return {}
+    if not out.is_dir():
+        raise DatasetError(f"--out {out} is a file; give a folder for the report")
+    if not resume:
+        raise DatasetError(
+            f"{out} is not empty; choose a new folder, or add --resume to finish an audit there"
+        )
+    try:
+        last = json.loads((out / "audit.json").read_text())
+    except (OSError, ValueError) as exc:
+        raise DatasetError(f"cannot resume: {out / 'audit.json'} is unreadable ({exc})") from None
+    if last.get("settings") != settings:
+        raise DatasetError(
+            f"cannot resume: {out} holds an audit with other settings or labels; "
+            "rerun with the same options and data, or choose a new folder"
+        )
+    return {(name, p["n"]): p for name in ("general", "scratch")
+            for p in last.get(name, {}).get("points", [])}  # fmt: skip
 
 
 def _take(lines: np.ndarray, texts: Sequence[str], idx: np.ndarray) -> tuple[np.ndarray, list[str]]:

@@ -139,6 +139,8 @@ class Fit:
     accuracy: float
     seconds: float
     history: list[dict[str, Any]] = field(default_factory=list)
+    stopped: bool = False
+    """Whether a stop request (Ctrl-C, `ocrlab.train.stopping`) ended training early."""
 
 
 def extend_head(model: CRNN, old: str, new: str) -> CRNN:
@@ -214,9 +216,11 @@ def fit(
     val: tuple[np.ndarray, Sequence[str]],
     log: Callable[[dict[str, Any]], None] | None = None,
     clock: Callable[[], float] = time.perf_counter,
+    stop: Callable[[], bool] = lambda: False,
 ) -> Fit:
     """Train from `cfg.init` on `train` lines and texts; keep the weights that read `val` best.
-    `clock` measures the time budget (a benchmark on a shared machine passes CPU time).
+    `clock` measures the time budget (a benchmark on a shared machine passes CPU time); `stop`,
+    checked after every step like the budget, ends training early (Ctrl-C, `ctrl_c_stops`).
 
     A batch is cut to its longest text plus `cfg.pad_columns` of padding: the CNN's cost is
     its width, and a short CAPTCHA fills some 100 of the line's 1,024 columns. The held-out
@@ -275,7 +279,7 @@ def fit(
             if ema is not None:
                 ema.update_parameters(model)
             loss_sum, seen, step = loss_sum + loss.item() * len(idx), seen + len(idx), step + 1
-            out_of_time = cfg.minutes > 0 and clock() - began > cfg.minutes * 60
+            out_of_time = (cfg.minutes > 0 and clock() - began > cfg.minutes * 60) or stop()
             if out_of_time:
                 break
         judged = model if ema is None else cast(CRNN, ema.module)
@@ -292,7 +296,7 @@ def fit(
             since_best += 1
         if out_of_time or since_best >= cfg.patience or best.accuracy == 1.0:
             break
-    best.seconds = clock() - began
+    best.seconds, best.stopped = clock() - began, stop()
     best.model.eval()
     return best
 
@@ -313,13 +317,16 @@ def finetune(
     out: Path,
     data: Sequence[str] = (),
     log: Callable[[dict[str, Any]], None] | None = None,
+    stop: Callable[[], bool] = lambda: False,
 ) -> Fit:
     """Fine-tune on (N, 32, 1024, 1) lines (`PREPROCESS['line']`) and their texts, holding out a
-    seeded part; writes the run folder `out` (weights, checkpoint.json, log.jsonl)."""
+    seeded part; writes the run folder `out` (weights, checkpoint.json, log.jsonl), also when
+    `stop` ends training early: the best epoch so far is kept."""
     if out.exists() and any(out.iterdir()):
         raise DatasetError(f"{out} is not empty; choose a new run folder")
     tr, va = split(len(texts), cfg.held_out, cfg.seed)
-    result = fit(cfg, (lines[tr], [texts[i] for i in tr]), (lines[va], [texts[i] for i in va]), log)
+    train, val = (lines[tr], [texts[i] for i in tr]), (lines[va], [texts[i] for i in va])
+    result = fit(cfg, train, val, log, stop=stop)
     out.mkdir(parents=True, exist_ok=True)
     ckpt = Checkpoint(
         kind="line",
@@ -333,7 +340,11 @@ def finetune(
         config=to_dict(cfg),
         title=f"line reader fine-tuned from {cfg.init} on {len(tr)} images",
         split={"seed": cfg.seed, "train": len(tr), "held_out": len(va)},
-        metrics={"held_out_exact": result.accuracy, "seconds": round(result.seconds, 1)},
+        metrics={
+            "held_out_exact": result.accuracy,
+            "seconds": round(result.seconds, 1),
+            **({"stopped_after_epoch": len(result.history)} if result.stopped else {}),
+        },
     )
     checkpoint.save_weights(out / checkpoint.WEIGHTS, result.model)
     checkpoint.save_checkpoint(out, ckpt)
