@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from contextlib import nullcontext as _no_exit
 from pathlib import Path
 
 import pytest
@@ -115,3 +116,35 @@ def test_bad_input_is_one_clear_line_exit_2_and_nothing_written(
     err = capsys.readouterr().err
     assert err.startswith("ocrlab: error: ") and message in err and err.count("\n") == 1
     assert sorted(p.name for p in tmp_path.rglob("*")) == before
+
+
+def test_outputs_that_cannot_be_written_are_refused_first(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Checked before the work (an export, an evaluation), one line each, nothing replaced."""
+    picture = tmp_path / "holiday.png"
+    picture.write_bytes(b"\x89PNG not really")
+    for argv, said in (
+        (["export", "--model", "general", "--onnx", str(picture)], "not a .onnx file"),
+        (["export", "--model", "general", "--onnx", str(tmp_path)], "is a folder"),
+        (["export", "--model", "general", "--onnx", str(tmp_path / "no" / "m.onnx")],
+         "does not exist"),
+        (["eval", "--model", "general", "--data", str(tmp_path), "--json-out", str(tmp_path)],
+         "is a folder"),
+        (["label", str(tmp_path), "--port", "70000"], "a port is 0 to 65535"),
+    ):  # fmt: skip
+        with pytest.raises(SystemExit) if "--port" in argv else _no_exit():
+            assert main(argv) == 2
+        err = capsys.readouterr().err
+        assert said in err and "Traceback" not in err, argv
+    assert picture.read_bytes() == b"\x89PNG not really"
+
+
+def test_an_os_error_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from ocrlab import render
+
+    render("ab3de", style="easy").save(tmp_path / "a.png")
+    (tmp_path / "file").write_text("")
+    assert main(["read", str(tmp_path / "a.png"), "--debug", str(tmp_path / "file")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("ocrlab: error: Not a directory") and err.count("\n") == 1

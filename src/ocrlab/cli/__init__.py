@@ -1,7 +1,8 @@
 """The `ocrlab` command: one small handler per subcommand over the library API.
 
 Each handler turns flags into a config, calls one library function and prints the result. User
-mistakes (`UserError`) print one line on stderr and exit with status 2, without a traceback; a
+mistakes (`UserError`, and an `OSError` such as an output path that is a folder) print one line
+on stderr and exit with status 2, without a traceback; a
 command over many images reports each unreadable one and goes on, then exits 1 (`_batch`).
 `main(argv)` returns the exit status so tests call it directly. This module owns the top-level
 parser, the `train` group and `main`; each subcommand's flags and handler live in the module
@@ -14,6 +15,7 @@ imports it.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -79,6 +81,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return handler(args)
     except UserError as exc:
         print(f"ocrlab: error: {exc}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:  # `ocrlab eval ... | head`: the reader left, nothing more to say
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
+    except OSError as exc:  # an output path that is a file, a folder or missing; a full disk
+        where = f": {exc.filename}" if exc.filename else ""
+        print(f"ocrlab: error: {exc.strerror or exc}{where}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         again = "; run the same command with --resume to continue" if "resume" in args else ""

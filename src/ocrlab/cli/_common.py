@@ -2,8 +2,9 @@
 
 It owns the tqdm bar over images (`_progress_bar`), the per-epoch bar and summary line of the
 torch trainers (`_TrainProgress`), the mapping from a `--config FILE.toml`, the given flags and
-`--set` pairs to config overrides (`_flag_overrides`, `_RUN_FLAGS`, `_add_config`), and the flag
-block of the EMNIST Letters commands (`_add_letters_flags`). Like the rest of the CLI it imports
+`--set` pairs to config overrides (`_flag_overrides`, `_RUN_FLAGS`, `_add_config`), the check of
+an output file before the work that fills it (`_output_file`), and the flag block of the EMNIST
+Letters commands (`_add_letters_flags`). Like the rest of the CLI it imports
 tqdm and the library only when called.
 """
 
@@ -13,6 +14,8 @@ import argparse
 import os
 from pathlib import Path
 from typing import Any
+
+from ocrlab.errors import ConfigError
 
 # The run flags of the torch trainers on word datasets (flag attribute → config key); `--workers`
 # always has a value, so it is always an override.
@@ -61,6 +64,17 @@ class _TrainProgress:
             f"{100 * event['test_acc']:.2f}% | {event['seconds']:.1f}s",
             flush=True,
         )
+
+
+def _output_file(path: Path, flag: str, suffix: str = "") -> None:
+    """Refuse an output file that cannot be written, before the work that fills it: a folder, a
+    missing parent, or (with `suffix`) an existing file of another kind that it would replace."""
+    if path.is_dir():
+        raise ConfigError(f"{flag} {path} is a folder; give a file name")
+    if not path.parent.is_dir():
+        raise ConfigError(f"{flag} {path}: the folder {path.parent} does not exist")
+    if suffix and path.exists() and path.suffix != suffix:
+        raise ConfigError(f"{flag} {path} exists and is not a {suffix} file; not replacing it")
 
 
 def _flag_overrides(args: argparse.Namespace, names: dict[str, str]) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ocrlab.cli._batch import add_batch_flags, run_batch
-from ocrlab.cli._common import _progress_bar
+from ocrlab.cli._common import _output_file, _progress_bar
 from ocrlab.cli.scale import _add_read_scale_flags, read_with_ray
 from ocrlab.errors import ConfigError, DatasetError
 
@@ -165,6 +165,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from ocrlab.runtime.shipped import run_folder
 
     hint = Hint.parse(args.charset, args.length)
+    if args.json_out is not None:
+        _output_file(args.json_out, "--json-out")
     if len(args.data) == 1 and _is_letters_eval(args.data[0]):
         if hint is not None:
             raise ConfigError("--charset and --length are for line models, not letters-eval sets")
@@ -248,6 +250,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     from ocrlab.data.load import image_files
     from ocrlab.read.onnx import CALIBRATION, export_onnx
 
+    _output_file(args.onnx, "--onnx", ".onnx")
     calibration = None
     if args.calibrate is not None:
         if not args.int8:

@@ -12,6 +12,17 @@ from pathlib import Path
 from typing import Any
 
 
+def port(text: str) -> int:
+    """A TCP port for argparse: 0 (any free one) to 65535."""
+    try:
+        number = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
+    if not 0 <= number <= 65535:
+        raise argparse.ArgumentTypeError(f"a port is 0 to 65535, got {number}")
+    return number
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     from ocrlab.serve.app import serve
     from ocrlab.serve.settings import ServeSettings, parse_models
@@ -39,7 +50,7 @@ def _add_serve(sub: Any) -> None:
         "start-up.",
     )
     p.add_argument("--host", help="address to listen on (default 127.0.0.1)")
-    p.add_argument("--port", type=int, help="port (default 8000)")
+    p.add_argument("--port", type=port, help="port (default 8000)")
     p.add_argument(
         "--model",
         action="append",
@@ -81,6 +92,6 @@ def _add_label(sub: Any) -> None:
     p.add_argument("folder", type=Path, help="a folder of images")
     p.add_argument("--model", default="general", help="the reader that pre-fills labels")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on")
-    p.add_argument("--port", type=int, default=8001, help="port (default 8001)")
+    p.add_argument("--port", type=port, default=8001, help="port (default 8001)")
     p.add_argument("--device", default="auto", help="auto, cpu or cuda")
     p.set_defaults(handler=cmd_label)
