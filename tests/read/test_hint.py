@@ -15,10 +15,13 @@ from PIL import Image
 
 import ocrlab
 from ocrlab.cli import main
+from ocrlab.data.manifest import MANIFEST, read_manifest
 from ocrlab.errors import ConfigError
 from ocrlab.read.hint import Hint, hinted
 from ocrlab.serve.app import create_app
 from ocrlab.serve.settings import ServeSettings
+from ocrlab.synth.zoo import ZooConfig
+from ocrlab.synth.zoo_set import make_zoo_set
 
 
 def test_hints_parse_names_characters_and_lengths() -> None:
@@ -99,3 +102,26 @@ def test_eval_reads_told_the_format(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert json.loads(capsys.readouterr().out)["exact"] == 0.0  # no label is two digits
     assert main([*args[:2], "words", *args[3:], "--length", "5"]) == 2
     assert "line model" in capsys.readouterr().err
+
+
+def test_eval_of_a_line_model_leaves_out_a_bad_image_and_goes_on(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    first, second = tmp_path / "first", tmp_path / "second"
+    for folder, texts in ((first, ("HELLO", "WORLD")), (second, ("CRNNS",))):
+        folder.mkdir()
+        for text in texts:
+            (folder / f"{text}.png").write_bytes(_png(text))
+    (first / "BROKEN.png").write_bytes(_png("BROKEN")[:60])  # cut off mid-file
+    zoo = make_zoo_set(ZooConfig(families=("hatched", "shadowed")), 4, tmp_path / "zoo",
+                       fonts=("bundled",))  # fmt: skip
+    (zoo / read_manifest(zoo / MANIFEST)[0].path).write_bytes(b"")  # a hatched one, emptied
+    data = [str(first), str(second), str(zoo)]
+    args = ["eval", "--model", "general", "--data", *data, "--workers", "1"]
+    assert main(args) == 1  # measured on the rest, the bad ones named
+    said = capsys.readouterr()
+    metrics = json.loads(said.out)
+    assert metrics["images"] == 6 and metrics["failed"][0] == "BROKEN.png"
+    assert set(metrics["by_group"]) == {"first", "second", "hatched", "shadowed"}
+    assert "cannot read BROKEN.png" in said.err
+    assert main([*args, "--strict"]) == 2

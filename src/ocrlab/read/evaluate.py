@@ -131,32 +131,36 @@ def evaluate_line(
 ) -> dict[str, Any]:
     """Text metrics of a line model (the general reader), overall and per group: the manifest's
     `background` column (a zoo family, a text-eval layout), else the folder's name; read told
-    `hint` when given."""
-    from ocrlab.data.load import folder_labels
+    `hint` when given. Folder by folder, so a line model's wide inputs are held for one folder at
+    a time; images that cannot be read are listed under `failed` (see `load_for`)."""
     from ocrlab.data.manifest import MANIFEST, read_manifest
 
     predictor = Predictor.load(run, device)
-    data = load_for(predictor, dirs, workers, strict=True)
     reader = hinted(predictor, hint)
-    pred = [r.text for r in reader.read_batch(data.images)]  # type: ignore[attr-defined]
-    groups: list[str] = []
+    texts, pred, groups, failed = [], [], [], []
     for folder in dirs:
+        data = load_for(predictor, [folder], workers, strict)
+        texts += data.texts
+        pred += [r.text for r in reader.read_batch(data.images)]  # type: ignore[attr-defined]
         if (folder / MANIFEST).is_file():
-            groups += [r.background for r in read_manifest(folder / MANIFEST)]
+            by_path = {r.path: r.background for r in read_manifest(folder / MANIFEST)}
+            groups += [by_path[source] for source in data.sources]
         else:
-            groups += [folder.name] * len(folder_labels(folder))
+            groups += [folder.name] * len(data)
+        failed += data.skipped
     by_group = {
-        g: exact_match(*zip(*[(t, p) for t, p, x in zip(data.texts, pred, groups, strict=True)
+        g: exact_match(*zip(*[(t, p) for t, p, x in zip(texts, pred, groups, strict=True)
                                if x == g], strict=True), case_sensitive=True)
         for g in sorted(set(groups))
     }  # fmt: skip
     told = {"hint": {"charset": hint.charset, "lengths": hint.lengths}} if hint else {}
     return {
-        **text_metrics(data.texts, pred),
+        **text_metrics(texts, pred),
         "by_group": by_group,
         "data": [str(d) for d in dirs],
         "model": str(run),
         **told,
+        **({"failed": failed} if failed else {}),
     }
 
 
