@@ -23,6 +23,10 @@ def test_label_api_refuses_bad_labels_and_feeds_load(
     assert first["remaining"] == 3
     assert first["chars"] == [{"char": "c", "p": 0.1669, "unsure": True}]
     assert client.post("/v1/label", json={"file": "nope.png", "label": "x"}).status_code == 400
+    assert client.post("/v1/label", json={"file": first["file"], "label": ""}).status_code == 422
+    for bad in ("  ", "a\tb", "a\nb", "a\x07b"):  # nothing training could use later
+        said = client.post("/v1/label", json={"file": first["file"], "label": bad})
+        assert said.status_code == 400 and "printable" in said.json()["detail"], bad
     assert (
         client.post("/v1/label", json={"file": first["file"], "label": 'a,b"c'}).status_code == 200
     )

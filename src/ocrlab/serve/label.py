@@ -71,8 +71,10 @@ class Labeller:
     def save(self, item: Label) -> None:
         """Append `item` to labels.csv (atomically: the whole file is rewritten and renamed)."""
         text = item.label.strip()
-        if not text or "\n" in text:
-            raise DatasetError("a label is one non-empty line of text")
+        if not text or not text.isprintable():
+            raise DatasetError(
+                "a label is one non-empty line of printable text (no tabs or control characters)"
+            )
         with self.lock:
             if item.file not in self.queue:
                 raise DatasetError(f"{item.file} is not waiting for a label in {self.folder}")
