@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -122,6 +123,17 @@ def test_finetune_cli_end_to_end(
     assert isinstance(reader.read([np.full((40, 80), 200, np.uint8)])[0].text, str)
     assert main(args) == 2  # the run folder is not empty now
     assert "not empty" in capsys.readouterr().err
+    held = ["eval", "--model", str(out), "--data", str(data), "--held-out", "--device", "cpu"]
+    assert main(held) == 0  # only the images the run held out of its training
+    measured = json.loads(capsys.readouterr().out)
+    assert measured["images"] == 1 and measured["held_out"]
+    saved = json.loads((out / "checkpoint.json").read_text())["metrics"]["held_out_exact"]
+    assert measured["exact"] == saved  # the same image the run judged itself on
+    other = labelled_folder(tmp_path / "other", ["ab", "ba"])
+    assert main([*held[:4], str(other), *held[5:]]) == 2
+    assert "trained on 8 images" in capsys.readouterr().err
+    assert main(["eval", "--model", "general", *held[3:]]) == 2
+    assert "records no held-out split" in capsys.readouterr().err
 
 
 def trained_looking(run: Path) -> Path:

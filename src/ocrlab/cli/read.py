@@ -230,7 +230,8 @@ def _add_eval(sub: Any) -> None:
     p.add_argument(
         "--held-out",
         action="store_true",
-        help="sequence models: only the run's own test split of --data",
+        help="sequence and fine-tuned line models: only the part of --data the run held out "
+        "of its training",
     )
     p.add_argument(
         "--table", action="store_true", help="letters-eval sets: a Markdown table, not JSON"

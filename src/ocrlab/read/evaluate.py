@@ -13,11 +13,12 @@ from typing import Any
 import numpy as np
 
 from ocrlab.data.load import ImageSet, load_many
-from ocrlab.data.split import limit_rows, text_split
+from ocrlab.data.split import limit_rows, random_split, text_split
 from ocrlab.errors import ConfigError, DatasetError, ImageError
 from ocrlab.metrics import accuracy, character_error_rate, exact_match, top_k_accuracy
 from ocrlab.read.hint import Hint, hinted
 from ocrlab.read.predictor import Predictor
+from ocrlab.rng import SPLITS, make_rng
 from ocrlab.runtime.checkpoint import load_checkpoint
 from ocrlab.runtime.preprocess import PREPROCESS
 
@@ -128,18 +129,25 @@ def evaluate_line(
     workers: int = 1,
     strict: bool = False,
     hint: Hint | None = None,
+    held_out: bool = False,
 ) -> dict[str, Any]:
     """Text metrics of a line model (the general reader), overall and per group: the manifest's
     `background` column (a zoo family, a text-eval layout), else the folder's name; read told
     `hint` when given. Folder by folder, so a line model's wide inputs are held for one folder at
-    a time; images that cannot be read are listed under `failed` (see `load_for`)."""
+    a time; images that cannot be read are listed under `failed` (see `load_for`). `held_out`
+    keeps only the part a fine-tuned run held out of its training (the folders must be the ones
+    it was trained on, every image readable)."""
     from ocrlab.data.manifest import MANIFEST, read_manifest
 
     predictor = Predictor.load(run, device)
     reader = hinted(predictor, hint)
-    texts, pred, groups, failed = [], [], [], []
+    kept, total = _line_held_out(predictor, run) if held_out else (None, 0)
+    texts, pred, groups, failed, start = [], [], [], [], 0
     for folder in dirs:
-        data = load_for(predictor, [folder], workers, strict)
+        data = load_for(predictor, [folder], workers, strict or held_out)
+        if kept is not None:
+            mine = kept[(kept >= start) & (kept < start + len(data))] - start
+            start, data = start + len(data), data.subset(mine)
         texts += data.texts
         pred += [r.text for r in reader.read_batch(data.images)]  # type: ignore[attr-defined]
         if (folder / MANIFEST).is_file():
@@ -148,6 +156,11 @@ def evaluate_line(
         else:
             groups += [folder.name] * len(data)
         failed += data.skipped
+    if kept is not None and start != total:
+        raise DatasetError(
+            f"{run} was trained on {total} images and these folders hold {start}: --held-out "
+            "needs the folders it was fine-tuned on"
+        )
     by_group = {
         g: exact_match(*zip(*[(t, p) for t, p, x in zip(texts, pred, groups, strict=True)
                                if x == g], strict=True), case_sensitive=True)
@@ -159,9 +172,22 @@ def evaluate_line(
         "by_group": by_group,
         "data": [str(d) for d in dirs],
         "model": str(run),
+        "held_out": held_out,
         **told,
         **({"failed": failed} if failed else {}),
     }
+
+
+def _line_held_out(predictor: Predictor, run: Path) -> tuple[np.ndarray, int]:
+    """The indices a fine-tuned line run held out of training, and how many images it had."""
+    ckpt = predictor.checkpoint
+    if not {"train", "held_out", "seed"} <= ckpt.split.keys() or "held_out" not in ckpt.config:
+        raise ConfigError(
+            f"{run} records no held-out split; --held-out is for a run fine-tuned on these folders"
+        )
+    total = int(ckpt.split["train"]) + int(ckpt.split["held_out"])
+    rng = make_rng(int(ckpt.split["seed"]), SPLITS)  # as `ocrlab.train.finetune.split` drew it
+    return random_split(total, float(ckpt.config["held_out"]), rng)[1], total
 
 
 def evaluate(
@@ -177,11 +203,14 @@ def evaluate(
     model what the text may be (`ocrlab.read.hint`)."""
     kind = load_checkpoint(run).kind
     if kind == "line":
-        return evaluate_line(run, dirs, device, workers, strict, hint)
+        return evaluate_line(run, dirs, device, workers, strict, hint, held_out)
     if hint is not None:
         raise ConfigError(f"a charset or length hint is for a line model; {run} is a {kind} model")
     if kind == "seq":
         return evaluate_seq(run, dirs, device, workers, held_out, strict)
+    if held_out:
+        raise ConfigError(f"--held-out is for sequence and fine-tuned line models; {run} is a "
+                          f"{kind} model (its test split is measured when it trains)")  # fmt: skip
     return evaluate_classifier(run, dirs, device, workers, strict)
 
 

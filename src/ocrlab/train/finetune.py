@@ -31,6 +31,7 @@ from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
 from ocrlab.charset import SPECIALS, Charset, Tokenizer
 from ocrlab.config import to_dict
+from ocrlab.data.split import random_split
 from ocrlab.errors import ConfigError, DatasetError
 from ocrlab.models import build
 from ocrlab.models.crnn import CRNN, line_input
@@ -305,9 +306,7 @@ def split(n: int, held_out: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """A seeded random (train, held-out) split of n samples, each part sorted."""
     if n < 2:
         raise DatasetError(f"fine-tuning needs at least 2 labelled images, got {n}")
-    order = make_rng(seed, SPLITS).permutation(n)
-    k = min(n - 1, max(1, round(n * held_out)))
-    return np.sort(order[k:]), np.sort(order[:k])
+    return random_split(n, held_out, make_rng(seed, SPLITS))
 
 
 def finetune(
