@@ -4,12 +4,14 @@ the server all take the shipped names and paths alike."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 import ocrlab
 from ocrlab.cli import main
+from ocrlab.errors import DatasetError
 
 
 @pytest.fixture(scope="module")
@@ -52,3 +54,22 @@ def test_eval_and_train_init_take_shipped_names(
     assert tuned["input_size"] == [32, 128] and tuned["channels"] == 1  # the shipped model's
     assert main(["read", "--model", "no-such-model", str(captchas)]) == 2
     assert "no path and no shipped model" in capsys.readouterr().err
+
+
+def test_a_tampered_checkpoint_is_refused_before_it_allocates_or_misreads(
+    tmp_path: Path, tiny_line_run: Callable[[Path, str], Path]
+) -> None:
+    """checkpoint.json comes with the weights from wherever the folder came from."""
+    run = tiny_line_run(tmp_path / "run", "abc")
+    meta = run / "checkpoint.json"
+    good = json.loads(meta.read_text())
+    for change, said in (
+        ({"charset": "ab"}, "7 outputs for 6"),  # a reading would index past the charset
+        ({"model_config": {**good["model_config"], "hidden": 100_000}}, "does not fit"),
+        ({"model_config": {**good["model_config"], "channels": "x"}}, "describes no model"),
+    ):
+        meta.write_text(json.dumps({**good, **change}))
+        with pytest.raises(DatasetError, match=said):
+            ocrlab.load(run)
+    meta.write_text(json.dumps(good))
+    assert ocrlab.load(run).checkpoint.charset == "abc"  # type: ignore[attr-defined]

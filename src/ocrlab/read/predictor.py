@@ -31,6 +31,21 @@ from ocrlab.runtime.preprocess import PREPROCESS, preprocess, scale
 __all__ = ["ImageLike", "Predictor", "Reading"]  # Reading lives in read/reading.py
 
 
+def _check_outputs(ckpt: Checkpoint, run: Path) -> None:
+    """A model's outputs must be its checkpoint's classes or characters, one each: a reading
+    must never index past the names it has."""
+    config = ckpt.model_config
+    if ckpt.kind in ("seq", "line"):
+        have, want = config.get("vocab_size"), len(SPECIALS) + len(ckpt.charset)
+    else:
+        have, want = config.get("num_classes", len(ckpt.classes)), len(ckpt.classes)
+    if have != want:
+        raise DatasetError(
+            f"{run / checkpoint.META} is inconsistent: its model has {have} outputs for {want} "
+            "classes or characters (with the specials)"
+        )
+
+
 class Predictor:
     """A loaded model with its preprocessing; `read(images)` returns one Reading per image."""
 
@@ -49,9 +64,11 @@ class Predictor:
         ckpt = checkpoint.load_checkpoint(run)
         if ckpt.kind not in PREPROCESS:
             raise DatasetError(f"{run} holds a {ckpt.kind!r} model; known: {sorted(PREPROCESS)}")
+        _check_outputs(ckpt, run)
         dev = resolve_device(device)
-        model = build(ckpt.model, **ckpt.model_config)
-        checkpoint.load_weights(run / checkpoint.WEIGHTS, model)
+        model = checkpoint.load_model(
+            run / checkpoint.WEIGHTS, lambda: build(ckpt.model, **ckpt.model_config)
+        )
         return cls(model.to(dev), ckpt, dev)
 
     def preprocess(self, images: Sequence[ImageLike]) -> np.ndarray:

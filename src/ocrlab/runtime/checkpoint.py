@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import pickle
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -37,12 +38,43 @@ def save_weights(path: Path, model: nn.Module) -> None:
     atomic_write_bytes(path, st_save(tensors))
 
 
-def load_weights(path: Path, model: nn.Module) -> None:
-    """Load safetensors weights into `model`; any mismatch is a clear error naming the file."""
+def _read_weights(path: Path) -> dict[str, torch.Tensor]:
     try:
-        tensors = st_load(path.read_bytes())
+        return st_load(path.read_bytes())
     except (OSError, SafetensorError) as exc:
         raise DatasetError(f"cannot read weights {path}: {exc}") from None
+
+
+def load_model(path: Path, make: Callable[[], nn.Module]) -> nn.Module:
+    """The model `make` builds, with the safetensors weights at `path`. It is built on the meta
+    device and its shapes compared with the file's first, so a checkpoint.json from elsewhere
+    that asks for a huge model is refused before any memory is allocated for it."""
+    tensors = _read_weights(path)
+    try:
+        with torch.device("meta"):
+            model = make()
+    except (TypeError, ValueError, RuntimeError) as exc:
+        raise DatasetError(
+            f"{path.parent / META} describes no model ocrlab builds: {exc}"
+        ) from None
+    want = {k: tuple(v.shape) for k, v in model.state_dict().items()}
+    have = {k: tuple(v.shape) for k, v in tensors.items()}
+    if want != have:
+        name = sorted(want.keys() ^ have.keys() or {k for k in want if want[k] != have[k]})[0]
+        raise DatasetError(
+            f"{path} does not fit the model its {META} describes ({name}: the file has "
+            f"{have.get(name, 'nothing')}, the model needs {want.get(name, 'nothing')})"
+        )
+    model = model.to_empty(device="cpu")
+    load_weights(path, model, tensors)
+    return model
+
+
+def load_weights(
+    path: Path, model: nn.Module, tensors: dict[str, torch.Tensor] | None = None
+) -> None:
+    """Load safetensors weights into `model`; any mismatch is a clear error naming the file."""
+    tensors = _read_weights(path) if tensors is None else tensors
     try:
         model.load_state_dict(tensors, strict=True)
     except RuntimeError as exc:

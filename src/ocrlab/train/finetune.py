@@ -184,9 +184,10 @@ def _load_run(path: Path) -> tuple[CRNN, Checkpoint]:
         raise DatasetError(
             f"{path} holds a {ckpt.kind} model; fine-tuning starts from a line model"
         )
-    model = build("crnn", **ckpt.model_config)
+    model = checkpoint.load_model(
+        path / checkpoint.WEIGHTS, lambda: build("crnn", **ckpt.model_config)
+    )
     assert isinstance(model, CRNN)
-    checkpoint.load_weights(path / checkpoint.WEIGHTS, model)
     return model, ckpt
 
 
