@@ -4,6 +4,7 @@ image is read, the exit status is 1; --strict stops at the first (exit 2); --out
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 
@@ -73,10 +74,18 @@ def test_out_streams_jsonl_and_a_rerun_skips_what_is_there(
         fh.write(b'{"image": "torn')  # a run killed mid-line
     capsys.readouterr()
     assert main(["read", *images, "--model", str(tiny_run), "--out", str(out)]) == 1
-    assert "1 result(s)" in capsys.readouterr().err
+    assert "2 result(s)" in capsys.readouterr().err  # the failed one is tried again
     rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
-    assert out.read_bytes().startswith(first) and [r["image"] for r in rows] == images
+    assert out.read_bytes().startswith(first.splitlines(keepends=True)[0])
+    assert [r["image"] for r in rows] == [images[0], images[1], images[2]]
     assert ["error" in r for r in rows] == [False, True, False]
+    shutil.copy(images[0], images[1])  # the bad image, fixed
+    assert main(["read", *images, "--model", str(tiny_run), "--out", str(out)]) == 0
+    said = capsys.readouterr().err
+    assert "wrote 1 result(s)" in said and "0 image(s) failed" in said
+    rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert [r["image"] for r in rows] == [images[0], images[2], images[1]]
+    assert not any("error" in r for r in rows)
     (tmp_path / "notes.jsonl").write_text("not results\n", encoding="utf-8")
     with pytest.raises(DatasetError, match="not a results file"):
         ResultLog(tmp_path / "notes.jsonl")

@@ -5,8 +5,9 @@ reads images in chunks (so a model still sees batches) and, when a chunk holds a
 refuses (`UserError`), reads its halves again the same way down to single images, so each image
 gets its own `Outcome`: a reading or the one-sentence error. `strict` stops at the first error.
 `ResultLog` streams outcomes to a JSON Lines file as they come and tells a restarted run which
-images are already there. Bugs (anything but `UserError`) still stop the run. Imports the standard
-library and `ocrlab.errors` only; the reader is passed in.
+images are already there (a failed one is tried again). Bugs (anything but `UserError`) still
+stop the run. Imports the standard library, `ocrlab.errors` and `ocrlab.data.atomic` only; the
+reader is passed in.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+from ocrlab.data.atomic import atomic_write_bytes
 from ocrlab.errors import DatasetError, UserError
 
 ReadFn = Callable[[list[Path]], Sequence[Any]]
@@ -78,27 +80,23 @@ def error_line(outcome: Outcome) -> str:
 class ResultLog:
     """A JSON Lines file of outcomes, one object per line, appended and flushed as they come.
 
-    Opening an existing file keeps its complete lines (a run killed mid-line leaves a torn last
-    line, which is cut off) and `done` holds their images, so a restarted run skips them;
-    `failed` holds those recorded as errors.
+    Opening an existing file keeps its readings and `done` holds their images, so a restarted run
+    skips them. Its errors are dropped and tried again (the image may have been fixed since), as
+    is the torn last line a killed run leaves; the file is rewritten without them, atomically.
+    `failed` holds the images that fail in this run.
     """
 
     def __init__(self, path: Path) -> None:
         self.path, self.done, self.failed = path, set[str](), set[str]()
-        kept = 0
         if path.is_file():
-            data = path.read_bytes()
-            for line in data.splitlines(keepends=True):
-                if not line.endswith(b"\n"):
-                    break  # the torn line of a killed run
-                image, failed = _image_of(line, path)
-                self.done.add(image)
-                if failed:
-                    self.failed.add(image)
-                kept += len(line)
+            lines = path.read_bytes().splitlines(keepends=True)
+            rows = [(line, _row(line, path)) for line in lines if line.endswith(b"\n")]
+            kept = [line for line, row in rows if "error" not in row]
+            self.done = {row["image"] for _, row in rows if "error" not in row}
+            if len(kept) < len(lines):
+                atomic_write_bytes(path, b"".join(kept))
         try:
-            self._fh: IO[str] = path.open("a+", encoding="utf-8")
-            self._fh.truncate(kept)
+            self._fh: IO[str] = path.open("a", encoding="utf-8")
         except OSError as exc:
             raise DatasetError(f"cannot write {path}: {exc.strerror or exc}") from None
 
@@ -123,13 +121,12 @@ class ResultLog:
         self.close()
 
 
-def _image_of(line: bytes, path: Path) -> tuple[str, bool]:
-    """(image, whether it failed) of one complete line of a results file."""
+def _row(line: bytes, path: Path) -> dict[str, Any]:
+    """One complete line of a results file, checked to name its image."""
     try:
         row = json.loads(line)
-        image = row["image"]
-    except (ValueError, KeyError, TypeError):
-        image = None
-    if not isinstance(image, str):
+    except ValueError:
+        row = None
+    if not isinstance(row, dict) or not isinstance(row.get("image"), str):
         raise DatasetError(f"{path} is not a results file of ocrlab (a line without an image)")
-    return image, "error" in row
+    return row

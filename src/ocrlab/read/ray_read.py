@@ -141,6 +141,7 @@ def _batches(
     try:
         ray.data.DataContext.get_current().enable_progress_bars = False
         pool = actors or max(1, int(ray.cluster_resources().get("CPU", 1)))
+        pool = min(pool, -(-len(todo) // batch_size))  # no idle actor for a short list
         ds = ray.data.from_items([{"path": p} for p in todo]).map_batches(
             ReadBatch,
             fn_constructor_kwargs=reader,
