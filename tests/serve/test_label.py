@@ -3,15 +3,19 @@ is driven in Chromium in test_browser.py)."""
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 
 from ocrlab import load
+from ocrlab.cli import main
 from ocrlab.data.load import folder_labels
 from ocrlab.data.load import load as load_set
-from ocrlab.serve.label import create_label_app
+from ocrlab.errors import DatasetError
+from ocrlab.serve.label import LABELS, create_label_app
 
 
 def test_label_api_refuses_bad_labels_and_feeds_load(
@@ -33,3 +37,33 @@ def test_label_api_refuses_bad_labels_and_feeds_load(
     assert client.get("/v1/label/image/../labels.csv").status_code == 404
     assert {p.name: text for p, text in folder_labels(folder)} == {first["file"]: 'a,b"c'}
     assert load_set(folder).texts == ['a,b"c']  # the layout the data loader reads
+
+
+def test_labelling_goes_on_past_a_corrupt_image_and_a_deleted_one(
+    tmp_path: Path, label_folder: Path, tiny_line_run: Callable[[Path, str], Path]
+) -> None:
+    (label_folder / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n cut off")
+    (label_folder / LABELS).write_text("file,label\ngone.png,ab\n")  # labelled, then deleted
+    app = create_label_app(label_folder, load(tiny_line_run(tmp_path / "m", "abc")))
+    labeller = app.state.labeller
+    assert labeller.unreadable == ["broken.png"] and labeller.labelled == 1
+    assert sorted(labeller.queue) == ["img0.png", "img1.png", "img2.png"]
+
+
+def test_a_labels_file_cannot_name_files_outside_its_folder(tmp_path: Path) -> None:
+    (tmp_path / "a.png").write_bytes(b"")
+    (tmp_path / "labels.csv").write_text("file,label\na.png,ab\n../../etc/passwd,x\n")
+    with pytest.raises(DatasetError, match="outside"):
+        folder_labels(tmp_path)
+
+
+def test_label_refuses_a_busy_port_before_reading(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = str(taken.getsockname()[1])
+        assert main(["label", str(tmp_path), "--port", port, "--model", "nowhere"]) == 2
+    said = capsys.readouterr()
+    assert "cannot listen on 127.0.0.1" in said.err and "reading" not in said.out

@@ -8,8 +8,12 @@ given (the rest keep the settings' defaults) and hands the `--model` list to
 from __future__ import annotations
 
 import argparse
+import socket
+import sys
 from pathlib import Path
 from typing import Any
+
+from ocrlab.errors import ConfigError
 
 
 def port(text: str) -> int:
@@ -74,11 +78,31 @@ def _add_serve(sub: Any) -> None:
 
 def cmd_label(args: argparse.Namespace) -> int:
     from ocrlab.read.resolve import load
-    from ocrlab.serve.label import serve_labels
+    from ocrlab.serve.label import create_label_app, serve_labels
 
+    _free(args.host, args.port)  # before minutes of reading, not after
     print(f"reading {args.folder} with {args.model} to order the images ...", flush=True)
-    serve_labels(args.folder, load(args.model, args.device), args.host, args.port)
+    app = create_label_app(args.folder, load(args.model, args.device))
+    labeller = app.state.labeller
+    if labeller.unreadable:
+        print(f"ocrlab: left out {len(labeller.unreadable)} unreadable image(s), e.g. "
+              f"{labeller.unreadable[0]}", file=sys.stderr)  # fmt: skip
+    print(f"{len(labeller.queue)} image(s) to label, {labeller.labelled} labelled already: "
+          f"http://{args.host}:{args.port}", flush=True)  # fmt: skip
+    serve_labels(app, args.host, args.port)
     return 0
+
+
+def _free(host: str, port: int) -> None:
+    """Refuse a port another program holds (as the server would bind it, address reuse on)."""
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise ConfigError(
+                f"cannot listen on {host}:{port} ({exc.strerror}); try --port"
+            ) from None
 
 
 def _add_label(sub: Any) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -230,8 +231,9 @@ def image_files(folder: Path) -> list[Path]:
     return sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
 
 
-def folder_labels(root: Path) -> list[tuple[Path, str]]:
-    """(image path, label) pairs of a plain folder, from labels.csv, labels.txt or file names."""
+def folder_labels(root: Path, check_files: bool = True) -> list[tuple[Path, str]]:
+    """(image path, label) pairs of a plain folder, from labels.csv, labels.txt or file names;
+    `check_files` refuses labels of files that are gone (the labelling page only skips them)."""
     if (root / "labels.csv").is_file():
         pairs = _read_label_file(root, "labels.csv")
     elif (root / "labels.txt").is_file():
@@ -243,7 +245,7 @@ def folder_labels(root: Path) -> list[tuple[Path, str]]:
     empty = [p.name for p, label in pairs if not label.strip()]
     if empty:
         raise DatasetError(f"{len(empty)} image(s) in {root} have an empty label, e.g. {empty[0]}")
-    missing = [p for p, _ in pairs if not p.is_file()]
+    missing = [p for p, _ in pairs if check_files and not p.is_file()]
     if missing:
         raise DatasetError(
             f"the labels of {root} name {len(missing)} missing file(s), e.g. {missing[0].name}"
@@ -269,7 +271,12 @@ def _read_label_file(root: Path, name: str) -> list[tuple[Path, str]]:
     bad = [r for r in rows if len(r) != 2]
     if bad:
         raise DatasetError(f"{root / name}: expected 'file,label' rows, got {bad[0]}")
-    return [(root / f.strip(), label.strip()) for f, label in rows]
+    pairs = [(root / f.strip(), label.strip()) for f, label in rows]
+    inside = os.path.join(os.path.normpath(root), "")
+    outside = [p for p, _ in pairs if not os.path.normpath(p).startswith(inside)]
+    if outside:  # a labels file from elsewhere must not open files outside its folder
+        raise DatasetError(f"{root / name} names a file outside {root}: {outside[0]}")
+    return pairs
 
 
 def _plan_folder(root: Path, how: _How, skip_bad: bool) -> _Planned:

@@ -26,6 +26,7 @@ from ocrlab.data.atomic import atomic_write_bytes
 from ocrlab.data.load import folder_labels, image_files
 from ocrlab.errors import DatasetError
 from ocrlab.read.auto import Reader
+from ocrlab.read.batch import read_each
 from ocrlab.read.predictor import Reading
 from ocrlab.serve.app import PAGE_HEADERS, STATIC
 
@@ -46,12 +47,18 @@ class Labeller:
         if not folder.is_dir():
             raise DatasetError(f"{folder} is not a folder")
         self.folder, self.lock = folder, threading.Lock()
-        done = {p.name for p, _ in folder_labels(folder)} if (folder / LABELS).is_file() else set()
-        todo = [p for p in image_files(folder) if p.name not in done]
+        labelled = (folder / LABELS).is_file()
+        done = {p.name for p, _ in folder_labels(folder, check_files=False)} if labelled else set()
+        todo = [str(p) for p in image_files(folder) if p.name not in done]
         readings: dict[str, Reading] = {}
-        for s in range(0, len(todo), batch):
-            part = todo[s : s + batch]
-            readings.update(zip((p.name for p in part), reader.read(part), strict=True))
+        self.unreadable: list[str] = []
+        """Images the reader refused (corrupt, too large): left out of the queue, not fatal."""
+        for outcome in read_each(reader.read, todo, chunk=batch):
+            name = Path(outcome.image).name
+            if outcome.error is None:
+                readings[name] = outcome.reading
+            else:
+                self.unreadable.append(name)
         self.readings = readings
         self.queue = sorted(readings, key=lambda name: (readings[name].confidence, name))
         self.labelled = len(done)
@@ -92,6 +99,7 @@ def create_label_app(folder: Path, reader: Reader) -> FastAPI:
     """The labelling page and its small API over `folder`, pre-read by `reader`."""
     labeller = Labeller(folder, reader)
     app = FastAPI(title="ocrlab label", summary="Label a folder of images for fine-tuning.")
+    app.state.labeller = labeller
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     @app.get("/", include_in_schema=False)
@@ -119,7 +127,8 @@ def create_label_app(folder: Path, reader: Reader) -> FastAPI:
     return app
 
 
-def serve_labels(folder: Path, reader: Reader, host: str, port: int) -> None:
+def serve_labels(app: FastAPI, host: str, port: int) -> None:
+    """Serve a `create_label_app` page until stopped."""
     import uvicorn
 
-    uvicorn.run(create_label_app(folder, reader), host=host, port=port)
+    uvicorn.run(app, host=host, port=port)
