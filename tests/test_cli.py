@@ -148,3 +148,23 @@ def test_an_os_error_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert main(["read", str(tmp_path / "a.png"), "--debug", str(tmp_path / "file")]) == 2
     err = capsys.readouterr().err
     assert err.startswith("ocrlab: error: Not a directory") and err.count("\n") == 1
+
+
+def test_odd_numbers_and_a_file_for_a_model_are_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from ocrlab import render
+
+    image = tmp_path / "a.png"
+    render("ab3de", style="easy").save(image)
+    data = ["--data", str(tmp_path)]
+    for argv in (["read", str(image), "--top-k", "0"],
+                 ["eval", "--model", "general", *data, "--workers", "-3"]):  # fmt: skip
+        with pytest.raises(SystemExit):
+            main(argv)
+        assert "at least 1" in capsys.readouterr().err
+    assert main(["read", str(image), "--model", str(image)]) == 2
+    assert "is a file, not a trained model" in capsys.readouterr().err
+    args = ["train", "finetune", "--data", str(tmp_path), "--out", str(tmp_path / "r")]
+    assert main([*args, "--time-budget", "-1"]) == 2
+    assert "time budget" in capsys.readouterr().err

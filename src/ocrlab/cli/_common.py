@@ -66,6 +66,17 @@ class _TrainProgress:
         )
 
 
+def positive(text: str) -> int:
+    """An argparse type: a whole number of at least 1 (workers, alternatives, a batch)."""
+    try:
+        number = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {number}")
+    return number
+
+
 def _output_file(path: Path, flag: str, suffix: str = "") -> None:
     """Refuse an output file that cannot be written, before the work that fills it: a folder, a
     missing parent, or (with `suffix`) an existing file of another kind that it would replace."""

@@ -19,6 +19,7 @@ from ocrlab.cli._common import (
     _add_letters_flags,
     _flag_overrides,
     _TrainProgress,
+    positive,
 )
 
 
@@ -54,7 +55,9 @@ def _add_experiment_memorize(experiments: Any) -> None:
     p.add_argument("--limit", type=int, help="images used (default 1000)")
     p.add_argument("--seed", type=int, help="seed for subset, split, permutation and weights")
     p.add_argument("--device", help="auto, cpu or cuda (default auto)")
-    p.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="decoding processes")
+    p.add_argument(
+        "--workers", type=positive, default=os.cpu_count() or 1, help="decoding processes"
+    )
     p.add_argument("--overwrite", action="store_true", help="replace earlier runs in --out")
     p.add_argument(
         "--set",

@@ -13,6 +13,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from ocrlab.cli._common import positive
+
 
 def _show(record: dict[str, Any]) -> None:
     frozen = " (CNN frozen)" if record["frozen_cnn"] else ""
@@ -84,7 +86,9 @@ def _add_common(p: Any) -> None:
     )
     p.add_argument("--seed", type=int, help="seed of the split, the shuffles and new weights")
     p.add_argument("--device", help="auto (CUDA when present), cpu or cuda")
-    p.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="decoding processes")
+    p.add_argument(
+        "--workers", type=positive, default=os.cpu_count() or 1, help="decoding processes"
+    )
     p.add_argument(
         "--set",
         action="append",

@@ -13,6 +13,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from ocrlab.cli._common import positive
+
 
 def _add_generate_scale_flags(p: Any) -> None:
     p.add_argument(
@@ -94,9 +96,11 @@ def _add_read_scale_flags(p: Any) -> None:
         "'ocrlab[distributed]')",
     )
     p.add_argument("--address", help="with --engine ray: auto or ray://HOST:PORT (default local)")
-    p.add_argument("--actors", type=int, help="with --engine ray: readers (default: one per CPU)")
     p.add_argument(
-        "--batch-size", type=int, default=64, help="with --engine ray: images per batch (64)"
+        "--actors", type=positive, help="with --engine ray: readers (default: one per CPU)"
+    )
+    p.add_argument(
+        "--batch-size", type=positive, default=64, help="with --engine ray: images per batch (64)"
     )
 
 

@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from ocrlab.cli._common import positive
 from ocrlab.errors import ConfigError
 
 
@@ -66,7 +67,9 @@ def _add_serve(sub: Any) -> None:
     )
     p.add_argument("--gallery", type=Path, help="an ocrlab dataset to show samples of")
     p.add_argument("--device", help="auto, cpu or cuda (default auto)")
-    p.add_argument("--workers", type=int, help="reads at once; more requests queue (default 2)")
+    p.add_argument(
+        "--workers", type=positive, help="reads at once; more requests queue (default 2)"
+    )
     p.add_argument(
         "--queue",
         type=int,

@@ -12,7 +12,14 @@ import os
 from pathlib import Path
 from typing import Any
 
-from ocrlab.cli._common import _RUN_FLAGS, _add_config, _flag_overrides, _rank0, _TrainProgress
+from ocrlab.cli._common import (
+    _RUN_FLAGS,
+    _add_config,
+    _flag_overrides,
+    _rank0,
+    _TrainProgress,
+    positive,
+)
 
 
 def _add_run_flags(p: Any) -> None:
@@ -43,7 +50,7 @@ def _add_model_flags(p: Any, preset_help: str) -> None:
     _add_run_flags(p)
     p.add_argument(
         "--workers",
-        type=int,
+        type=positive,
         default=os.cpu_count() or 1,
         help="processes decoding PNG images (default: all cores)",
     )
@@ -153,7 +160,9 @@ def _add_train_seq(models: Any) -> None:
         "alnum-lower; e.g. digits+upper) or the characters themselves",
     )
     _add_run_flags(p)
-    p.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="decoding processes")
+    p.add_argument(
+        "--workers", type=positive, default=os.cpu_count() or 1, help="decoding processes"
+    )
     p.add_argument("--resume", action="store_true", help="continue an interrupted run in --out")
     p.add_argument("--overwrite", action="store_true", help="replace an existing run in --out")
     p.add_argument(

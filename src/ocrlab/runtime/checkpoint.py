@@ -142,6 +142,11 @@ def save_checkpoint(run: Path, ckpt: Checkpoint) -> None:
 def load_checkpoint(run: Path) -> Checkpoint:
     """The `Checkpoint` of a run folder (or of its checkpoint.json)."""
     path = run / META if run.is_dir() else run
+    if path.is_file() and path.suffix != ".json":
+        raise DatasetError(
+            f"{run} is a file, not a trained model: give its run folder (a reader also takes an "
+            "exported .onnx file or a shipped name)"
+        )
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:

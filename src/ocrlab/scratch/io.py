@@ -73,7 +73,9 @@ def read_npz(
             with loaded as archive:
                 arrays = {name: archive[name] for name in archive.files}
     except Exception as exc:  # a corrupt archive fails in zipfile, zlib or NumPy, each its own way
-        raise ValueError(f"{source} is not a readable .npz model file ({exc})") from exc
+        # NumPy takes any other file for a pickle and suggests allow_pickle: never for a model.
+        why = "it is not an .npz archive" if "pickle" in str(exc) else exc
+        raise ValueError(f"{source} is not a readable .npz model file ({why})") from exc
     raw = arrays.pop(HEADER_KEY, None)
     if raw is None or raw.shape != () or raw.dtype.kind != "U":
         raise ValueError(f"{source} has no ocrlab header; it was not written by ocrlab")

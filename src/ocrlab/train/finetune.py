@@ -111,6 +111,8 @@ class FinetuneConfig:
             raise ConfigError(f"unknown arch {self.arch!r}; choose from {list(ARCHS)}")
         if min(self.batch_size, self.epochs, self.epoch_images, self.patience) < 1:
             raise ConfigError("batch_size, epochs, epoch_images and patience must be at least 1")
+        if self.minutes < 0:
+            raise ConfigError(f"a time budget is minutes ≥ 0 (0: none), got {self.minutes}")
         if not 0 <= self.invert <= 1 or not 0 <= self.ema < 1:
             raise ConfigError(f"invert must be in [0, 1] and ema in [0, 1), got {self}")
         check_cpu_amp(self.cpu_amp)
