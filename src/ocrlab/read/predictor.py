@@ -159,6 +159,11 @@ def readings_from_probs(probs: np.ndarray, classes: list[str], top_k: int) -> li
     return readings
 
 
+BLANK = 8
+"""Grey levels between a line's darkest and lightest pixel at or below which it holds no text
+(a blank image, give or take its compression noise); one stroke of ink anywhere spans more."""
+
+
 def readings_from_columns(
     probs: np.ndarray, charset: Charset, hint: Hint | None = None
 ) -> list[Reading]:
@@ -186,7 +191,16 @@ def read_lines(
     hint: Hint | None = None,
 ) -> list[Reading]:
     """Readings of (N, H, W, 1) uint8 lines, each read at its bucket's width
-    (`ocrlab.runtime.line.width_buckets`) by `column_probs`: lines → (n, w/4, V)."""
-    return read_in_buckets(
-        batch, lambda lines: readings_from_columns(column_probs(lines), charset, hint)
-    )
+    (`ocrlab.runtime.line.width_buckets`) by `column_probs`: lines → (n, w/4, V). A blank line
+    (one grey level, give or take `BLANK`) reads as no text: the model, which has seen text in
+    every image it trained on, would name a letter in it."""
+    out = [Reading("", 0.0, [], [("", 0.0)]) for _ in range(len(batch))]
+    flat = batch.reshape(len(batch), -1)
+    inked = np.flatnonzero(flat.max(axis=1).astype(int) - flat.min(axis=1) > BLANK)
+    if len(inked):
+        read = read_in_buckets(
+            batch[inked], lambda lines: readings_from_columns(column_probs(lines), charset, hint)
+        )
+        for i, reading in zip(inked, read, strict=True):
+            out[i] = reading
+    return out
