@@ -26,6 +26,7 @@ def test_16_bit_and_float_grey_decode_as_their_8_bit_image() -> None:
         (sixteen, "TIFF"),
         (Image.fromarray(floats), "TIFF"),  # floats in [0, 255]
         (Image.fromarray(floats / 255), "TIFF"),  # floats in [0, 1]
+        (Image.fromarray(grey.astype(np.int32)), "TIFF"),  # 32-bit integers holding 8 bits
     ):
         for mode in ("L", "RGB"):
             got = decode(_encoded(image, fmt), None, mode)

@@ -137,3 +137,14 @@ def _png_bytes(im: Image.Image) -> bytes:
     buf = io.BytesIO()
     im.save(buf, format="PNG")
     return buf.getvalue()
+
+
+def test_a_labels_file_in_the_current_folder_names_files_inside_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "labels.csv").write_text("file,label\n0.png,ab\nsub/1.png,cd\n")
+    monkeypatch.chdir(tmp_path)
+    assert [(str(p), t) for p, t in folder_labels(Path("."), check_files=False)] == [
+        ("0.png", "ab"), ("sub/1.png", "cd")
+    ]  # fmt: skip

@@ -149,3 +149,12 @@ def test_eval_leaves_out_a_bad_image_and_exits_1(
     (data / "cd.png").unlink()
     assert main(args) == 0 and "failed" not in json.loads(capsys.readouterr().out)
     assert np.isfinite(metrics["accuracy"])
+
+
+def test_a_rerun_on_some_images_keeps_the_errors_of_the_others(tmp_path: Path) -> None:
+    out = tmp_path / "results.jsonl"
+    out.write_text('{"image": "a", "error": "bad"}\n{"image": "b", "error": "bad"}\n'
+                   '{"image": "c", "text": "x"}\n')  # fmt: skip
+    with ResultLog(out, ["a", "c"]) as log:  # this run: a (tried again) and c (done)
+        assert log.done == {"b", "c"} and log.failed == {"b"}
+    assert [json.loads(line)["image"] for line in out.read_text().splitlines()] == ["b", "c"]

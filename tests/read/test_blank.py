@@ -40,3 +40,7 @@ def test_blank_lines_read_as_no_text_and_one_thin_stroke_is_read() -> None:
     readings = read_lines(lines, columns, Charset("x"))
     assert [r.text for r in readings] == ["", "", "", "x"] and sum(asked) == 1
     assert ocrlab.read(blank).text == ""  # the shipped default reader
+
+
+def test_no_images_read_as_no_readings() -> None:
+    assert ocrlab.load("general").read([]) == []

@@ -20,7 +20,7 @@ from ocrlab.cli import main
 from ocrlab.errors import ConfigError, DatasetError
 from ocrlab.models import build
 from ocrlab.models.crnn import CRNN, line_input
-from ocrlab.train.finetune import FinetuneConfig, extend_head, fit, start_model
+from ocrlab.train.finetune import FinetuneConfig, extend_head, fit, split, start_model
 
 TINY = {"channels": [4, 8, 8, 8], "hidden": 8}
 MakeRun = Callable[[Path, str], Path]
@@ -96,7 +96,8 @@ def test_finetune_cli_end_to_end(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], tiny_line_run: MakeRun
 ) -> None:
     run = tiny_line_run(tmp_path / "start", "ab")
-    data = labelled_folder(tmp_path / "data", ["ab", "ba", "abc", "cab", "bca", "ac", "ca", "cc"])
+    texts = ["ab", "ba", "abc", "cab", "bca", "ac", "ca", "cc"]
+    data = labelled_folder(tmp_path / "data", texts)
     out = tmp_path / "tuned"
     args = [
         "train",
@@ -126,12 +127,15 @@ def test_finetune_cli_end_to_end(
     held = ["eval", "--model", str(out), "--data", str(data), "--held-out", "--device", "cpu"]
     assert main(held) == 0  # only the images the run held out of its training
     measured = json.loads(capsys.readouterr().out)
-    assert measured["images"] == 1 and measured["held_out"]
+    _, va = split(len(texts), FinetuneConfig().held_out, FinetuneConfig().seed)
+    assert measured["images"] == len(va) == 1 and measured["held_out"]
+    assert set(measured["exact_by_length"]) == {str(len(texts[va[0]]))}  # that image, 'cab'
     saved = json.loads((out / "checkpoint.json").read_text())["metrics"]["held_out_exact"]
     assert measured["exact"] == saved  # the same image the run judged itself on
-    other = labelled_folder(tmp_path / "other", ["ab", "ba"])
-    assert main([*held[:4], str(other), *held[5:]]) == 2
-    assert "trained on 8 images" in capsys.readouterr().err
+    for others in (["ab", "ba"], [*texts[1:], texts[0]]):  # fewer labels; the same, reordered
+        other = labelled_folder(tmp_path / "other" / str(len(others)) / others[0], others)
+        assert main([*held[:4], str(other), *held[5:]]) == 2
+        assert "fine-tuned on 8 labelled images" in capsys.readouterr().err
     assert main(["eval", "--model", "general", *held[3:]]) == 2
     assert "records no held-out split" in capsys.readouterr().err
 

@@ -32,7 +32,7 @@ def test_ctrl_c_during_a_fine_tune_saves_its_best_epoch(
     tmp_path: Path,
     tiny_line_run: MakeRun,
     monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
+    capfd: pytest.CaptureFixture[str],
 ) -> None:
     from test_finetune import labelled_folder
 
@@ -50,7 +50,7 @@ def test_ctrl_c_during_a_fine_tune_saves_its_best_epoch(
     args = ["train", "finetune", "--data", str(data), "--out", str(out), "--init", str(run),
             "--time-budget", "0", "--set", "epochs=50", "--device", "cpu"]  # fmt: skip
     assert main(args) == 130
-    said = capsys.readouterr()
+    said = capfd.readouterr()
     assert "stopped by Ctrl-C after epoch 2" in said.out and "Ctrl-C again" in said.err
     ckpt = json.loads((out / "checkpoint.json").read_text())
     assert ckpt["metrics"]["stopped_after_epoch"] == 2  # the next step, not 48 more epochs

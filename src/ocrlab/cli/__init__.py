@@ -1,9 +1,9 @@
 """The `ocrlab` command: one small handler per subcommand over the library API.
 
 Each handler turns flags into a config, calls one library function and prints the result. User
-mistakes (`UserError`, and an `OSError` such as an output path that is a folder) print one line
-on stderr and exit with status 2, without a traceback; a
-command over many images reports each unreadable one and goes on, then exits 1 (`_batch`).
+mistakes (`UserError`, and an `OSError` about a path, such as an output that is a folder) print
+one line on stderr and exit with status 2, without a traceback; a command over many images
+reports each unreadable one and goes on, then exits 1 (`_batch`).
 `main(argv)` returns the exit status so tests call it directly. This module owns the top-level
 parser, the `train` group and `main`; each subcommand's flags and handler live in the module
 named for it (`generate`, `train_words`, `train_letters`, `read`, `data`, `serve`,
@@ -82,14 +82,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UserError as exc:
         print(f"ocrlab: error: {exc}", file=sys.stderr)
         return 2
-    except BrokenPipeError:  # `ocrlab eval ... | head`: the reader left, nothing more to say
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 141
-    except OSError as exc:  # an output path that is a file, a folder or missing; a full disk
-        where = f": {exc.filename}" if exc.filename else ""
-        print(f"ocrlab: error: {exc.strerror or exc}{where}", file=sys.stderr)
+    except BrokenPipeError:
+        if not _stdout_gone():
+            raise
+        return 141  # `ocrlab eval ... | head`: the reader left, nothing more to say
+    except OSError as exc:
+        if exc.filename is None:
+            raise  # not about a path the user gave: a bug's traceback is the one to read
+        print(f"ocrlab: error: {exc.strerror or exc}: {exc.filename}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         again = "; run the same command with --resume to continue" if "resume" in args else ""
         print(f"ocrlab: interrupted{again}", file=sys.stderr)
         return 130
+
+
+def _stdout_gone() -> bool:
+    """Whether standard output is a pipe whose reader has left; if so, it is pointed at the null
+    device, so that Python's own flush at exit stays quiet."""
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return True
+    return False

@@ -58,8 +58,9 @@ def run_batch(args: argparse.Namespace, read: ReadFn, show: Show, chunk: int = 6
 
 
 def _to_file(path: Path, images: list[str], read: ReadFn, strict: bool, chunk: int) -> int:
-    """Stream outcomes to `path`; exit 1 when any of `images` failed, in this run or before."""
-    with ResultLog(path) as log:
+    """Stream outcomes to `path` (a rerun tries the images that failed again); exit 1 when any
+    of `images` failed."""
+    with ResultLog(path, images) as log:
         todo = [p for p in images if p not in log.done]
         for outcome in read_each(read, todo, strict, chunk):
             log.write(outcome)

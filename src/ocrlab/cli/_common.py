@@ -66,7 +66,7 @@ class _TrainProgress:
         )
 
 
-def positive(text: str) -> int:
+def _positive(text: str) -> int:
     """An argparse type: a whole number of at least 1 (workers, alternatives, a batch)."""
     try:
         number = int(text)

@@ -9,7 +9,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from ocrlab.cli._common import _add_config, _flag_overrides, _progress_bar, positive
+from ocrlab.cli._common import _add_config, _flag_overrides, _positive, _progress_bar
 from ocrlab.cli.scale import _add_data_merge
 
 
@@ -55,7 +55,9 @@ def _add_text_eval(kinds: Any) -> None:
     q.add_argument("--count", type=int, help="images (default 1,000)")
     q.add_argument("--seed", type=int, help="random seed (default 0)")
     q.add_argument("--fonts", type=Path, nargs="+", help="more folders of reserved-family fonts")
-    q.add_argument("--workers", type=positive, default=os.cpu_count() or 1, help="render processes")
+    q.add_argument(
+        "--workers", type=_positive, default=os.cpu_count() or 1, help="render processes"
+    )
     q.add_argument("--overwrite", action="store_true", help="replace an earlier set in --out")
     q.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="override a TextEvalConfig field, e.g. --set max_length=12")  # fmt: skip

@@ -18,8 +18,8 @@ from ocrlab.cli._common import (
     _add_config,
     _add_letters_flags,
     _flag_overrides,
+    _positive,
     _TrainProgress,
-    positive,
 )
 
 
@@ -56,7 +56,7 @@ def _add_experiment_memorize(experiments: Any) -> None:
     p.add_argument("--seed", type=int, help="seed for subset, split, permutation and weights")
     p.add_argument("--device", help="auto, cpu or cuda (default auto)")
     p.add_argument(
-        "--workers", type=positive, default=os.cpu_count() or 1, help="decoding processes"
+        "--workers", type=_positive, default=os.cpu_count() or 1, help="decoding processes"
     )
     p.add_argument("--overwrite", action="store_true", help="replace earlier runs in --out")
     p.add_argument(

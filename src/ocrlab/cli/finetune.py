@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ocrlab.cli._common import positive
+from ocrlab.cli._common import _positive
 
 
 def _show(record: dict[str, Any]) -> None:
@@ -87,7 +87,7 @@ def _add_common(p: Any) -> None:
     p.add_argument("--seed", type=int, help="seed of the split, the shuffles and new weights")
     p.add_argument("--device", help="auto (CUDA when present), cpu or cuda")
     p.add_argument(
-        "--workers", type=positive, default=os.cpu_count() or 1, help="decoding processes"
+        "--workers", type=_positive, default=os.cpu_count() or 1, help="decoding processes"
     )
     p.add_argument(
         "--set",

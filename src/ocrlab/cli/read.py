@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ocrlab.cli._batch import add_batch_flags, run_batch
-from ocrlab.cli._common import _output_file, _progress_bar, positive
+from ocrlab.cli._common import _output_file, _positive, _progress_bar
 from ocrlab.cli.scale import _add_read_scale_flags, read_with_ray
 from ocrlab.errors import ConfigError, DatasetError
 
@@ -91,7 +91,7 @@ def _add_read(sub: Any) -> None:
     p.add_argument("--model", default="default", help=f"{_ANY_MODEL} (default: default)")
     p.add_argument(
         "--top-k",
-        type=positive,
+        type=_positive,
         default=1,
         help="alternatives per image, or per letter (default 1: greedy; more: beam search)",
     )
@@ -147,7 +147,7 @@ def _add_predict(sub: Any) -> None:
     p.add_argument("images", nargs="+", help="image files (any size, PNG/JPEG/...)")
     p.add_argument(
         "--top-k",
-        type=positive,
+        type=_positive,
         default=1,
         help="alternatives per image (default 1: greedy; more: beam search for sequence models)",
     )
@@ -226,7 +226,7 @@ def _add_eval(sub: Any) -> None:
     p.add_argument("--data", type=Path, nargs="+", required=True, help="dataset folders")
     p.add_argument("--device", default="auto", help="auto, cpu or cuda (default auto)")
     p.add_argument(
-        "--workers", type=positive, default=os.cpu_count() or 1, help="decoding processes"
+        "--workers", type=_positive, default=os.cpu_count() or 1, help="decoding processes"
     )
     p.add_argument("--json-out", type=Path, help="also write the metrics to this file")
     p.add_argument(

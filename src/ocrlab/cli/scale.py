@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ocrlab.cli._common import positive
+from ocrlab.cli._common import _positive
 
 
 def _add_generate_scale_flags(p: Any) -> None:
@@ -97,10 +97,10 @@ def _add_read_scale_flags(p: Any) -> None:
     )
     p.add_argument("--address", help="with --engine ray: auto or ray://HOST:PORT (default local)")
     p.add_argument(
-        "--actors", type=positive, help="with --engine ray: readers (default: one per CPU)"
+        "--actors", type=_positive, help="with --engine ray: readers (default: one per CPU)"
     )
     p.add_argument(
-        "--batch-size", type=positive, default=64, help="with --engine ray: images per batch (64)"
+        "--batch-size", type=_positive, default=64, help="with --engine ray: images per batch (64)"
     )
 
 

@@ -13,11 +13,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ocrlab.cli._common import positive
+from ocrlab.cli._common import _positive
 from ocrlab.errors import ConfigError
 
 
-def port(text: str) -> int:
+def _port(text: str) -> int:
     """A TCP port for argparse: 0 (any free one) to 65535."""
     try:
         number = int(text)
@@ -55,7 +55,7 @@ def _add_serve(sub: Any) -> None:
         "start-up.",
     )
     p.add_argument("--host", help="address to listen on (default 127.0.0.1)")
-    p.add_argument("--port", type=port, help="port (default 8000)")
+    p.add_argument("--port", type=_port, help="port (default 8000)")
     p.add_argument(
         "--model",
         action="append",
@@ -68,7 +68,7 @@ def _add_serve(sub: Any) -> None:
     p.add_argument("--gallery", type=Path, help="an ocrlab dataset to show samples of")
     p.add_argument("--device", help="auto, cpu or cuda (default auto)")
     p.add_argument(
-        "--workers", type=positive, help="reads at once; more requests queue (default 2)"
+        "--workers", type=_positive, help="reads at once; more requests queue (default 2)"
     )
     p.add_argument(
         "--queue",
@@ -119,6 +119,6 @@ def _add_label(sub: Any) -> None:
     p.add_argument("folder", type=Path, help="a folder of images")
     p.add_argument("--model", default="general", help="the reader that pre-fills labels")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on")
-    p.add_argument("--port", type=port, default=8001, help="port (default 8001)")
+    p.add_argument("--port", type=_port, default=8001, help="port (default 8001)")
     p.add_argument("--device", default="auto", help="auto, cpu or cuda")
     p.set_defaults(handler=cmd_label)

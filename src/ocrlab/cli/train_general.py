@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from ocrlab.cli._common import _add_config, _flag_overrides, positive
+from ocrlab.cli._common import _add_config, _flag_overrides, _positive
 
 
 def cmd_train_general(args: argparse.Namespace) -> int:
@@ -54,7 +54,7 @@ def _add_train_general(models: Any) -> None:
     p.add_argument("--arch", nargs="+", default=["base"], choices=["small", "base", "large"],
                    help="CRNN sizes to train side by side (default: base)")  # fmt: skip
     p.add_argument("--steps", type=int, help="optimizer steps (default 20,000)")
-    p.add_argument("--batch-size", type=positive, help="images per step (default 128)")
+    p.add_argument("--batch-size", type=_positive, help="images per step (default 128)")
     p.add_argument("--minutes", type=float, help="stop at the first checkpoint past this time")
     p.add_argument("--seed", type=int, help="seed of the zoo stream and the initial weights")
     p.add_argument("--init", help="a general-reader run whose weights start training")
@@ -62,7 +62,7 @@ def _add_train_general(models: Any) -> None:
     p.add_argument("--fonts", nargs="+", help="font sources: bundled, system, packages or folders")
     p.add_argument(
         "--workers",
-        type=positive,
+        type=_positive,
         default=os.cpu_count() or 1,
         help="processes rendering zoo batches (the batches do not depend on it)",
     )

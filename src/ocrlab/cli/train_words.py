@@ -16,9 +16,9 @@ from ocrlab.cli._common import (
     _RUN_FLAGS,
     _add_config,
     _flag_overrides,
+    _positive,
     _rank0,
     _TrainProgress,
-    positive,
 )
 
 
@@ -50,7 +50,7 @@ def _add_model_flags(p: Any, preset_help: str) -> None:
     _add_run_flags(p)
     p.add_argument(
         "--workers",
-        type=positive,
+        type=_positive,
         default=os.cpu_count() or 1,
         help="processes decoding PNG images (default: all cores)",
     )
@@ -161,7 +161,7 @@ def _add_train_seq(models: Any) -> None:
     )
     _add_run_flags(p)
     p.add_argument(
-        "--workers", type=positive, default=os.cpu_count() or 1, help="decoding processes"
+        "--workers", type=_positive, default=os.cpu_count() or 1, help="decoding processes"
     )
     p.add_argument("--resume", action="store_true", help="continue an interrupted run in --out")
     p.add_argument("--overwrite", action="store_true", help="replace an existing run in --out")

@@ -79,11 +79,14 @@ def _from_array(source: np.ndarray, max_pixels: int) -> Image.Image:
 
 def _flatten(im: Image.Image, mode: str) -> Image.Image:
     """Convert to `mode`, compositing any transparency onto white rather than black, and a grey
-    image of 16 bits (Pillow's modes I;16 and I) or floats (F, in [0, 1] or [0, 255]) scaled to 8
-    bits: Pillow's own conversion clips every value above 255, which turns a 16-bit scan white."""
+    image of 16 bits (Pillow's I;16, or I holding values above 255) or floats (F, in [0, 1] or
+    [0, 255]) scaled to 8 bits: Pillow's own conversion clips every value above 255, which turns
+    a 16-bit scan white."""
     if im.mode in ("I", "F") or im.mode.startswith("I;16"):
-        grey = np.asarray(im, dtype=np.float64)
-        top = 65535.0 if im.mode != "F" else 1.0 if grey.max(initial=0) <= 1 else 255.0
+        grey, sixteen = np.asarray(im, dtype=np.float64), im.mode.startswith("I;16")
+        most = grey.max(initial=0)
+        top = 65535.0 if sixteen or (im.mode == "I" and most > 255) else 255.0
+        top = 1.0 if im.mode == "F" and most <= 1 else top
         im = Image.fromarray(np.clip(grey * (255 / top) + 0.5, 0, 255).astype(np.uint8))
     if im.mode in ("RGBA", "LA", "PA") or (im.mode == "P" and "transparency" in im.info):
         rgba = im.convert("RGBA")

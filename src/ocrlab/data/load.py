@@ -272,8 +272,9 @@ def _read_label_file(root: Path, name: str) -> list[tuple[Path, str]]:
     if bad:
         raise DatasetError(f"{root / name}: expected 'file,label' rows, got {bad[0]}")
     pairs = [(root / f.strip(), label.strip()) for f, label in rows]
-    inside = os.path.join(os.path.normpath(root), "")
-    outside = [p for p, _ in pairs if not os.path.normpath(p).startswith(inside)]
+    inside = os.path.abspath(root)
+    outside = [p for p, _ in pairs
+               if os.path.commonpath([inside, os.path.abspath(p)]) != inside]  # fmt: skip
     if outside:  # a labels file from elsewhere must not open files outside its folder
         raise DatasetError(f"{root / name} names a file outside {root}: {outside[0]}")
     return pairs

@@ -7,6 +7,7 @@ NumPy and `ocrlab.rng` only.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 
 import numpy as np
@@ -73,3 +74,9 @@ def text_split(
     if kind == "word":
         return group_split([t.lower() for t in texts], test_fraction, rng)
     return random_split(len(texts), test_fraction, rng)
+
+
+def labels_digest(texts: Sequence[str]) -> str:
+    """A fingerprint of labels in order: a split recorded by index is only the same split of the
+    same labels, so whoever reuses one (a resumed audit, `ocrlab eval --held-out`) checks it."""
+    return hashlib.sha256("\n".join(texts).encode()).hexdigest()[:16]

@@ -13,7 +13,7 @@ reader is passed in.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -80,21 +80,24 @@ def error_line(outcome: Outcome) -> str:
 class ResultLog:
     """A JSON Lines file of outcomes, one object per line, appended and flushed as they come.
 
-    Opening an existing file keeps its readings and `done` holds their images, so a restarted run
-    skips them. Its errors are dropped and tried again (the image may have been fixed since), as
-    is the torn last line a killed run leaves; the file is rewritten without them, atomically.
-    `failed` holds the images that fail in this run.
+    Opening an existing file keeps its lines and `done` holds their images, so a restarted run
+    skips them; the errors of the images in `retry` (this run's) are dropped instead and tried
+    again, since an image may have been fixed, as is the torn last line a killed run leaves. The
+    file is then rewritten without them, atomically. `failed` holds the images recorded as errors.
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, retry: Collection[str] = ()) -> None:
         self.path, self.done, self.failed = path, set[str](), set[str]()
         if path.is_file():
+            again = set(retry)
             lines = path.read_bytes().splitlines(keepends=True)
             rows = [(line, _row(line, path)) for line in lines if line.endswith(b"\n")]
-            kept = [line for line, row in rows if "error" not in row]
-            self.done = {row["image"] for _, row in rows if "error" not in row}
+            kept = [(line, row) for line, row in rows
+                    if "error" not in row or row["image"] not in again]  # fmt: skip
+            self.done = {row["image"] for _, row in kept}
+            self.failed = {row["image"] for _, row in kept if "error" in row}
             if len(kept) < len(lines):
-                atomic_write_bytes(path, b"".join(kept))
+                atomic_write_bytes(path, b"".join(line for line, _ in kept))
         try:
             self._fh: IO[str] = path.open("a", encoding="utf-8")
         except OSError as exc:

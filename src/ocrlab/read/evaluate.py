@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from ocrlab.data.load import ImageSet, load_many
-from ocrlab.data.split import limit_rows, random_split, text_split
+from ocrlab.data.split import labels_digest, limit_rows, random_split, text_split
 from ocrlab.errors import ConfigError, DatasetError, ImageError
 from ocrlab.metrics import accuracy, character_error_rate, exact_match, top_k_accuracy
 from ocrlab.read.hint import Hint, hinted
@@ -142,12 +142,15 @@ def evaluate_line(
     predictor = Predictor.load(run, device)
     reader = hinted(predictor, hint)
     kept, total = _line_held_out(predictor, run) if held_out else (None, 0)
-    texts, pred, groups, failed, start = [], [], [], [], 0
+    texts, pred, groups, failed = [], [], [], []
+    every: list[str] = []  # the texts of every image, for the held-out split's check
     for folder in dirs:
         data = load_for(predictor, [folder], workers, strict or held_out)
         if kept is not None:
-            mine = kept[(kept >= start) & (kept < start + len(data))] - start
-            start, data = start + len(data), data.subset(mine)
+            start, every = len(every), every + data.texts
+            data = data.subset(kept[(kept >= start) & (kept < len(every))] - start)
+        if not len(data):
+            continue
         texts += data.texts
         pred += [r.text for r in reader.read_batch(data.images)]  # type: ignore[attr-defined]
         if (folder / MANIFEST).is_file():
@@ -156,10 +159,11 @@ def evaluate_line(
         else:
             groups += [folder.name] * len(data)
         failed += data.skipped
-    if kept is not None and start != total:
+    recorded = predictor.checkpoint.split.get("labels")
+    if kept is not None and (len(every) != total or recorded not in (None, labels_digest(every))):
         raise DatasetError(
-            f"{run} was trained on {total} images and these folders hold {start}: --held-out "
-            "needs the folders it was fine-tuned on"
+            f"{run} was fine-tuned on {total} labelled images, and these folders hold "
+            f"{len(every)} other ones: --held-out needs the folders it was trained on, in order"
         )
     by_group = {
         g: exact_match(*zip(*[(t, p) for t, p, x in zip(texts, pred, groups, strict=True)

@@ -31,21 +31,6 @@ from ocrlab.runtime.preprocess import PREPROCESS, preprocess, scale
 __all__ = ["ImageLike", "Predictor", "Reading"]  # Reading lives in read/reading.py
 
 
-def _check_outputs(ckpt: Checkpoint, run: Path) -> None:
-    """A model's outputs must be its checkpoint's classes or characters, one each: a reading
-    must never index past the names it has."""
-    config = ckpt.model_config
-    if ckpt.kind in ("seq", "line"):
-        have, want = config.get("vocab_size"), len(SPECIALS) + len(ckpt.charset)
-    else:
-        have, want = config.get("num_classes", len(ckpt.classes)), len(ckpt.classes)
-    if have != want:
-        raise DatasetError(
-            f"{run / checkpoint.META} is inconsistent: its model has {have} outputs for {want} "
-            "classes or characters (with the specials)"
-        )
-
-
 class Predictor:
     """A loaded model with its preprocessing; `read(images)` returns one Reading per image."""
 
@@ -64,11 +49,11 @@ class Predictor:
         ckpt = checkpoint.load_checkpoint(run)
         if ckpt.kind not in PREPROCESS:
             raise DatasetError(f"{run} holds a {ckpt.kind!r} model; known: {sorted(PREPROCESS)}")
-        _check_outputs(ckpt, run)
         dev = resolve_device(device)
         model = checkpoint.load_model(
             run / checkpoint.WEIGHTS, lambda: build(ckpt.model, **ckpt.model_config)
         )
+        checkpoint.check_outputs(model, ckpt, run)
         return cls(model.to(dev), ckpt, dev)
 
     def preprocess(self, images: Sequence[ImageLike]) -> np.ndarray:
@@ -194,6 +179,8 @@ def read_lines(
     (`ocrlab.runtime.line.width_buckets`) by `column_probs`: lines → (n, w/4, V). A blank line
     (one grey level, give or take `BLANK`) reads as no text: the model, which has seen text in
     every image it trained on, would name a letter in it."""
+    if not len(batch):
+        return []
     out = [Reading("", 0.0, [], [("", 0.0)]) for _ in range(len(batch))]
     flat = batch.reshape(len(batch), -1)
     inked = np.flatnonzero(flat.max(axis=1).astype(int) - flat.min(axis=1) > BLANK)

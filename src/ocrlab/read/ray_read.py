@@ -79,7 +79,7 @@ class ReadBatch:
 
 @dataclass(frozen=True)
 class Tally:
-    """What a run did: images read now, images already in the file, images failed (ever)."""
+    """What a run did: images read now, images already read in the file, images that failed."""
 
     written: int
     skipped: int
@@ -100,9 +100,10 @@ def read_ray(
     length: int | str | tuple[int, int] | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> Tally:
-    """Read every image of `sources` not yet in `out` and append its line. `strict` stops at the
-    first unreadable image (its error raised, its line not written), as `ocrlab read --strict`;
-    `charset` and `length` hint a line model (`ocrlab.read.hint`)."""
+    """Read every image of `sources` not yet read in `out` (one that failed is tried again) and
+    append its line. `strict` stops at the first unreadable image (its error raised, its line
+    not written), as `ocrlab read --strict`; `charset` and `length` hint a line model
+    (`ocrlab.read.hint`)."""
     from ocrlab.read.hint import Hint, hinted
     from ocrlab.read.resolve import load
 
@@ -110,7 +111,7 @@ def read_ray(
         raise ConfigError("batch size and actors must be at least 1")
     images = [p for source in sources for p in list_images(source)]
     hinted(load(model, "cpu"), Hint.parse(charset, length))  # a bad model or hint fails here, once
-    with ResultLog(out) as log:
+    with ResultLog(out, images) as log:
         todo = [p for p in images if p not in log.done]
         reader = {"model": model, "top_k": top_k, "device": "cpu", "charset": charset,
                   "length": length}  # fmt: skip

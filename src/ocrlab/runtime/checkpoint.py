@@ -25,6 +25,7 @@ from safetensors.torch import save as st_save
 from torch import nn
 
 from ocrlab import __version__
+from ocrlab.charset import SPECIALS
 from ocrlab.data.atomic import atomic_write, atomic_write_bytes
 from ocrlab.errors import DatasetError
 
@@ -68,6 +69,20 @@ def load_model(path: Path, make: Callable[[], nn.Module]) -> nn.Module:
     model = model.to_empty(device="cpu")
     load_weights(path, model, tensors)
     return model
+
+
+def check_outputs(model: nn.Module, ckpt: Checkpoint, run: Path) -> None:
+    """A model's outputs (its `head`'s last linear layer) must be its checkpoint's classes or
+    characters, one each: a reading must never index past the names it has."""
+    head = model.get_submodule("head")
+    linear = [m for m in head.modules() if isinstance(m, nn.Linear)][-1]
+    spelt = ckpt.kind in ("seq", "line")
+    names = len(SPECIALS) + len(ckpt.charset) if spelt else len(ckpt.classes)
+    if linear.out_features != names:
+        raise DatasetError(
+            f"{run / META} is inconsistent: its model has {linear.out_features} outputs for "
+            f"{names} classes or characters (with the specials)"
+        )
 
 
 def load_weights(

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
-import hashlib
 import importlib
 import json
 from collections import Counter
@@ -27,6 +26,7 @@ from PIL import Image
 
 from ocrlab.config import to_dict
 from ocrlab.data.atomic import atomic_write_bytes
+from ocrlab.data.split import labels_digest
 from ocrlab.errors import ConfigError, DatasetError
 from ocrlab.rng import AUDIT, SPLITS, make_rng
 from ocrlab.runtime.preprocess import PREPROCESS
@@ -130,7 +130,7 @@ def audit(
             f"{len(texts)} images cannot give a test part of {cfg.test} and {min(cfg.sizes)} "
             "to train; label more or lower --test"
         )
-    settings = json.loads(json.dumps({"config": to_dict(cfg), "labels": _digest(texts)}))
+    settings = json.loads(json.dumps({"config": to_dict(cfg), "labels": labels_digest(texts)}))
     done = _finished(out, settings, resume)
     pool, test = split(len(texts), cfg.test / len(texts), cfg.finetune.seed)
     order = make_rng(cfg.finetune.seed, SPLITS, 1).permutation(pool)
@@ -171,11 +171,6 @@ def audit(
     _plot(results, out / "audit.png")
     atomic_write_bytes(out / "report.md", _report(results).encode())
     return results
-
-
-def _digest(texts: Sequence[str]) -> str:
-    """A fingerprint of the labels, in order: a resumed audit must measure the same samples."""
-    return hashlib.sha256("\n".join(texts).encode()).hexdigest()[:16]
 
 
 def _write(path: Path, results: dict[str, Any]) -> None:

@@ -31,7 +31,7 @@ from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
 from ocrlab.charset import SPECIALS, Charset, Tokenizer
 from ocrlab.config import to_dict
-from ocrlab.data.split import random_split
+from ocrlab.data.split import labels_digest, random_split
 from ocrlab.errors import ConfigError, DatasetError
 from ocrlab.models import build
 from ocrlab.models.crnn import CRNN, line_input
@@ -189,6 +189,7 @@ def _load_run(path: Path) -> tuple[CRNN, Checkpoint]:
     model = checkpoint.load_model(
         path / checkpoint.WEIGHTS, lambda: build("crnn", **ckpt.model_config)
     )
+    checkpoint.check_outputs(model, ckpt, path)
     assert isinstance(model, CRNN)
     return model, ckpt
 
@@ -341,7 +342,12 @@ def finetune(
         data=list(data),
         config=to_dict(cfg),
         title=f"line reader fine-tuned from {cfg.init} on {len(tr)} images",
-        split={"seed": cfg.seed, "train": len(tr), "held_out": len(va)},
+        split={
+            "seed": cfg.seed,
+            "train": len(tr),
+            "held_out": len(va),
+            "labels": labels_digest(texts),
+        },
         metrics={
             "held_out_exact": result.accuracy,
             "seconds": round(result.seconds, 1),

@@ -4,13 +4,14 @@ Fine-tuning and the audit measure for minutes; a Ctrl-C that raised `KeyboardInt
 middle of a step threw all of it away. While `ctrl_c_stops` is active, the first Ctrl-C only sets
 the returned flag, which `ocrlab.train.finetune.fit` checks after every step (as it checks its time
 budget); a second one interrupts at once. Outside the main thread (a server, a worker) signals
-cannot be caught, and the flag simply stays unset.
+cannot be caught, and where SIGINT is ignored (a job started with nohup) it stays ignored: the
+flag simply stays unset.
 """
 
 from __future__ import annotations
 
+import os
 import signal
-import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -31,16 +32,17 @@ class StopFlag:
 def ctrl_c_stops() -> Iterator[StopFlag]:
     """For the block, the first SIGINT sets the flag; the second raises KeyboardInterrupt."""
     flag = StopFlag()
-    if threading.current_thread() is not threading.main_thread():
-        yield flag
-        return
     previous = signal.getsignal(signal.SIGINT)
+    if threading.current_thread() is not threading.main_thread() or not callable(previous):
+        yield flag  # another thread, or SIGINT ignored (nohup) or set outside Python: as it was
+        return
 
     def request(signum: int, frame: FrameType | None) -> None:
         if flag.requested:
             raise KeyboardInterrupt
         flag.requested = True
-        print("ocrlab: stopping after this step (Ctrl-C again to quit at once)", file=sys.stderr)
+        # os.write, not print: the handler may run while the main thread is inside a print.
+        os.write(2, b"ocrlab: stopping after this step (Ctrl-C again to quit at once)\n")
 
     signal.signal(signal.SIGINT, request)
     try:
