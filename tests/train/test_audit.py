@@ -108,6 +108,6 @@ def test_a_failing_generator_is_one_clear_error(
     for name, said in (("raises", "sample 0: RuntimeError: boom"),
                        ("text_only", "return \\(image, text\\); sample 0 is str"),
                        ("no_argument", "sample 0: TypeError"),
-                       ("no_image", "NoneType as sample 0's image")):  # fmt: skip
+                       ("no_image", "sample 0 image cannot be read \\(NoneType")):  # fmt: skip
         with pytest.raises(DatasetError, match=said):
             generate(load_generator(f"schemes:{name}"), 3, 0)

@@ -22,12 +22,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PIL import Image
 
 from ocrlab.config import to_dict
 from ocrlab.data.atomic import atomic_write_bytes
 from ocrlab.data.split import labels_digest
-from ocrlab.errors import ConfigError, DatasetError
+from ocrlab.errors import ConfigError, DatasetError, ImageError
 from ocrlab.rng import AUDIT, SPLITS, make_rng
 from ocrlab.runtime.preprocess import PREPROCESS
 from ocrlab.train.finetune import NONE, FinetuneConfig, exact, fit, read_lines, split
@@ -77,14 +76,17 @@ def generate(fn: Generator, n: int, seed: int) -> tuple[np.ndarray, list[str]]:
                 f"the generator must return (image, text); sample {i} is {type(sample).__name__}"
             )
         image, text = sample
-        if not isinstance(image, Image.Image | np.ndarray):
-            raise DatasetError(
-                f"the generator returned {type(image).__name__} as sample {i}'s image; "
-                "expected a PIL image or a uint8 array"
-            )
         if not isinstance(text, str) or not text:
             raise DatasetError(f"the generator returned {text!r} as sample {i}'s text")
-        lines.append(PREPROCESS["line"](image, None, "L"))
+        try:
+            if image is None or isinstance(image, str | Path):  # a path is not a drawn image
+                raise ImageError(f"{type(image).__name__} is not an image")
+            lines.append(PREPROCESS["line"](image, None, "L"))
+        except (ImageError, AttributeError, TypeError) as exc:
+            raise DatasetError(
+                f"the generator's sample {i} image cannot be read ({exc}); return a PIL image "
+                "or a uint8 array"
+            ) from None
         texts.append(text)
     return np.stack(lines), texts
 
