@@ -116,12 +116,18 @@ def test_eval_of_a_line_model_leaves_out_a_bad_image_and_goes_on(
     zoo = make_zoo_set(ZooConfig(families=("hatched", "shadowed")), 4, tmp_path / "zoo",
                        fonts=("bundled",))  # fmt: skip
     (zoo / read_manifest(zoo / MANIFEST)[0].path).write_bytes(b"")  # a hatched one, emptied
-    data = [str(first), str(second), str(zoo)]
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "ALL.png").write_bytes(b"")  # a folder with nothing readable in it
+    data = [str(first), str(second), str(zoo), str(broken)]
     args = ["eval", "--model", "general", "--data", *data, "--workers", "1"]
     assert main(args) == 1  # measured on the rest, the bad ones named
     said = capsys.readouterr()
     metrics = json.loads(said.out)
     assert metrics["images"] == 6 and metrics["failed"][0] == "BROKEN.png"
+    assert metrics["failed"][-1] == "ALL.png"
     assert set(metrics["by_group"]) == {"first", "second", "hatched", "shadowed"}
     assert "cannot read BROKEN.png" in said.err
     assert main([*args, "--strict"]) == 2
+    assert main([*args[:4], str(broken), "--workers", "1"]) == 2  # nothing at all: one line
+    assert "no image of" in capsys.readouterr().err

@@ -29,6 +29,15 @@ Shape = tuple[int, ...]
 Fill = Callable[[np.ndarray, Progress | None], None]
 
 
+class NoReadableImages(DatasetError):
+    """Every image of a folder failed to decode; `skipped` names them (a reader that goes on past
+    bad images lists them and moves to the next folder)."""
+
+    def __init__(self, root: Path, skipped: list[str]) -> None:
+        super().__init__(f"no readable images in {root}")
+        self.skipped = skipped
+
+
 @dataclass
 class ImageSet:
     """Images with their labels: `images[i]` shows `texts[i]`, whose class key is `words[i]`."""
@@ -181,7 +190,7 @@ def _plan_ocrlab(root: Path, how: _How, skip_bad: bool = False) -> _Planned:
     if skip_bad:
         keep, skipped = _readable(paths)
         if not keep:
-            raise DatasetError(f"no readable images in {root}")
+            raise NoReadableImages(root, skipped)
         texts, words = [texts[i] for i in keep], [words[i] for i in keep]
         sources, paths = [sources[i] for i in keep], [paths[i] for i in keep]
     return _Planned(texts, words, sources, vocab, skipped, *_decoder(paths, how))
@@ -285,7 +294,7 @@ def _plan_folder(root: Path, how: _How, skip_bad: bool) -> _Planned:
     if skip_bad:
         keep, skipped = _readable([p for p, _ in pairs])
         if not keep:
-            raise DatasetError(f"no readable images in {root}")
+            raise NoReadableImages(root, skipped)
         pairs = [pairs[i] for i in keep]
     texts = [label for _, label in pairs]
     names = [p.name for p, _ in pairs]

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from ocrlab.data.load import ImageSet, load_many
+from ocrlab.data.load import ImageSet, NoReadableImages, load_many
 from ocrlab.data.split import labels_digest, limit_rows, random_split, text_split
 from ocrlab.errors import ConfigError, DatasetError, ImageError
 from ocrlab.metrics import accuracy, character_error_rate, exact_match, top_k_accuracy
@@ -145,7 +145,11 @@ def evaluate_line(
     texts, pred, groups, failed = [], [], [], []
     every: list[str] = []  # the texts of every image, for the held-out split's check
     for folder in dirs:
-        data = load_for(predictor, [folder], workers, strict or held_out)
+        try:
+            data = load_for(predictor, [folder], workers, strict or held_out)
+        except NoReadableImages as exc:  # only without --strict: the next folder may read
+            failed += exc.skipped
+            continue
         if kept is not None:
             start, every = len(every), every + data.texts
             data = data.subset(kept[(kept >= start) & (kept < len(every))] - start)
@@ -159,6 +163,8 @@ def evaluate_line(
         else:
             groups += [folder.name] * len(data)
         failed += data.skipped
+    if not texts:
+        raise DatasetError(f"no image of {', '.join(map(str, dirs))} could be read")
     recorded = predictor.checkpoint.split.get("labels")
     if kept is not None and (len(every) != total or recorded not in (None, labels_digest(every))):
         raise DatasetError(
