@@ -163,14 +163,14 @@ def evaluate_line(
         else:
             groups += [folder.name] * len(data)
         failed += data.skipped
-    if not texts:
-        raise DatasetError(f"no image of {', '.join(map(str, dirs))} could be read")
     recorded = predictor.checkpoint.split.get("labels")
     if kept is not None and (len(every) != total or recorded not in (None, labels_digest(every))):
         raise DatasetError(
             f"{run} was fine-tuned on {total} labelled images, and these folders hold "
             f"{len(every)} other ones: --held-out needs the folders it was trained on, in order"
         )
+    if not texts:
+        raise DatasetError(f"no image of {', '.join(map(str, dirs))} could be read")
     by_group = {
         g: exact_match(*zip(*[(t, p) for t, p, x in zip(texts, pred, groups, strict=True)
                                if x == g], strict=True), case_sensitive=True)
