@@ -83,10 +83,12 @@ def _flatten(im: Image.Image, mode: str) -> Image.Image:
     [0, 255]) scaled to 8 bits: Pillow's own conversion clips every value above 255, which turns
     a 16-bit scan white."""
     if im.mode in ("I", "F") or im.mode.startswith("I;16"):
-        grey, sixteen = np.asarray(im, dtype=np.float64), im.mode.startswith("I;16")
+        grey = np.asarray(im, dtype=np.float64)
         most = grey.max(initial=0)
-        top = 65535.0 if sixteen or (im.mode == "I" and most > 255) else 255.0
-        top = 1.0 if im.mode == "F" and most <= 1 else top
+        if im.mode == "F":
+            top = 1.0 if most <= 1 else 255.0
+        else:
+            top = 65535.0 if im.mode.startswith("I;16") or most > 255 else 255.0
         im = Image.fromarray(np.clip(grey * (255 / top) + 0.5, 0, 255).astype(np.uint8))
     if im.mode in ("RGBA", "LA", "PA") or (im.mode == "P" and "transparency" in im.info):
         rgba = im.convert("RGBA")

@@ -80,3 +80,9 @@ def labels_digest(texts: Sequence[str]) -> str:
     """A fingerprint of labels in order: a split recorded by index is only the same split of the
     same labels, so whoever reuses one (a resumed audit, `ocrlab eval --held-out`) checks it."""
     return hashlib.sha256("\n".join(texts).encode()).hexdigest()[:16]
+
+
+def held_out_split(n: int, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """The seeded (train, held-out) split of a fine-tuning run's n labels: fine-tuning draws it,
+    and `ocrlab eval --held-out` draws it again from the seed the run recorded."""
+    return random_split(n, fraction, make_rng(seed, SPLITS))

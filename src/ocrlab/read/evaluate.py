@@ -13,12 +13,11 @@ from typing import Any
 import numpy as np
 
 from ocrlab.data.load import ImageSet, NoReadableImages, load_many
-from ocrlab.data.split import labels_digest, limit_rows, random_split, text_split
+from ocrlab.data.split import held_out_split, labels_digest, limit_rows, text_split
 from ocrlab.errors import ConfigError, DatasetError, ImageError
 from ocrlab.metrics import accuracy, character_error_rate, exact_match, top_k_accuracy
 from ocrlab.read.hint import Hint, hinted
 from ocrlab.read.predictor import Predictor
-from ocrlab.rng import SPLITS, make_rng
 from ocrlab.runtime.checkpoint import load_checkpoint
 from ocrlab.runtime.preprocess import PREPROCESS
 
@@ -196,8 +195,8 @@ def _line_held_out(predictor: Predictor, run: Path) -> tuple[np.ndarray, int]:
             f"{run} records no held-out split; --held-out is for a run fine-tuned on these folders"
         )
     total = int(ckpt.split["train"]) + int(ckpt.split["held_out"])
-    rng = make_rng(int(ckpt.split["seed"]), SPLITS)  # as `ocrlab.train.finetune.split` drew it
-    return random_split(total, float(ckpt.config["held_out"]), rng)[1], total
+    seed, fraction = int(ckpt.split["seed"]), float(ckpt.config["held_out"])
+    return held_out_split(total, fraction, seed)[1], total
 
 
 def evaluate(

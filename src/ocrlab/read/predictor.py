@@ -50,10 +50,7 @@ class Predictor:
         if ckpt.kind not in PREPROCESS:
             raise DatasetError(f"{run} holds a {ckpt.kind!r} model; known: {sorted(PREPROCESS)}")
         dev = resolve_device(device)
-        model = checkpoint.load_model(
-            run / checkpoint.WEIGHTS, lambda: build(ckpt.model, **ckpt.model_config)
-        )
-        checkpoint.check_outputs(model, ckpt, run)
+        model = checkpoint.load_model(run, ckpt, lambda: build(ckpt.model, **ckpt.model_config))
         return cls(model.to(dev), ckpt, dev)
 
     def preprocess(self, images: Sequence[ImageLike]) -> np.ndarray:
@@ -182,8 +179,7 @@ def read_lines(
     if not len(batch):
         return []
     out = [Reading("", 0.0, [], [("", 0.0)]) for _ in range(len(batch))]
-    flat = batch.reshape(len(batch), -1)
-    inked = np.flatnonzero(flat.max(axis=1).astype(int) - flat.min(axis=1) > BLANK)
+    inked = np.flatnonzero(np.ptp(batch.reshape(len(batch), -1), axis=1) > BLANK)
     if len(inked):
         read = read_in_buckets(
             batch[inked], lambda lines: readings_from_columns(column_probs(lines), charset, hint)

@@ -46,18 +46,18 @@ def _read_weights(path: Path) -> dict[str, torch.Tensor]:
         raise DatasetError(f"cannot read weights {path}: {exc}") from None
 
 
-def load_model(path: Path, make: Callable[[], nn.Module]) -> nn.Module:
-    """The model `make` builds, with the safetensors weights at `path`. It is built on the meta
-    device and its shapes compared with the file's first, so a checkpoint.json from elsewhere
-    that asks for a huge model is refused before any memory is allocated for it."""
+def load_model(run: Path, ckpt: Checkpoint, make: Callable[[], nn.Module]) -> nn.Module:
+    """The model `make` builds from `ckpt`, with the weights of the run folder `run`. It is built
+    on the meta device and its shapes compared with the file's first, so a checkpoint.json from
+    elsewhere that asks for a huge model is refused before any memory is allocated for it; its
+    outputs must then be the checkpoint's classes or characters (`check_outputs`)."""
+    path = run / WEIGHTS
     tensors = _read_weights(path)
     try:
         with torch.device("meta"):
             model = make()
     except (TypeError, ValueError, RuntimeError) as exc:
-        raise DatasetError(
-            f"{path.parent / META} describes no model ocrlab builds: {exc}"
-        ) from None
+        raise DatasetError(f"{run / META} describes no model ocrlab builds: {exc}") from None
     want = {k: tuple(v.shape) for k, v in model.state_dict().items()}
     have = {k: tuple(v.shape) for k, v in tensors.items()}
     if want != have:
@@ -66,6 +66,7 @@ def load_model(path: Path, make: Callable[[], nn.Module]) -> nn.Module:
             f"{path} does not fit the model its {META} describes ({name}: the file has "
             f"{have.get(name, 'nothing')}, the model needs {want.get(name, 'nothing')})"
         )
+    check_outputs(model, ckpt, run)
     model = model.to_empty(device="cpu")
     load_weights(path, model, tensors)
     return model

@@ -31,11 +31,10 @@ from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
 from ocrlab.charset import SPECIALS, Charset, Tokenizer
 from ocrlab.config import to_dict
-from ocrlab.data.split import labels_digest, random_split
+from ocrlab.data.split import held_out_split, labels_digest
 from ocrlab.errors import ConfigError, DatasetError
 from ocrlab.models import build
 from ocrlab.models.crnn import CRNN, line_input
-from ocrlab.rng import SPLITS, make_rng
 from ocrlab.runtime import checkpoint
 from ocrlab.runtime.checkpoint import Checkpoint
 from ocrlab.runtime.device import resolve_device
@@ -186,10 +185,7 @@ def _load_run(path: Path) -> tuple[CRNN, Checkpoint]:
         raise DatasetError(
             f"{path} holds a {ckpt.kind} model; fine-tuning starts from a line model"
         )
-    model = checkpoint.load_model(
-        path / checkpoint.WEIGHTS, lambda: build("crnn", **ckpt.model_config)
-    )
-    checkpoint.check_outputs(model, ckpt, path)
+    model = checkpoint.load_model(path, ckpt, lambda: build("crnn", **ckpt.model_config))
     assert isinstance(model, CRNN)
     return model, ckpt
 
@@ -310,7 +306,7 @@ def split(n: int, held_out: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """A seeded random (train, held-out) split of n samples, each part sorted."""
     if n < 2:
         raise DatasetError(f"fine-tuning needs at least 2 labelled images, got {n}")
-    return random_split(n, held_out, make_rng(seed, SPLITS))
+    return held_out_split(n, held_out, seed)
 
 
 def finetune(

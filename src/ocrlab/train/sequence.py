@@ -191,9 +191,7 @@ def _start(run: Path, model: nn.Module, charset: str) -> nn.Module:
     """`model` (of `charset`) holding the weights of the sequence model in `run`: every layer as
     trained, and in the token-indexed ones the rows of every character both charsets spell."""
     ckpt = checkpoint.load_checkpoint(run)
-    start = checkpoint.load_model(
-        run / checkpoint.WEIGHTS, lambda: build("seq2seq", **ckpt.model_config)
-    )
+    start = checkpoint.load_model(run, ckpt, lambda: build("seq2seq", **ckpt.model_config))
     state = {k: v for k, v in start.state_dict().items() if k not in TOKEN_ROWS}
     model.load_state_dict({**state, **carry_rows(start, model, TOKEN_ROWS, ckpt.charset, charset)})
     return model
