@@ -13,12 +13,14 @@ thread each, as bench_read.py):
 - CAPTCHAs of the `captcha` library (lower case and digits, 4-6 characters): another
   generator's output, test material only.
 
-ocrlab reads through torch, onnxruntime, and onnxruntime with the int8 export (`ocrlab export
---int8`: convolutions calibrated on zoo CAPTCHAs, none of these sets). The two CAPTCHA schemes
-with a known format (captcha_images_v2: 5 characters; the `captcha` library's: 4-6; both lower
-case and digits) are also read told so (`ocrlab read --charset alnum-lower --length 5`), beside
-ddddocr told the characters (`set_ranges`, which in ddddocr 1.6 drops the characters outside
-the range from its greedy reading; it takes no length).
+ocrlab reads through torch, onnxruntime, onnxruntime with the int8 export (`ocrlab export
+--int8`: convolutions calibrated on zoo CAPTCHAs, none of these sets), and onnxruntime reading
+thoroughly (`ocrlab read --thorough`: seven views of each line, the reading they agree on). The
+two CAPTCHA schemes with a known format (captcha_images_v2: 5 characters; the `captcha`
+library's: 4-6; both lower case and digits) are also read told so (`ocrlab read --charset
+alnum-lower --length 5`, and so thoroughly), beside ddddocr told the characters (`set_ranges`,
+which in ddddocr 1.6 drops the characters outside the range from its greedy reading; it takes no
+length).
 
     python benchmarks/bench_general.py --quick   # 300 images a set (500 text-eval)
     python benchmarks/bench_general.py --full    # 1,000 a set
@@ -48,6 +50,7 @@ from _common import report
 from bench_read import DATA_ROOT, limit_onnxruntime, measure, readers
 from ocrlab.data.load import folder_labels
 from ocrlab.data.manifest import MANIFEST, read_manifest
+from ocrlab.read.hint import Hint, hinted
 from ocrlab.read.onnx import OnnxPredictor, export_onnx
 from ocrlab.runtime.checkpoint import load_checkpoint, save_checkpoint
 from ocrlab.runtime.shipped import shipped_folder
@@ -145,13 +148,17 @@ def sets(tmp: Path, n: int) -> dict[str, Set]:
 
 
 def told(onnx_file: Path, charset: str, length: str) -> dict[str, Any]:
-    """ocrlab (onnxruntime) told a scheme's characters and length, ddddocr told its characters."""
+    """ocrlab (onnxruntime) told a scheme's characters and length, also reading thoroughly;
+    ddddocr told its characters."""
     from ocrlab.charset import NAMED
-    from ocrlab.read.hint import Hint, hinted
 
     reader = hinted(OnnxPredictor(onnx_file), Hint.parse(charset, length))
+    closer = hinted(OnnxPredictor(onnx_file), Hint.parse(charset, length, thorough=True))
     tools: dict[str, Any] = {
-        "ocrlab onnxruntime, told the format": lambda ims: [r.text for r in reader.read(ims)]
+        "ocrlab onnxruntime, told the format": lambda ims: [r.text for r in reader.read(ims)],
+        "ocrlab onnxruntime, told the format, thorough": lambda ims: [
+            r.text for r in closer.read(ims)
+        ],
     }
     try:
         import ddddocr
@@ -193,8 +200,10 @@ def main() -> None:
         model = with_canvas(args.model, args.width, Path(tmp)) if args.width else args.model
         tools = readers(model, "cpu", charset, Path(tmp))
         int8 = OnnxPredictor(export_onnx(model, Path(tmp) / "int8.onnx", int8=True))
+        thorough = hinted(OnnxPredictor(Path(tmp) / f"{model.name}.onnx"), Hint(thorough=True))
         ours = {k: v for k, v in tools.items() if k.startswith("ocrlab")}
         ours["ocrlab onnxruntime int8"] = lambda ims: [r.text for r in int8.read(ims)]
+        ours["ocrlab onnxruntime, thorough"] = lambda ims: [r.text for r in thorough.read(ims)]
         tools = {**ours, **{k: v for k, v in tools.items() if k not in ours}}
         for name, (images, truth) in sets(Path(tmp), 1000 if args.full else 300).items():
             record: dict[str, Any] = {"name": name, "images": len(images), "tools": {}}

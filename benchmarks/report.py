@@ -234,7 +234,7 @@ def general_section(r: dict[str, Any]) -> str:
     rows = _exact_table(r["sets"], tools)
     told = list(dict.fromkeys(t for d in r["sets"] for t in d["tools"] if t not in tools))
     if told:  # schemes read again by tools told their format: "<tool>, told ..." by "<tool>"
-        columns = [c for t in told for c in (t.split(",")[0], t)]
+        columns = list(dict.fromkeys(c for t in told for c in (t.split(",")[0], t)))
         hinted = [d for d in r["sets"] if set(told) & set(d["tools"])]
         rows += ["", "The CAPTCHA schemes again, each tool told the scheme's format "
                  "(characters and length; ddddocr takes no length):", ""]  # fmt: skip

@@ -66,10 +66,12 @@ def _cached(
     lines: bool = False,
     charset: str | None = None,
     length: int | str | tuple[int, int] | None = None,
+    thorough: bool = False,
 ) -> Reader:
     """`read` and `read_many` load a named model once per process, not once per call; a hint
     (`charset`, `length`: `ocrlab.read.hint`) makes a line model decode only what it allows,
-    and `lines` reads an image line by line (`ocrlab.read.lines.LinesReader`)."""
+    `thorough` makes it read several views of each line, and `lines` reads an image line by
+    line (`ocrlab.read.lines.LinesReader`)."""
     from ocrlab.read.hint import Hint, hinted
 
     if isinstance(model, str | Path):
@@ -79,7 +81,7 @@ def _cached(
         reader = _readers[key]
     else:
         reader = model
-    reader = hinted(reader, Hint.parse(charset, length))
+    reader = hinted(reader, Hint.parse(charset, length, thorough))
     if not lines:
         return reader
     from ocrlab.read.lines import by_lines
@@ -95,13 +97,16 @@ def read(
     lines: bool = False,
     charset: str | None = None,
     length: int | str | tuple[int, int] | None = None,
+    thorough: bool = False,
 ) -> Reading:
     """Read the text in one image: a path, `str`, encoded bytes, a Pillow image or a uint8
     array. Greedy decoding; `top_k` > 1 adds alternatives (beam search for sequence models).
     `lines=True` cuts an image of several lines into lines and joins their readings with "\n".
     `charset` (a name such as 'digits', 'alnum-lower', 'digits+upper', or the characters) and
-    `length` (5, '4-6' or (4, 6)) tell a line model what the text may be, for each line."""
-    return _cached(model, device, lines, charset, length).read([image], top_k)[0]
+    `length` (5, '4-6' or (4, 6)) tell a line model what the text may be, for each line.
+    `thorough=True` has a line model read each line in seven views and keep the reading they
+    agree on: a few points more on most CAPTCHAs for seven times the time (docs/general.md)."""
+    return _cached(model, device, lines, charset, length, thorough).read([image], top_k)[0]
 
 
 def read_many(
@@ -113,10 +118,11 @@ def read_many(
     lines: bool = False,
     charset: str | None = None,
     length: int | str | tuple[int, int] | None = None,
+    thorough: bool = False,
 ) -> list[Reading]:
     """Read many images, `batch_size` at a time; one Reading per image, in order (the options
     as for `read`)."""
-    reader = _cached(model, device, lines, charset, length)
+    reader = _cached(model, device, lines, charset, length, thorough)
     out: list[Reading] = []
     batch: list[ImageLike] = []
     for image in images:

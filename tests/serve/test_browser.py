@@ -122,12 +122,15 @@ def test_page_reads_an_upload_and_a_drawing(
 
         page.select_option("#read-model", "words")  # only a line model can be told the format
         expect(page.locator("#read-charset")).to_be_disabled()
+        expect(page.locator("#read-thorough")).to_be_disabled()
         page.select_option("#read-model", "general")  # an image of two lines, read line by line
         expect(page.locator("#read-length")).to_be_enabled()
         page.check("#read-lines")
+        page.check("#read-thorough")  # each line in seven views: the same clean text
         page.set_input_files("#file", str(lines))
         expect(page.locator("#reading-text")).to_have_text("\n".join(TEXTS[:2]))
         assert page.inner_text("#reading-text") == "\n".join(TEXTS[:2])  # shown as two lines
+        page.uncheck("#read-thorough")
 
         page.uncheck("#read-lines")  # told the format: three digits, whatever the image says
         page.fill("#read-charset", "digits")

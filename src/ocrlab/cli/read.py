@@ -37,7 +37,8 @@ def cmd_read(args: argparse.Namespace) -> int:
         return read_with_ray(args)
     if args.address is not None or args.actors is not None:
         raise ConfigError("--address and --actors are for --engine ray")
-    reader = hinted(load(args.model, args.device), Hint.parse(args.charset, args.length))
+    hint = Hint.parse(args.charset, args.length, args.thorough)
+    reader = hinted(load(args.model, args.device), hint)
     if args.lines:
         from ocrlab.read.lines import by_lines
 
@@ -114,6 +115,12 @@ def _add_read(sub: Any) -> None:
         "an image too narrow for that many reads as nothing",
     )
     p.add_argument(
+        "--thorough",
+        action="store_true",
+        help="line models: read each line in seven views (narrower, wider, smaller) and keep "
+        "the reading they agree on; a few points more on most CAPTCHAs, seven times the time",
+    )
+    p.add_argument(
         "--debug",
         type=Path,
         metavar="DIR",
@@ -164,12 +171,14 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from ocrlab.read.hint import Hint
     from ocrlab.runtime.shipped import run_folder
 
-    hint = Hint.parse(args.charset, args.length)
+    hint = Hint.parse(args.charset, args.length, args.thorough)
     if args.json_out is not None:
         _output_file(args.json_out, "--json-out")
     if len(args.data) == 1 and _is_letters_eval(args.data[0]):
         if hint is not None:
-            raise ConfigError("--charset and --length are for line models, not letters-eval sets")
+            raise ConfigError(
+                "--charset, --length and --thorough are for line models, not letters-eval sets"
+            )
         metrics = _eval_letters(args)
     else:
         run = run_folder(args.model)
@@ -240,6 +249,9 @@ def _add_eval(sub: Any) -> None:
     )
     p.add_argument("--charset", help="line models: read told the characters (as ocrlab read)")
     p.add_argument("--length", metavar="N|A-B", help="line models: read told the length")
+    p.add_argument(
+        "--thorough", action="store_true", help="line models: read as ocrlab read --thorough"
+    )
     p.add_argument(
         "--strict",
         action="store_true",

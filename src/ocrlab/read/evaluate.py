@@ -6,6 +6,7 @@ preprocessing: decoding, resizing and normalisation exactly as `ocrlab predict` 
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -175,7 +176,7 @@ def evaluate_line(
                                if x == g], strict=True), case_sensitive=True)
         for g in sorted(set(groups))
     }  # fmt: skip
-    told = {"hint": {"charset": hint.charset, "lengths": hint.lengths}} if hint else {}
+    told = {"hint": dataclasses.asdict(hint)} if hint else {}
     return {
         **text_metrics(texts, pred),
         "by_group": by_group,
@@ -214,7 +215,10 @@ def evaluate(
     if kind == "line":
         return evaluate_line(run, dirs, device, workers, strict, hint, held_out)
     if hint is not None:
-        raise ConfigError(f"a charset or length hint is for a line model; {run} is a {kind} model")
+        raise ConfigError(
+            f"a charset or length hint, or a thorough reading, is for a line model; {run} is a "
+            f"{kind} model"
+        )
     if kind == "seq":
         return evaluate_seq(run, dirs, device, workers, held_out, strict)
     if held_out:

@@ -27,10 +27,12 @@ MAX_LENGTH = 64
 @dataclass(frozen=True)
 class Hint:
     """Characters the text may use (empty: any the model spells) and its length (fewest, most;
-    None: any)."""
+    None: any); and whether to look twice: `thorough` reads each line in several views
+    (`ocrlab.runtime.line.VIEWS`) and keeps the reading they agree on, for seven times the work."""
 
     charset: str = ""
     lengths: tuple[int, int] | None = None
+    thorough: bool = False
 
     def __post_init__(self) -> None:
         if self.lengths is not None:
@@ -42,18 +44,22 @@ class Hint:
 
     @classmethod
     def parse(
-        cls, charset: str | None = None, length: int | str | Sequence[int] | None = None
+        cls,
+        charset: str | None = None,
+        length: int | str | Sequence[int] | None = None,
+        thorough: bool = False,
     ) -> Hint | None:
         """A hint from user words: `charset` as `Charset.parse` reads it ('digits+upper' or the
         characters themselves); `length` N, 'N', 'A-B' or (A, B).
-        None when neither is given (an empty string gives nothing, as a blank form field)."""
+        None when none is given (an empty string gives nothing, as a blank form field)."""
         if length == "":
             length = None
-        if not charset and length is None:
+        if not charset and length is None and not thorough:
             return None
         return cls(
             Charset.parse(charset).chars if charset else "",
             None if length is None else _lengths(length),
+            thorough,
         )
 
     def tokens(self, model_charset: str) -> np.ndarray:
@@ -78,8 +84,8 @@ def hinted(reader: Reader, hint: Hint | None) -> Reader:
         return reader
     if getattr(reader, "kind", None) != "line" or not hasattr(reader, "hint"):
         raise ConfigError(
-            "a charset or length hint is for a line model (the general reader, a fine-tuned one "
-            "or its export); this model decodes otherwise"
+            "a charset or length hint, or a thorough reading, is for a line model (the general "
+            "reader, a fine-tuned one or its export); this model reads otherwise"
         )
     hint.tokens(reader.checkpoint.charset)  # type: ignore[attr-defined]  # fail before reading
     out = copy.copy(reader)

@@ -25,7 +25,7 @@ from ocrlab.runtime import checkpoint
 from ocrlab.runtime.checkpoint import Checkpoint
 from ocrlab.runtime.ctc import ctc_constrained, ctc_greedy
 from ocrlab.runtime.device import resolve_device
-from ocrlab.runtime.line import read_in_buckets
+from ocrlab.runtime.line import VIEWS, read_in_buckets, view
 from ocrlab.runtime.preprocess import PREPROCESS, preprocess, scale
 
 __all__ = ["ImageLike", "Predictor", "Reading"]  # Reading lives in read/reading.py
@@ -173,17 +173,35 @@ def read_lines(
     hint: Hint | None = None,
 ) -> list[Reading]:
     """Readings of (N, H, W, 1) uint8 lines, each read at its bucket's width
-    (`ocrlab.runtime.line.width_buckets`) by `column_probs`: lines → (n, w/4, V). A blank line
-    (one grey level, give or take `BLANK`) reads as no text: the model, which has seen text in
-    every image it trained on, would name a letter in it."""
+    (`ocrlab.runtime.line.width_buckets`) by `column_probs`: lines → (n, w/4, V); a `thorough`
+    hint reads every view of each line (`ocrlab.runtime.line.VIEWS`) and keeps the reading they
+    agree on (`agree`). A blank line (one grey level, give or take `BLANK`) reads as no text: the
+    model, which has seen text in every image it trained on, would name a letter in it."""
     if not len(batch):
         return []
     out = [Reading("", 0.0, [], [("", 0.0)]) for _ in range(len(batch))]
     inked = np.flatnonzero(np.ptp(batch.reshape(len(batch), -1), axis=1) > BLANK)
     if len(inked):
-        read = read_in_buckets(
-            batch[inked], lambda lines: readings_from_columns(column_probs(lines), charset, hint)
-        )
-        for i, reading in zip(inked, read, strict=True):
-            out[i] = reading
+
+        def decode(lines: np.ndarray) -> list[Reading]:
+            return readings_from_columns(column_probs(lines), charset, hint)
+
+        views = VIEWS if hint is not None and hint.thorough else VIEWS[:1]
+        seen = [read_in_buckets(view(batch[inked], *v) if v != (1, 1) else batch[inked], decode)
+                for v in views]  # fmt: skip
+        for i, readings in zip(inked, zip(*seen, strict=True), strict=True):
+            out[i] = agree(readings) if len(readings) > 1 else readings[0]
     return out
+
+
+def agree(readings: Sequence[Reading]) -> Reading:
+    """One reading from several of the same line: the text with the most confidence summed over
+    the readings, its confidence that sum over their number, its characters those of its surest
+    reading, and the other texts in that order as its alternatives (`topk`)."""
+    votes: dict[str, float] = {}
+    for r in readings:
+        votes[r.text] = votes.get(r.text, 0.0) + r.confidence
+    ranked = sorted(votes, key=lambda text: -votes[text])  # stable: ties go to the first view
+    best = max((r for r in readings if r.text == ranked[0]), key=lambda r: r.confidence)
+    share = [(text, votes[text] / len(readings)) for text in ranked]
+    return Reading(best.text, share[0][1], best.chars, share)

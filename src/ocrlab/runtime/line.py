@@ -28,6 +28,12 @@ BUCKET = 32
 """Width step of the column buckets a line is read at (`width_buckets`)."""
 MARGIN = 16
 """Columns of background a line keeps right of its text when read in its bucket."""
+VIEWS = (
+    (1.0, 1.0), (0.8, 1.0), (0.9, 1.0), (1.1, 1.0), (1.25, 1.0), (1.0, 1 / 1.2), (1.0, 1 / 1.4)
+)  # fmt: skip
+"""The (across, down) scales of a thorough reading's views (`view`): the line itself, its text
+narrower and wider, and its text smaller in more background. A reader sees a glyph at one size
+whatever the font's width; a view where the glyphs look like its training text reads surer."""
 
 
 def line_width(height: int, width: int, out_height: int = HEIGHT, out_width: int = WIDTH) -> int:
@@ -53,6 +59,24 @@ def to_line(image: np.ndarray, height: int = HEIGHT, width: int = WIDTH) -> np.n
     if w < width:
         border = np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])
         out[:, w:] = np.uint8(np.median(border))
+    return out
+
+
+def view(lines: np.ndarray, across: float, down: float) -> np.ndarray:
+    """(N, H, W, 1) lines (`to_line`) with their text scaled by `down` (aspect kept, centred in
+    rows of background) and then by `across` in width; the padding stays the line's own."""
+    _, h, width, _ = lines.shape
+    rows = max(1, round(h * down))
+    top = (h - rows) // 2
+    out = np.empty_like(lines)
+    for i, (line, w) in enumerate(zip(lines[..., 0], text_widths(lines), strict=True)):
+        edge = np.concatenate([line[0], line[-1], line[:, 0], line[:, w - 1]])
+        out[i] = line[0, -1] if w < width else np.median(edge)
+        cols = max(1, min(width, round(w * across * down)))
+        text = Image.fromarray(np.ascontiguousarray(line[:, :w]))
+        out[i, top : top + rows, :cols, 0] = np.asarray(
+            text.resize((cols, rows), Image.Resampling.BILINEAR)
+        )
     return out
 
 

@@ -181,13 +181,19 @@ def _add_read(app: FastAPI, ctx: _Context) -> None:
         length: str | None = Query(
             None, description="characters in the text (5) or a range (4-6); line models only"
         ),
+        thorough: bool = Query(
+            False,
+            description="read each line in seven views and keep the reading they agree on: a "
+            "few points more on most CAPTCHAs for seven times the time; line models only",
+        ),
     ) -> ReadResponse:
         """Read one image: multipart field `image` (with optional form fields `model`, `top_k`,
-        `lines`, `charset`, `length`) or the raw image bytes as the body. The format is sniffed
-        from the bytes."""
+        `lines`, `charset`, `length`, `thorough`) or the raw image bytes as the body. The format
+        is sniffed from the bytes."""
         start = time.perf_counter()
         query = {"model": model, "top_k": None if top_k is None else str(top_k),
-                 "lines": str(lines).lower(), "charset": charset, "length": length}  # fmt: skip
+                 "lines": str(lines).lower(), "charset": charset, "length": length,
+                 "thorough": str(thorough).lower()}  # fmt: skip
         progress = {"uploaded": False}
         try:
             return await asyncio.wait_for(
@@ -221,8 +227,9 @@ async def _read(
         loaded = ", ".join(ctx.readers)
         raise ApiError(404, "unknown_model", f"no model named {name!r}; loaded: {loaded}")
     top_k = _top_k(params["top_k"], ctx.settings.max_top_k)
+    hint = (params["charset"], params["length"], _flag(params["thorough"], "thorough"))
     try:
-        reader = hinted(ctx.readers[name], Hint.parse(params["charset"], params["length"]))
+        reader = hinted(ctx.readers[name], Hint.parse(*hint))
     except ConfigError as exc:
         raise ApiError(422, "invalid_parameter", str(exc)) from None
     if _flag(params["lines"], "lines"):
@@ -272,7 +279,7 @@ async def _unpack(request: Request, body: bytes) -> tuple[bytes, dict[str, str]]
         return await upload.read(), fields
 
 
-FIELDS = ("model", "top_k", "lines", "charset", "length")
+FIELDS = ("model", "top_k", "lines", "charset", "length", "thorough")
 """The form fields a multipart read takes beside `image`; each wins over its query parameter."""
 
 

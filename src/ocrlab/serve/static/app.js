@@ -34,7 +34,7 @@ function showBars(list, entries) {
   );
 }
 
-function readImage(blob, model, topK, debug, lines = false, charset = "", length = "") {
+function readImage(blob, model, topK, debug, lines = false, charset = "", length = "", thorough = false) {
   const form = new FormData();
   form.append("image", blob, "image");
   const query = new URLSearchParams({
@@ -43,17 +43,18 @@ function readImage(blob, model, topK, debug, lines = false, charset = "", length
   // What the text may be (line models): sent only when given, so other models read as before.
   if (charset.trim()) query.set("charset", charset.trim());
   if (length.trim()) query.set("length", length.trim());
+  if (thorough) query.set("thorough", "1");
   return api(`/v1/read?${query}`, { method: "POST", body: form });
 }
 
 // ---- models -----------------------------------------------------------------------------
 
-// Hints (characters, length) are for line models: the fields are off for any other kind.
+// Hints (characters, length, thorough) are for line models: the fields are off for any other kind.
 const modelKinds = new Map();
 
 function syncHints() {
   const off = modelKinds.get($("read-model").value) !== "line";
-  for (const id of ["read-charset", "read-length"]) {
+  for (const id of ["read-charset", "read-length", "read-thorough"]) {
     $(id).disabled = off;
     if (off) $(id).title = "only a line model (such as general) can be told the format";
     else $(id).removeAttribute("title");
@@ -91,6 +92,7 @@ async function readFile(blob) {
       blob, $("read-model").value, $("read-topk").value, true, $("read-lines").checked,
       $("read-charset").disabled ? "" : $("read-charset").value,
       $("read-length").disabled ? "" : $("read-length").value,
+      !$("read-thorough").disabled && $("read-thorough").checked,
     );
     showReading(r);
     $("read-status").textContent = "";
