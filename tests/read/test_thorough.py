@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import io
 import json
 from pathlib import Path
@@ -15,7 +16,7 @@ import ocrlab
 from ocrlab.cli import main
 from ocrlab.errors import ConfigError
 from ocrlab.read.hint import Hint, hinted
-from ocrlab.read.predictor import agree
+from ocrlab.read.predictor import agree, read_views
 from ocrlab.read.reading import Reading
 from ocrlab.runtime.line import VIEWS, text_widths, to_line, view
 from ocrlab.serve.app import create_app
@@ -57,8 +58,25 @@ def test_agreement_sums_confidence_per_text() -> None:
     assert kept.text == "ab"  # 0.9 summed beats one surer reading of 0.7
     assert kept.confidence == pytest.approx(0.3)
     assert kept.chars == readings[0].chars  # its surest reading's characters
-    assert [t for t, _ in kept.topk] == ["ab", "xy"]
-    assert kept.topk[1][1] == pytest.approx(0.7 / 3)
+    assert kept.topk == [("ab", kept.confidence)]  # alternatives only when asked for
+    more = agree([*readings, Reading("", 0.0)], top_k=5)
+    assert [t for t, _ in more.topk] == ["ab", "xy"]  # no alternative nothing voted for
+    assert more.topk[1][1] == pytest.approx(0.7 / 4)
+
+
+def test_a_view_that_would_overflow_a_squeezed_line_has_no_vote() -> None:
+    squares = np.kron(np.indices((8, 500)).sum(0) % 2, np.ones((4, 4))) * 200 + 10
+    full = to_line(squares.astype(np.uint8))[None, :, :, None]  # 2,000 columns, squeezed
+    assert text_widths(full)[0] == 1024
+
+    def read(lines: np.ndarray) -> list[Reading]:  # the line itself reads "a", any change "b"
+        return [Reading("a" if np.array_equal(x, full[0]) else "b", 0.9) for x in lines]
+
+    kept = read_views(full, read, Hint(thorough=True))[0]
+    assert kept.text == "b" and kept.confidence == pytest.approx(0.9 * 4 / 5)  # 2 views out
+    assert read_views(full, read, None)[0].text == "a"
+    with pytest.raises(ValueError, match="shrinks"):
+        view(full, 1.0, 1.5)
 
 
 def test_a_thorough_reading_agrees_across_entry_points_and_torch_and_onnx(
@@ -74,6 +92,10 @@ def test_a_thorough_reading_agrees_across_entry_points_and_torch_and_onnx(
     again = hinted(onnx, Hint(thorough=True)).read([image])[0]
     assert again.text == thorough.text
     assert again.confidence == pytest.approx(thorough.confidence, abs=0.02)
+    whole = copy.copy(onnx)  # as a file exported before lines were read at their text's width
+    whole.any_width, whole.size = False, (32, 1024)
+    plain, closer = whole.read([image])[0], hinted(whole, Hint(thorough=True)).read([image])[0]
+    assert plain.text == closer.text == "Quartz" and closer.confidence != plain.confidence
     blank = np.full((40, 160, 3), 230, np.uint8)
     assert ocrlab.read(blank, "general", thorough=True).text == ""
     with pytest.raises(ConfigError, match="line model"):

@@ -34,6 +34,7 @@ from ocrlab.read.predictor import (
     Predictor,
     Reading,
     read_lines,
+    read_views,
     readings_from_columns,
     readings_from_probs,
 )
@@ -207,8 +208,15 @@ class OnnxPredictor:
         if self.kind == "line":
             charset = Charset(self.checkpoint.charset)
             if self.any_width:
-                return read_lines(batch, lambda lines: self.run(lines)[0], charset, self.hint)
-            return readings_from_columns(self.run(batch)[0], charset, self.hint)
+                return read_lines(
+                    batch, lambda lines: self.run(lines)[0], charset, self.hint, top_k
+                )
+            return read_views(
+                batch,
+                lambda lines: readings_from_columns(self.run(lines)[0], charset, self.hint),
+                self.hint,
+                top_k,
+            )
         if self.kind != "seq":
             return readings_from_probs(self.probabilities(batch), self.classes, top_k)
         tokens, probs = self.run(batch)

@@ -25,7 +25,7 @@ from ocrlab.runtime import checkpoint
 from ocrlab.runtime.checkpoint import Checkpoint
 from ocrlab.runtime.ctc import ctc_constrained, ctc_greedy
 from ocrlab.runtime.device import resolve_device
-from ocrlab.runtime.line import VIEWS, read_in_buckets, view
+from ocrlab.runtime.line import VIEWS, read_in_buckets, text_widths, view
 from ocrlab.runtime.preprocess import PREPROCESS, preprocess, scale
 
 __all__ = ["ImageLike", "Predictor", "Reading"]  # Reading lives in read/reading.py
@@ -74,7 +74,7 @@ class Predictor:
         """Readings of an already preprocessed (N, H, W, C) uint8 batch (see `preprocess`)."""
         if self.kind == "line":
             assert self.tokenizer is not None
-            return read_lines(batch, self.column_probs, self.tokenizer.charset, self.hint)
+            return read_lines(batch, self.column_probs, self.tokenizer.charset, self.hint, top_k)
         if self.kind == "seq":
             return [
                 r for s in range(0, len(batch), 64) for r in self._spell(batch[s : s + 64], top_k)
@@ -151,9 +151,9 @@ def readings_from_columns(
 ) -> list[Reading]:
     """Readings from (N, T, V) column probabilities of a CTC line model, decoded greedily, or
     by the best path `hint` allows; the confidence is the product of the characters'
-    probabilities. A line model gives one reading per image: `top_k` alternatives are the
-    encoder-decoder's (beam search)."""
-    if hint is None:
+    probabilities. A line model gives one reading per image here: its alternatives come from a
+    thorough reading (`agree`); the encoder-decoder's from beam search."""
+    if hint is None or (not hint.charset and hint.lengths is None):
         paths = ctc_greedy(probs)
     else:
         paths = ctc_constrained(probs, hint.tokens(charset.chars), hint.lengths)
@@ -171,37 +171,60 @@ def read_lines(
     column_probs: Callable[[np.ndarray], np.ndarray],
     charset: Charset,
     hint: Hint | None = None,
+    top_k: int = 1,
 ) -> list[Reading]:
     """Readings of (N, H, W, 1) uint8 lines, each read at its bucket's width
-    (`ocrlab.runtime.line.width_buckets`) by `column_probs`: lines → (n, w/4, V); a `thorough`
-    hint reads every view of each line (`ocrlab.runtime.line.VIEWS`) and keeps the reading they
-    agree on (`agree`). A blank line (one grey level, give or take `BLANK`) reads as no text: the
+    (`ocrlab.runtime.line.width_buckets`) by `column_probs`: lines → (n, w/4, V), told `hint`
+    (`read_views`). A blank line (one grey level, give or take `BLANK`) reads as no text: the
     model, which has seen text in every image it trained on, would name a letter in it."""
     if not len(batch):
         return []
     out = [Reading("", 0.0, [], [("", 0.0)]) for _ in range(len(batch))]
     inked = np.flatnonzero(np.ptp(batch.reshape(len(batch), -1), axis=1) > BLANK)
     if len(inked):
+        lines = batch if len(inked) == len(batch) else batch[inked]
 
-        def decode(lines: np.ndarray) -> list[Reading]:
-            return readings_from_columns(column_probs(lines), charset, hint)
+        def read(cut: np.ndarray) -> list[Reading]:
+            return read_in_buckets(
+                cut, lambda part: readings_from_columns(column_probs(part), charset, hint)
+            )
 
-        views = VIEWS if hint is not None and hint.thorough else VIEWS[:1]
-        seen = [read_in_buckets(view(batch[inked], *v) if v != (1, 1) else batch[inked], decode)
-                for v in views]  # fmt: skip
-        for i, readings in zip(inked, zip(*seen, strict=True), strict=True):
-            out[i] = agree(readings) if len(readings) > 1 else readings[0]
+        for i, reading in zip(inked, read_views(lines, read, hint, top_k), strict=True):
+            out[i] = reading
     return out
 
 
-def agree(readings: Sequence[Reading]) -> Reading:
+def read_views(
+    lines: np.ndarray,
+    read: Callable[[np.ndarray], list[Reading]],
+    hint: Hint | None,
+    top_k: int = 1,
+) -> list[Reading]:
+    """`read` of (N, H, W, 1) lines; told `thorough`, of every view of them
+    (`ocrlab.runtime.line.VIEWS`), each line's readings agreed into one (`agree`). A view that
+    would stretch a line's text past the line's width (a squeezed line) has no vote for it."""
+    if hint is None or not hint.thorough:
+        return read(lines)
+    widths = text_widths(lines)
+    votes: list[list[Reading]] = [[] for _ in range(len(lines))]
+    for across, down in VIEWS:
+        fits = np.round(widths * across * down) <= lines.shape[2]
+        seen = read(lines if (across, down) == (1, 1) else view(lines, across, down))
+        for i in np.flatnonzero(fits):
+            votes[i].append(seen[i])
+    return [agree(readings, top_k) for readings in votes]
+
+
+def agree(readings: Sequence[Reading], top_k: int = 1) -> Reading:
     """One reading from several of the same line: the text with the most confidence summed over
     the readings, its confidence that sum over their number, its characters those of its surest
-    reading, and the other texts in that order as its alternatives (`topk`)."""
+    reading, and (`top_k` > 1) the next texts any reading gave some confidence, in that order,
+    as its alternatives."""
     votes: dict[str, float] = {}
     for r in readings:
         votes[r.text] = votes.get(r.text, 0.0) + r.confidence
     ranked = sorted(votes, key=lambda text: -votes[text])  # stable: ties go to the first view
     best = max((r for r in readings if r.text == ranked[0]), key=lambda r: r.confidence)
     share = [(text, votes[text] / len(readings)) for text in ranked]
-    return Reading(best.text, share[0][1], best.chars, share)
+    topk = share[:1] + [(text, p) for text, p in share[1:] if p > 0][: max(top_k, 1) - 1]
+    return Reading(best.text, share[0][1], best.chars, topk)

@@ -65,6 +65,10 @@ def to_line(image: np.ndarray, height: int = HEIGHT, width: int = WIDTH) -> np.n
 def view(lines: np.ndarray, across: float, down: float) -> np.ndarray:
     """(N, H, W, 1) lines (`to_line`) with their text scaled by `down` (aspect kept, centred in
     rows of background) and then by `across` in width; the padding stays the line's own."""
+    if not (0 < down <= 1 and across > 0):
+        raise ValueError(
+            f"a view shrinks (0 < down <= 1) and scales (across > 0), got {down}, {across}"
+        )
     _, h, width, _ = lines.shape
     rows = max(1, round(h * down))
     top = (h - rows) // 2
