@@ -67,3 +67,36 @@ def test_label_refuses_a_busy_port_before_reading(
         assert main(["label", str(tmp_path), "--port", port, "--model", "nowhere"]) == 2
     said = capsys.readouterr()
     assert "cannot listen on 127.0.0.1" in said.err and "reading" not in said.out
+
+
+def test_labels_from_a_labels_txt_are_kept_when_labels_csv_is_made(
+    tmp_path: Path, label_folder: Path, tiny_line_run: Callable[[Path, str], Path]
+) -> None:
+    (label_folder / "labels.txt").write_text("img0.png\tab c\n")  # labelled before, as text
+    client = TestClient(create_label_app(label_folder, load(tiny_line_run(tmp_path / "m", "abc"))))
+    first = client.get("/v1/label/next").json()
+    assert first["remaining"] == 2 and first["labelled"] == 1 and first["file"] != "img0.png"
+    assert client.post("/v1/label", json={"file": first["file"], "label": "ca"}).status_code == 200
+    labels = {p.name: text for p, text in folder_labels(label_folder)}  # labels.csv wins now
+    assert labels == {"img0.png": "ab c", first["file"]: "ca"}
+
+
+def test_label_says_where_labels_go_and_which_port_it_takes(
+    tmp_path: Path,
+    label_folder: Path,
+    tiny_line_run: Callable[[Path, str], Path],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import ocrlab.serve.label
+
+    monkeypatch.setattr(ocrlab.serve.label, "serve_labels", lambda app, host, port: None)
+    run = str(tiny_line_run(tmp_path / "m", "abc"))
+    assert main(["label", str(label_folder), "--model", run, "--port", "0"]) == 0
+    said = capsys.readouterr().out
+    assert "file names no longer count as labels" in said  # no labels file yet
+    assert "http://127.0.0.1 (a free port" in said and ":0" not in said
+    (label_folder / LABELS).write_text("file,label\nimg0.png,ab\n")
+    assert main(["label", str(label_folder), "--model", run, "--port", "8123"]) == 0
+    said = capsys.readouterr().out
+    assert "no longer count" not in said and "http://127.0.0.1:8123" in said

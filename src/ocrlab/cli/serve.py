@@ -90,8 +90,12 @@ def cmd_label(args: argparse.Namespace) -> int:
     if labeller.unreadable:
         print(f"ocrlab: left out {len(labeller.unreadable)} unreadable image(s), e.g. "
               f"{labeller.unreadable[0]}", file=sys.stderr)  # fmt: skip
+    if not any((args.folder / name).is_file() for name in ("labels.csv", "labels.txt")):
+        print(f"labels go to {args.folder / 'labels.csv'}; once it exists it is the folder's "
+              "labels, and file names no longer count as labels")  # fmt: skip
+    where = f":{args.port}" if args.port else " (a free port: uvicorn names it below)"
     print(f"{len(labeller.queue)} image(s) to label, {labeller.labelled} labelled already: "
-          f"http://{args.host}:{args.port}", flush=True)  # fmt: skip
+          f"http://{args.host}{where}", flush=True)  # fmt: skip
     serve_labels(app, args.host, args.port)
     return 0
 

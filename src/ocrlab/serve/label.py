@@ -6,7 +6,9 @@ Enter accepts it and typing corrects it. Images come least confident first (the 
 over the whole folder once, at start-up), so the labels that teach the model most come first.
 Each label is appended to FOLDER/labels.csv (`file,label`, the layout `ocrlab.data.load` reads)
 by rewriting the file atomically, so a crash or a reload never loses or tears one; images already
-in labels.csv are never asked again. Imports FastAPI and `ocrlab.read`, never torch itself.
+in labels.csv are never asked again. A folder labelled in labels.txt has those labels carried into
+labels.csv with the first new one (labels.csv is then the folder's labels file), so none is lost.
+Imports FastAPI and `ocrlab.read`, never torch itself.
 """
 
 from __future__ import annotations
@@ -47,8 +49,12 @@ class Labeller:
         if not folder.is_dir():
             raise DatasetError(f"{folder} is not a folder")
         self.folder, self.lock = folder, threading.Lock()
-        labelled = (folder / LABELS).is_file()
-        done = {p.name for p, _ in folder_labels(folder, check_files=False)} if labelled else set()
+        labelled = any((folder / name).is_file() for name in (LABELS, "labels.txt"))
+        pairs = folder_labels(folder, check_files=False) if labelled else []
+        done = {p.name for p, _ in pairs}
+        rows = [(p.relative_to(folder).as_posix(), text) for p, text in pairs]
+        self.head = _csv([("file", "label"), *rows])
+        """What labels.csv starts with when it is made: a labels.txt's labels, so none is lost."""
         todo = [str(p) for p in image_files(folder) if p.name not in done]
         readings: dict[str, Reading] = {}
         self.unreadable: list[str] = []
@@ -86,13 +92,17 @@ class Labeller:
             if item.file not in self.queue:
                 raise DatasetError(f"{item.file} is not waiting for a label in {self.folder}")
             path = self.folder / LABELS
-            old = path.read_text(encoding="utf-8") if path.is_file() else "file,label\n"
-            row = io.StringIO()
-            csv.writer(row, lineterminator="\n").writerow([item.file, text])
+            old = path.read_text(encoding="utf-8") if path.is_file() else self.head
             sep = "" if old.endswith("\n") else "\n"
-            atomic_write_bytes(path, (old + sep + row.getvalue()).encode("utf-8"))
+            atomic_write_bytes(path, (old + sep + _csv([(item.file, text)])).encode("utf-8"))
             self.queue.remove(item.file)
             self.labelled += 1
+
+
+def _csv(rows: list[tuple[str, str]]) -> str:
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows(rows)
+    return out.getvalue()
 
 
 def create_label_app(folder: Path, reader: Reader) -> FastAPI:
