@@ -100,3 +100,24 @@ def test_label_says_where_labels_go_and_which_port_it_takes(
     assert main(["label", str(label_folder), "--model", run, "--port", "8123"]) == 0
     said = capsys.readouterr().out
     assert "no longer count" not in said and "http://127.0.0.1:8123" in said
+
+
+def test_label_pre_fills_told_the_format(
+    tmp_path: Path,
+    label_folder: Path,
+    tiny_line_run: Callable[[Path, str], Path],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import ocrlab.serve.label
+
+    served = []
+    monkeypatch.setattr(ocrlab.serve.label, "serve_labels", lambda app, *_: served.append(app))
+    run = str(tiny_line_run(tmp_path / "m", "abc"))
+    args = ["label", str(label_folder), "--model", run, "--port", "0"]
+    assert main([*args, "--charset", "ab", "--length", "3", "--thorough"]) == 0
+    readings = served[0].state.labeller.readings.values()
+    assert {len(r.text) for r in readings} == {3}
+    assert all(set(r.text) <= {"a", "b"} for r in readings)
+    assert main([*args, "--charset", "xyz"]) == 2  # the model cannot spell it: said before reading
+    assert "cannot spell" in capsys.readouterr().err and len(served) == 1

@@ -80,12 +80,15 @@ def _add_serve(sub: Any) -> None:
 
 
 def cmd_label(args: argparse.Namespace) -> int:
+    from ocrlab.read.hint import Hint, hinted
     from ocrlab.read.resolve import load
     from ocrlab.serve.label import create_label_app, serve_labels
 
+    hint = Hint.parse(args.charset, args.length, args.thorough)  # a bad hint fails before reading
     _free(args.host, args.port)  # before minutes of reading, not after
+    reader = hinted(load(args.model, args.device), hint)
     print(f"reading {args.folder} with {args.model} to order the images ...", flush=True)
-    app = create_label_app(args.folder, load(args.model, args.device))
+    app = create_label_app(args.folder, reader)
     labeller = app.state.labeller
     if labeller.unreadable:
         print(f"ocrlab: left out {len(labeller.unreadable)} unreadable image(s), e.g. "
@@ -122,6 +125,16 @@ def _add_label(sub: Any) -> None:
     )
     p.add_argument("folder", type=Path, help="a folder of images")
     p.add_argument("--model", default="general", help="the reader that pre-fills labels")
+    p.add_argument(
+        "--charset", help="line models: pre-fill told the scheme's characters (as ocrlab read)"
+    )
+    p.add_argument("--length", metavar="N|A-B", help="line models: pre-fill told the length")
+    p.add_argument(
+        "--thorough",
+        action="store_true",
+        help="line models: pre-fill reading each image in seven views (as ocrlab read "
+        "--thorough): surer readings, seven times the start-up reading",
+    )
     p.add_argument("--host", default="127.0.0.1", help="address to listen on")
     p.add_argument("--port", type=_port, default=8001, help="port (default 8001)")
     p.add_argument("--device", default="auto", help="auto, cpu or cuda")
