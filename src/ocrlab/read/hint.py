@@ -4,7 +4,9 @@ Most CAPTCHA schemes spell one alphabet at one length, and whoever reads them kn
 (`ocrlab read --charset alnum-lower --length 5`), a line model decodes only the paths that obey
 (`ocrlab.runtime.ctc.ctc_constrained`): a stroke across a CAPTCHA stops being read as a sixth
 character, and an `O` cannot stand for the `o` of a lower-case scheme. The model is unchanged and
-nothing is trained. Sequence and letter models decode otherwise and take no hint.
+nothing is trained. A hint also says how hard to look: `thorough` (`ocrlab read --thorough`) has
+the model read each line in several views and keep the reading they agree on
+(`ocrlab.read.predictor.read_views`). Sequence and letter models decode otherwise and take no hint.
 """
 
 from __future__ import annotations
