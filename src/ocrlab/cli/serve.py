@@ -93,7 +93,7 @@ def cmd_label(args: argparse.Namespace) -> int:
     if labeller.unreadable:
         print(f"ocrlab: left out {len(labeller.unreadable)} unreadable image(s), e.g. "
               f"{labeller.unreadable[0]}", file=sys.stderr)  # fmt: skip
-    if not any((args.folder / name).is_file() for name in ("labels.csv", "labels.txt")):
+    if labeller.unlabelled:
         print(f"labels go to {args.folder / 'labels.csv'}; once it exists it is the folder's "
               "labels, and file names no longer count as labels")  # fmt: skip
     where = f":{args.port}" if args.port else " (a free port: uvicorn names it below)"

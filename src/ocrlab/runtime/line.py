@@ -74,8 +74,10 @@ def view(lines: np.ndarray, across: float, down: float) -> np.ndarray:
     top = (h - rows) // 2
     out = np.empty_like(lines)
     for i, (line, w) in enumerate(zip(lines[..., 0], text_widths(lines), strict=True)):
-        edge = np.concatenate([line[0], line[-1], line[:, 0], line[:, w - 1]])
-        out[i] = line[0, -1] if w < width else np.median(edge)
+        if w < width:
+            out[i] = line[0, -1]
+        else:
+            out[i] = np.median(np.concatenate([line[0], line[-1], line[:, 0], line[:, -1]]))
         cols = max(1, min(width, round(w * across * down)))
         text = Image.fromarray(np.ascontiguousarray(line[:, :w]))
         out[i, top : top + rows, :cols, 0] = np.asarray(

@@ -49,8 +49,9 @@ class Labeller:
         if not folder.is_dir():
             raise DatasetError(f"{folder} is not a folder")
         self.folder, self.lock = folder, threading.Lock()
-        labelled = any((folder / name).is_file() for name in (LABELS, "labels.txt"))
-        pairs = folder_labels(folder, check_files=False) if labelled else []
+        self.unlabelled = not any((folder / name).is_file() for name in (LABELS, "labels.txt"))
+        """No labels file yet: the labels.csv it makes will be the folder's first."""
+        pairs = [] if self.unlabelled else folder_labels(folder, check_files=False)
         done = {p.name for p, _ in pairs}
         rows = [(p.relative_to(folder).as_posix(), text) for p, text in pairs]
         self.head = _csv([("file", "label"), *rows])
