@@ -6,6 +6,7 @@ thread each, as bench_read.py):
 - clean strings in the font families reserved for evaluation (`ocrlab data text-eval`): tight
   crops and the hard set's 48 × 336 canvas; no training pool may hold these families;
 - long lines in those fonts: 16-40 letters and digits, tight crops (the zoo draws at most 12);
+- the clean strings' tight crops turned by 4-15 degrees either way (the zoo turns lines by 3);
 - the two held-out zoo families (hatching with salt and pepper; drop shadows in perspective),
   whose effects appear in no training family, and fresh samples of the training families;
 - captcha_images_v2 (all 1,040; the general reader never saw it), when the data is present;
@@ -134,6 +135,9 @@ def sets(tmp: Path, n: int) -> dict[str, Set]:
     long = TextEvalConfig(n, string.ascii_letters + string.digits, 16, 40, ("tight",), seed=1)
     make_text_eval(long, tmp / "long", workers=2)
     out["long lines, 16-40 characters, reserved fonts"] = from_folder(tmp / "long")
+    turned = TextEvalConfig(n, layouts=("turned",), seed=2)
+    make_text_eval(turned, tmp / "turned", workers=2)
+    out["clean strings turned 4-15 degrees, reserved fonts"] = from_folder(tmp / "turned")
     for name in HELD_OUT:
         make_zoo_set(ZooConfig(families=(name,), seed=11), n, tmp / name, workers=2)
         out[f"zoo family held out of training: {name}"] = from_folder(tmp / name)

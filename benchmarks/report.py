@@ -246,11 +246,11 @@ def general_section(r: dict[str, Any]) -> str:
     ] if r["sets"] else []  # fmt: skip
     return (
         f"Model `{r['model']}` (the shipped general reader), exact match, case-sensitive (any "
-        "case in brackets). No set is training data: clean strings and long lines in the font "
-        "families reserved for evaluation, two zoo families whose effects no training family has, "
-        "captcha_images_v2, ocrlab's hard set with words kept out of the zoo, and another "
-        "CAPTCHA library's images.\n\n" + "\n".join(rows) + "\n\nSpeed on the first set, one "
-        "thread each: " + "; ".join(speed) + ".\n\n" + context(r)
+        "case in brackets). No set is training data: clean strings (also turned) and long lines in "
+        "the font families reserved for evaluation, two zoo families whose effects no training "
+        "family has, captcha_images_v2, ocrlab's hard set with words kept out of the zoo, and "
+        "another CAPTCHA library's images.\n\n" + "\n".join(rows) + "\n\nSpeed on the first set, "
+        "one thread each: " + "; ".join(speed) + ".\n\n" + context(r)
     )
 
 

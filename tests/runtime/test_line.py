@@ -1,4 +1,4 @@
-"""The general reader's line preprocessing and its CTC decoding."""
+"""The general reader's line preprocessing (turned lines stood upright) and its CTC decoding."""
 
 from __future__ import annotations
 
@@ -14,6 +14,8 @@ from ocrlab.runtime.line import (
     read_in_buckets,
     text_widths,
     to_line,
+    turn,
+    upright,
     width_buckets,
 )
 
@@ -100,3 +102,58 @@ def test_text_widths_are_the_same_in_chunks() -> None:
     lines = _lines([1, 40, 200, WIDTH, 7, 300, 90])
     assert text_widths(lines, chunk=2).tolist() == text_widths(lines).tolist()
     assert text_widths(lines[:0]).tolist() == []
+
+
+def _tight() -> np.ndarray:
+    """A tight crop of a clean string in a reserved font, grey (a text-eval sample)."""
+    from ocrlab.synth.text_eval import TextEval, TextEvalConfig, eval_fonts
+
+    cfg = TextEvalConfig(count=1, min_length=8, max_length=9, layouts=("tight",), seed=3)
+    image, _ = TextEval(cfg, tuple(eval_fonts(cfg.chars)))(0)
+    return image[..., 0]
+
+
+def _turned(grey: np.ndarray, degrees: float) -> np.ndarray:
+    from PIL import Image
+
+    im = Image.fromarray(grey)
+    paper = int(np.median(np.concatenate([grey[0], grey[-1]])))
+    return np.asarray(im.rotate(degrees, Image.Resampling.BICUBIC, expand=True, fillcolor=paper))
+
+
+@pytest.mark.parametrize("degrees", [-15.0, -7.0, 6.0, 12.0])
+def test_a_turned_line_is_measured_and_stood_upright_on_its_text(degrees: float) -> None:
+    tight = _tight()
+    turned = _turned(tight, degrees)
+    assert abs(turn(turned) + degrees) <= 1.0  # the turn that undoes it
+    stood = upright(turned)
+    assert abs(stood.shape[0] - tight.shape[0]) <= 0.3 * tight.shape[0] < turned.shape[0] / 1.3
+    # read at the same scale: the text spans as many of the line's columns as the upright crop's
+    a, b = (text_widths(to_line(x)[None, ..., None])[0] for x in (stood, tight))
+    assert abs(int(a) - int(b)) <= 0.1 * b
+
+
+@pytest.mark.parametrize("degrees", [0.0, 2.0, -2.0])
+def test_an_upright_or_slightly_turned_line_is_read_as_it_is(degrees: float) -> None:
+    turned = _turned(_tight(), degrees) if degrees else _tight()
+    assert turn(turned) == 0.0
+    assert upright(turned) is turned
+
+
+def test_a_curve_striking_through_upright_text_does_not_turn_it() -> None:
+    from PIL import Image, ImageDraw
+
+    text = _tight()
+    canvas = np.full((text.shape[0] + 30, text.shape[1] + 40), 235, np.uint8)
+    faint = 235 - (235 - text.astype(np.int16)) // 3  # faint text: a third of its contrast
+    canvas[15 : 15 + text.shape[0], 20 : 20 + text.shape[1]] = faint.astype(np.uint8)
+    im = Image.fromarray(canvas)
+    h, w = canvas.shape
+    ImageDraw.Draw(im).line([(0, h - 8), (w, 8)], fill=0, width=3)  # dark, across at ~12°
+    struck = np.asarray(im)
+    assert turn(struck) == 0.0
+
+
+def test_blank_and_tiny_images_are_not_turned() -> None:
+    assert turn(np.full((40, 120), 200, np.uint8)) == 0.0
+    assert turn(np.zeros((1, 1), np.uint8)) == 0.0

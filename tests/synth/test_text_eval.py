@@ -1,4 +1,4 @@
-"""The clean-text evaluation set: reserved fonts only, both layouts, seeded bytes."""
+"""The clean-text evaluation set: reserved fonts only, its layouts, seeded bytes."""
 
 from __future__ import annotations
 
@@ -30,3 +30,25 @@ def test_text_eval_draws_reserved_fonts_in_both_layouts(tmp_path: Path) -> None:
                 assert (im.height, im.width) == CANVAS
             else:
                 assert im.height < 60 and im.width < 400
+
+
+def test_turned_strings_are_tilted_tight_crops_and_seeded(tmp_path: Path) -> None:
+    import numpy as np
+
+    from ocrlab.runtime.line import turn
+
+    cfg = TextEvalConfig(count=8, layouts=("turned",), seed=4)
+    make_text_eval(cfg, tmp_path / "a")
+    make_text_eval(cfg, tmp_path / "b", workers=2)
+    assert (tmp_path / "a" / "manifest.csv").read_bytes() == (
+        tmp_path / "b" / "manifest.csv"
+    ).read_bytes()
+    rows = list(csv.DictReader((tmp_path / "a" / "manifest.csv").read_text().splitlines()))
+    assert {r["background"] for r in rows} == {"turned"}
+    turns = []
+    for row in rows:
+        with Image.open(tmp_path / "a" / row["path"]) as im:
+            turns.append(turn(np.asarray(im.convert("L"))))
+    # 4-15 degrees either way; the preprocessing leaves the least turned ones as they are
+    assert all(abs(t) <= 16 for t in turns) and sum(abs(t) >= 4 for t in turns) >= 4
+    assert {np.sign(t) for t in turns if t} == {-1.0, 1.0}

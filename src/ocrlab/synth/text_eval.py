@@ -4,7 +4,9 @@ Dark text on light paper, in the reserved families (Liberation, Arimo/Tinos/Cous
 FreeFont, URW base35 and its derivatives, TeX Gyre) found on this machine: a score on it is a
 score on faces the general reader never saw. Two layouts, half each: a tight crop around the ink
 (a few pixels of margin, the way a detector crops a word) and the same string on the 48 × 336
-canvas of ocrlab's hard set at that set's text height. Sample *i* is a pure function of (seed, i).
+canvas of ocrlab's hard set at that set's text height; a third layout, `turned` (not drawn by
+default), is the tight crop turned by 4-15 degrees either way, as a photo or a scan tilts a word.
+Sample *i* is a pure function of (seed, i).
 Imports NumPy and Pillow only.
 """
 
@@ -25,7 +27,8 @@ from ocrlab.synth.effects.glyphs import lay_out
 from ocrlab.synth.fonts import FontSpec, font_pool, load_font
 from ocrlab.synth.sets import Progress, write_set
 
-Layout = Literal["tight", "canvas"]
+Layout = Literal["tight", "canvas", "turned"]
+LAYOUTS = ("tight", "canvas", "turned")
 
 
 @dataclass(frozen=True)
@@ -38,6 +41,9 @@ class TextEvalConfig:
     max_length: int = 9
     layouts: tuple[Layout, ...] = ("tight", "canvas")
     font_size: int = 32
+    turn: tuple[float, float] = (4.0, 15.0)
+    """Least and most degrees, either way, a `turned` string is turned by: past the 3 degrees the
+    zoo turns whole lines by."""
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -45,8 +51,10 @@ class TextEvalConfig:
             raise ConfigError("count must be between 1 and 1,000,000")
         if not 1 <= self.min_length <= self.max_length <= 64:
             raise ConfigError("need 1 <= min_length <= max_length <= 64")
-        if not self.layouts or any(x not in ("tight", "canvas") for x in self.layouts):
-            raise ConfigError("layouts must be tight and/or canvas")
+        if not self.layouts or any(x not in LAYOUTS for x in self.layouts):
+            raise ConfigError(f"layouts must be some of {', '.join(LAYOUTS)}")
+        if len(self.turn) != 2 or not 0 <= self.turn[0] <= self.turn[1] <= 45:
+            raise ConfigError(f"turn is [least, most] degrees within 0-45, got {self.turn}")
 
 
 CANVAS = (48, 336)
@@ -68,7 +76,7 @@ class TextEval:
         text = "".join(chars[int(k)] for k in rng.integers(len(chars), size=length))
         layout = cfg.layouts[i % len(cfg.layouts)]
         ink = lay_out(text, load_font(spec.path, cfg.font_size), rng).mask
-        if layout == "tight":
+        if layout != "canvas":
             top, bottom, left, right = (int(v) for v in rng.integers(0, 4, 4))
             h, w = ink.shape[0] + top + bottom, ink.shape[1] + left + right
         else:
@@ -79,10 +87,21 @@ class TextEval:
             left = int(rng.integers(0, w - ink.shape[1] + 1))
         alpha = np.zeros((h, w), np.float32)
         alpha[top : top + ink.shape[0], left : left + ink.shape[1]] = ink
+        if layout == "turned":
+            angle = float(rng.uniform(*cfg.turn)) * float(rng.choice((-1, 1)))
+            alpha = _turn(alpha, angle)
         paper, colour = rng.uniform(225, 255), rng.uniform(0, 60)
         grey = paper + alpha * (colour - paper)
         image = np.repeat(np.rint(grey).astype(np.uint8)[..., None], 3, axis=2)
         return image, Row("", text.lower(), i, text, spec.name, layout, 0.0, "dark")
+
+
+def _turn(alpha: np.ndarray, degrees: float) -> np.ndarray:
+    """The ink turned anticlockwise, on a canvas grown to hold it."""
+    from PIL import Image
+
+    turned = Image.fromarray(alpha).rotate(degrees, Image.Resampling.BILINEAR, expand=True)
+    return np.asarray(turned, np.float32)
 
 
 def _fit(ink: np.ndarray, h: int, w: int) -> np.ndarray:
