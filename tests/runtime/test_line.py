@@ -154,6 +154,11 @@ def test_a_curve_striking_through_upright_text_does_not_turn_it() -> None:
     assert turn(struck) == 0.0
 
 
-def test_blank_and_tiny_images_are_not_turned() -> None:
+def test_blank_tiny_empty_and_needle_thin_images_are_not_turned() -> None:
     assert turn(np.full((40, 120), 200, np.uint8)) == 0.0
     assert turn(np.zeros((1, 1), np.uint8)) == 0.0
+    assert turn(np.zeros((0, 5), np.uint8)) == 0.0  # was a division by zero
+    assert to_line(np.zeros((0, 5), np.uint8)).shape == (HEIGHT, WIDTH)
+    # a 1 x 4000 strip would be measured at 48 x 192,000 pixels: it is left alone instead
+    thin = np.random.default_rng(0).integers(0, 256, (1, 4000), dtype=np.uint8)
+    assert turn(thin) == 0.0

@@ -65,7 +65,10 @@ def to_line(image: np.ndarray, height: int = HEIGHT, width: int = WIDTH) -> np.n
     im = Image.fromarray(image)
     if im.mode != "L":
         im = im.convert("L")
-    im = Image.fromarray(upright(np.asarray(im)))
+    grey = np.asarray(im)
+    stood = upright(grey)
+    if stood is not grey:
+        im = Image.fromarray(stood)
     w = line_width(im.height, im.width, height, width)
     if (im.height, im.width) != (height, w):
         im = im.resize((w, height), Image.Resampling.BILINEAR)
@@ -86,6 +89,8 @@ def turn(grey: np.ndarray, rows: int = 48) -> float:
     sharply, ink rows against empty ones, is the text's (Postl's projection criterion): every
     second turn first, then the two beside the best."""
     h, w = grey.shape
+    if min(h, w) < 2 or w > 64 * h:  # no line to turn, or one `to_line` squeezes anyway
+        return 0.0
     small = np.asarray(
         Image.fromarray(grey).resize((max(1, round(w * rows / h)), rows), Image.Resampling.BILINEAR)
     )

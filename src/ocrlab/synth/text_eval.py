@@ -15,7 +15,7 @@ from __future__ import annotations
 import string
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Literal, get_args
 
 import numpy as np
 
@@ -28,7 +28,7 @@ from ocrlab.synth.fonts import FontSpec, font_pool, load_font
 from ocrlab.synth.sets import Progress, write_set
 
 Layout = Literal["tight", "canvas", "turned"]
-LAYOUTS = ("tight", "canvas", "turned")
+LAYOUTS = get_args(Layout)
 
 
 @dataclass(frozen=True)
