@@ -4,7 +4,7 @@ Every path (`ocrlab read`, the ONNX reader, the server, fine-tuning, the general
 validation) turns an image into the model's input through `to_line`, so one image gives one
 tensor everywhere. The image is converted to grey (ITU-R 601-2 luma), resized to `HEIGHT` rows
 keeping its aspect ratio, and padded on the right with the median of its border, the likeliest
-background colour, up to `WIDTH` columns (a wider line is squeezed to it). A line turned by 3-20
+background colour, up to `WIDTH` columns (a wider line is squeezed to it). A line turned by 3.5-20
 degrees is first stood upright and cropped to its text (`upright`). Stretching every image
 to one box, as the "Breaking CAPTCHA" readers did, turns a 3-letter crop and a 12-letter CAPTCHA
 into different fonts. Imports NumPy and Pillow only.
@@ -38,8 +38,9 @@ whatever the font's width; a view where the glyphs look like its training text r
 TURNS = np.arange(-20.0, 20.5, 1.0)
 """Degrees (anticlockwise) `turn` tries to stand a line upright by."""
 LEAST_TURN = 3.0
-"""A smaller turn is left as it is: the zoo turns whole lines by up to 3 degrees, and the reader
-reads them (turned 10 and 15 degrees, clean strings read 72 and 44 % instead of 85 %;
+"""A turn of at most this is left as it is (measured on a grid of whole degrees, it stands for
+a line turned by under 3.5): the zoo turns whole lines by up to 3 degrees, and the reader reads
+them (turned 10 and 15 degrees, clean strings read 72 and 44 % instead of 85 %;
 docs/general.md, "Turned lines")."""
 INK = 0.15
 """Share of an image's largest difference from its paper that makes a pixel ink (`turn`): low,
@@ -66,7 +67,7 @@ def to_line(image: np.ndarray, height: int = HEIGHT, width: int = WIDTH) -> np.n
     if im.mode != "L":
         im = im.convert("L")
     grey = np.asarray(im)
-    stood = upright(grey)
+    stood = frame(upright(grey))
     if stood is not grey:
         im = Image.fromarray(stood)
     w = line_width(im.height, im.width, height, width)
@@ -97,11 +98,12 @@ def turn(grey: np.ndarray, rows: int = 48) -> float:
     ys, xs = np.nonzero(_ink(small, _background(small)))
     if len(ys) < 20:
         return 0.0
-    ink = np.stack([ys - ys.mean(), xs - xs.mean()], axis=1).astype(np.float32)  # (pixels, 2)
+    # float64: a row is a truncated product, and float32 rounding differs between CPUs' kernels
+    ink = np.stack([ys - ys.mean(), xs - xs.mean()], axis=1)  # (pixels, 2)
     reach = float(np.sqrt((ink**2).sum(axis=1)).max()) + 1  # no turned row lies further out
 
     def rows_of(degrees: np.ndarray) -> np.ndarray:
-        rad = np.deg2rad(degrees).astype(np.float32)
+        rad = np.deg2rad(degrees)
         return ink @ np.stack([np.cos(rad), -np.sin(rad)])  # (pixels, turns): one BLAS call
 
     def sharpest(degrees: np.ndarray) -> int:
@@ -118,7 +120,7 @@ def turn(grey: np.ndarray, rows: int = 48) -> float:
     best = coarse[sharpest(coarse)]
     near = np.clip([best - 1, best, best + 1], TURNS[0], TURNS[-1])
     best = float(near[sharpest(near)])
-    if abs(best) < LEAST_TURN:
+    if abs(best) <= LEAST_TURN:
         return 0.0
     at = rows_of(np.array([0.0, best]))
     lo, hi = len(at) // 20, len(at) - 1 - len(at) // 20
@@ -127,9 +129,8 @@ def turn(grey: np.ndarray, rows: int = 48) -> float:
 
 
 def upright(grey: np.ndarray) -> np.ndarray:
-    """A grey image with its text line stood upright (`turn`) and cropped to the text (the rows
-    holding at least 5 % of the fullest row's ink, so a stray speck does not widen the crop), with
-    a margin of an eighth of those rows, 2 pixels at least; the image itself when not turned."""
+    """A grey image with its text line stood upright (`turn`) and cropped to the text (`_text`)
+    with the margin it wants; the image itself when not turned."""
     angle = turn(grey)
     if not angle:
         return grey
@@ -138,16 +139,67 @@ def upright(grey: np.ndarray) -> np.ndarray:
         angle, Image.Resampling.BILINEAR, expand=True, fillcolor=int(paper)
     )
     stood = np.asarray(im)
-    ink = _ink(stood, paper)
-    per_row = ink.sum(axis=1)
-    rows = np.flatnonzero(per_row >= max(1, 0.05 * per_row.max()))
-    if not len(rows):  # no ink left at full size: read the image as it came
+    found = _text(_ink(stood, paper))
+    if found is None:  # no ink left at full size: read the image as it came
         return grey
-    cols = np.flatnonzero(ink[rows[0] : rows[-1] + 1].any(axis=0))
-    pad = max(2, (rows[-1] - rows[0] + 1) // 8)
-    return stood[
-        max(0, rows[0] - pad) : rows[-1] + 1 + pad, max(0, cols[0] - pad) : cols[-1] + 1 + pad
-    ]
+    body, (top, bottom, left, right) = found
+    pad = _margin(body)
+    return stood[max(0, top - pad) : bottom + pad, max(0, left - pad) : right + pad]
+
+
+def frame(grey: np.ndarray) -> np.ndarray:
+    """A grey line whose text comes nearer its top or bottom than the margin `upright` gives (an
+    eighth of the text's height), with that margin added round it in its paper's colour; the
+    image itself otherwise, and when ink reaches more than one of its corners.
+
+    The reader learnt text with room around it: tight crops of clean strings read 86 % as cut and
+    92 % framed. Ink in the corners is a texture, hatching or clutter across the whole image, as
+    on many CAPTCHAs; a frame there shrinks the text and sets it apart from nothing (hatched
+    CAPTCHAs read 50 % as they are and 35 % framed; docs/general.md, "Tight crops")."""
+    if min(grey.shape) < 2:
+        return grey
+    paper = _background(grey)
+    ink = _ink(grey, paper)
+    found = _text(ink)
+    if found is None:
+        return grey
+    (top, bottom), (_, _, left, right) = found
+    pad = _margin((top, bottom))
+    h, w = grey.shape
+    above, below = pad - top, pad - (h - bottom)
+    if max(above, below) <= 0:
+        return grey
+    ends = (slice(None, pad), slice(-pad, None))
+    if sum(bool(ink[rows, cols].any()) for rows in ends for cols in ends) > 1:
+        return grey
+    before, after = pad - left, pad - (w - right)
+    widths = [(max(0, above), max(0, below)), (max(0, before), max(0, after))]
+    return np.pad(grey, widths, constant_values=round(paper))
+
+
+def _text(ink: np.ndarray) -> tuple[tuple[int, int], tuple[int, int, int, int]] | None:
+    """The rows (top, bottom; bottom excluded) of an ink mask's text body, and the box (top,
+    bottom, left, right) of all the text's ink; None when there is no ink.
+
+    The body is the rows holding at least 5 % of the fullest row's ink, so a stray speck does not
+    count; the box adds the inked rows touching them, so a lone ascender or descender stays
+    whole."""
+    per_row = ink.sum(axis=1)
+    body = np.flatnonzero(per_row >= max(1, 0.05 * per_row.max()))
+    if not len(body):
+        return None
+    blank = np.flatnonzero(per_row == 0)
+    above, below = blank[blank < body[0]], blank[blank > body[-1]]
+    top = int(above[-1] + 1) if len(above) else 0
+    bottom = int(below[0]) if len(below) else len(per_row)
+    cols = np.flatnonzero(ink[top:bottom].any(axis=0))
+    return (int(body[0]), int(body[-1] + 1)), (top, bottom, int(cols[0]), int(cols[-1] + 1))
+
+
+def _margin(body: tuple[int, int]) -> int:
+    """Rows of background a text body of rows (top, bottom) wants round it: an eighth of its
+    height, 2 at least."""
+    return max(2, -(-(body[1] - body[0]) // 8))
 
 
 def _background(grey: np.ndarray) -> float:
