@@ -200,6 +200,14 @@ def test_a_line_with_ink_in_its_corners_is_not_framed() -> None:
     assert frame(tight) is not tight
 
 
+def test_a_tight_line_on_noisy_paper_is_not_framed() -> None:
+    tight = _tight()
+    y, x = np.indices(tight.shape)
+    grain = ((x + y) % 3 - 1) * 18  # two pixels in three 18 grey levels off: not ink, not paper
+    noisy = np.clip(tight + grain, 0, 255).astype(np.uint8)
+    assert frame(noisy) is noisy
+
+
 def test_blank_tiny_empty_and_needle_thin_images_are_not_turned() -> None:
     assert turn(np.full((40, 120), 200, np.uint8)) == 0.0
     assert turn(np.zeros((1, 1), np.uint8)) == 0.0

@@ -52,6 +52,12 @@ CAPTCHA that is often a strike-through curve across upright glyphs, and turning 
 the curve's angle makes their band wider, not thinner."""
 
 
+PAPER = 0.4
+"""Share of a line's pixels within 12 grey levels of its paper that makes it a clean crop, one
+`frame` may add a margin to: a tight crop of print is mostly paper; a CAPTCHA's noise, texture or
+halo is not (captcha_images_v2 has a quarter of its pixels at its paper's grey)."""
+
+
 def line_width(height: int, width: int, out_height: int = HEIGHT, out_width: int = WIDTH) -> int:
     """Columns the image's ink occupies after resizing to `out_height` rows, aspect kept."""
     return max(1, min(out_width, round(width * out_height / max(height, 1))))
@@ -148,14 +154,16 @@ def upright(grey: np.ndarray) -> np.ndarray:
 
 
 def frame(grey: np.ndarray) -> np.ndarray:
-    """A grey line whose text comes nearer its top or bottom than the margin `upright` gives (an
-    eighth of the text's height), with that margin added round it in its paper's colour; the
-    image itself otherwise, and when ink reaches more than one of its corners.
+    """A clean grey line whose text comes nearer its top or bottom than the margin `upright` gives
+    (an eighth of the text's height), with that margin added round it in its paper's colour; the
+    image itself otherwise: when ink reaches more than one of its corners, or less than `PAPER`
+    of it is its paper's colour.
 
     The reader learnt text with room around it: tight crops of clean strings read 86 % as cut and
     92 % framed. Ink in the corners is a texture, hatching or clutter across the whole image, as
     on many CAPTCHAs; a frame there shrinks the text and sets it apart from nothing (hatched
-    CAPTCHAs read 50 % as they are and 35 % framed; docs/general.md, "Tight crops")."""
+    CAPTCHAs read 50 % as they are and 35 % framed), and on a noisy CAPTCHA that looks tight it
+    changed as many readings one way as the other (docs/general.md, "Tight crops")."""
     if min(grey.shape) < 2:
         return grey
     paper = _background(grey)
@@ -171,6 +179,8 @@ def frame(grey: np.ndarray) -> np.ndarray:
         return grey
     ends = (slice(None, pad), slice(-pad, None))
     if sum(bool(ink[rows, cols].any()) for rows in ends for cols in ends) > 1:
+        return grey
+    if np.mean(np.abs(grey.astype(np.int16) - paper) <= 12) < PAPER:
         return grey
     before, after = pad - left, pad - (w - right)
     widths = [(max(0, above), max(0, below)), (max(0, before), max(0, after))]
