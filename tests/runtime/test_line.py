@@ -1,4 +1,5 @@
-"""The general reader's line preprocessing (turned lines stood upright) and its CTC decoding."""
+"""The general reader's line preprocessing (turned lines stood upright, tight crops framed) and its
+CTC decoding."""
 
 from __future__ import annotations
 

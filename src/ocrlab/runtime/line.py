@@ -51,8 +51,6 @@ NARROWING = 1.15
 turn to count. The row profile is sharpest at the angle of the longest straight stroke; on a
 CAPTCHA that is often a strike-through curve across upright glyphs, and turning those glyphs by
 the curve's angle makes their band wider, not thinner."""
-
-
 PAPER = 0.4
 """Share of a line's pixels within 12 grey levels of its paper that makes it a clean crop, one
 `frame` may add a margin to: a tight crop of print is mostly paper; a CAPTCHA's noise, texture or
@@ -102,7 +100,7 @@ def turn(grey: np.ndarray, rows: int = 48) -> float:
     small = np.asarray(
         Image.fromarray(grey).resize((max(1, round(w * rows / h)), rows), Image.Resampling.BILINEAR)
     )
-    ys, xs = np.nonzero(_ink(small, _background(small)))
+    ys, xs = np.nonzero(_ink(_off_paper(small, _background(small))))
     if len(ys) < 20:
         return 0.0
     # float64: a row is a truncated product, and CPUs' kernels (BLAS, sin and cos) may differ
@@ -147,7 +145,7 @@ def upright(grey: np.ndarray) -> np.ndarray:
         angle, Image.Resampling.BILINEAR, expand=True, fillcolor=int(paper)
     )
     stood = np.asarray(im)
-    found = _text(_ink(stood, paper))
+    found = _text(_ink(_off_paper(stood, paper)))
     if found is None:  # no ink left at full size: read the image as it came
         return grey
     body, (top, bottom, left, right) = found
@@ -170,7 +168,8 @@ def frame(grey: np.ndarray) -> np.ndarray:
     if min(grey.shape) < 2:
         return grey
     paper = _background(grey)
-    ink = _ink(grey, paper)
+    off = _off_paper(grey, paper)
+    ink = _ink(off)
     found = _text(ink)
     if found is None:
         return grey
@@ -183,7 +182,7 @@ def frame(grey: np.ndarray) -> np.ndarray:
     ends = (slice(None, pad), slice(-pad, None))
     if sum(bool(ink[rows, cols].any()) for rows in ends for cols in ends) > 1:
         return grey
-    if np.mean(np.abs(grey.astype(np.int16) - paper) <= 12) < PAPER:
+    if np.mean(off <= 12) < PAPER:
         return grey
     before, after = pad - left, pad - (w - right)
     widths = [(max(0, above), max(0, below)), (max(0, before), max(0, after))]
@@ -220,10 +219,15 @@ def _background(grey: np.ndarray) -> float:
     return float(np.median(np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])))
 
 
-def _ink(grey: np.ndarray, paper: float) -> np.ndarray:
-    """Pixels far from `paper`: by over 24 grey levels and `INK` of the largest difference."""
-    diff = np.abs(grey.astype(np.int16) - paper)
-    return diff > max(24.0, INK * float(diff.max()))
+def _off_paper(grey: np.ndarray, paper: float) -> np.ndarray:
+    """How far each pixel's grey is from `paper`."""
+    return np.abs(grey.astype(np.int16) - paper)
+
+
+def _ink(off: np.ndarray) -> np.ndarray:
+    """Pixels far from the paper (`_off_paper`): by over 24 grey levels and `INK` of the
+    largest difference."""
+    return off > max(24.0, INK * float(off.max()))
 
 
 def view(lines: np.ndarray, across: float, down: float) -> np.ndarray:
