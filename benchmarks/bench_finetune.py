@@ -83,7 +83,7 @@ def main() -> None:
     from ocrlab.rng import make_rng
     from ocrlab.runtime.checkpoint import Checkpoint, load_checkpoint
     from ocrlab.runtime.line import HEIGHT, WIDTH
-    from ocrlab.runtime.preprocess import PREPROCESS
+    from ocrlab.runtime.preprocess import prepare
     from ocrlab.runtime.shipped import run_folder
     from ocrlab.synth.tiles import CHARS
     from ocrlab.train.audit import load_generator
@@ -98,19 +98,21 @@ def main() -> None:
     figures: dict[str, Any] = {"labelled": args.train, "test": args.test,
                                "budget_minutes": args.minutes, "styles": dict(kept)}  # fmt: skip
 
-    Lines = tuple[np.ndarray, list[str]]
+    Pairs = list[tuple[Any, str]]
+    cfg = FinetuneConfig(minutes=args.minutes, seed=args.seed, device="cpu", **changes)
 
-    def to_lines(pairs: list[tuple[Any, str]]) -> Lines:
-        lines = np.stack([PREPROCESS["line"](img, None, "L") for img, _ in pairs])
-        return lines, [text for _, text in pairs]
+    def to_lines(pairs: Pairs, framed: bool = cfg.frame) -> tuple[np.ndarray, list[str]]:
+        """Lines as the fine-tuned model reads them (`framed`: as the general reader does)."""
+        step = prepare("line", framed)
+        return np.stack([step(img, None, "L") for img, _ in pairs]), [t for _, t in pairs]
 
-    def synthetic(style: str) -> tuple[Lines, Lines, str]:
+    def synthetic(style: str) -> tuple[Pairs, Pairs, str]:
         draw = load_generator(SYNTHETIC[style])
         train, test = ([draw(make_rng(args.seed, 90 + stream, i)) for i in range(n)]
                        for stream, n in ((0, args.train), (1, args.test)))  # fmt: skip
-        return to_lines(train), to_lines(test), CHARS
+        return train, test, CHARS
 
-    def real() -> tuple[Lines, Lines, str] | None:
+    def real() -> tuple[Pairs, Pairs, str] | None:
         if not args.data_captcha.is_dir():
             print(f"skipping {REAL}: no folder {args.data_captcha}", file=sys.stderr)
             return None
@@ -119,7 +121,7 @@ def main() -> None:
         pairs = [pairs[i] for i in order]
         cut = len(pairs) - args.real_test
         charset = "".join(sorted({c for _, text in pairs for c in text}))
-        return to_lines(pairs[:cut]), to_lines(pairs[cut:]), charset
+        return pairs[:cut], pairs[cut:], charset
 
     def told(
         fitted: Any, lines: np.ndarray, labels: list[str], thorough: bool = False
@@ -128,7 +130,7 @@ def main() -> None:
         (`thorough`: and reading each line in seven views, `ocrlab read --thorough`)."""
         ckpt = Checkpoint(kind="line", model="crnn", model_config=fitted.model.config,
                           input_size=(HEIGHT, WIDTH), channels=1, charset=fitted.charset,
-                          max_len=fitted.max_len)  # fmt: skip
+                          max_len=fitted.max_len, frame=cfg.frame)  # fmt: skip
         hint = Hint("".join(sorted({c for t in labels for c in t})),
                     (min(map(len, labels)), max(map(len, labels))), thorough)  # fmt: skip
         reader = hinted(Predictor(fitted.model, ckpt, torch.device("cpu")), hint)
@@ -138,13 +140,14 @@ def main() -> None:
         made = real() if style == REAL else synthetic(style)
         if made is None:
             continue
-        (lines, texts), (test_lines, test_texts), charset = made
+        labelled, unseen, charset = made
+        (lines, texts), (test_lines, test_texts) = to_lines(labelled), to_lines(unseen)
         tr, va = split(len(texts), 0.15, args.seed)
         train = (lines[tr], [texts[i] for i in tr])
         val = (lines[va], [texts[i] for i in va])
-        cfg = FinetuneConfig(minutes=args.minutes, seed=args.seed, device="cpu", **changes)
         general, chars, _ = start_model(cfg, texts, lines)
-        zero = read_lines(general, chars, test_lines, torch.device("cpu"))
+        as_read = to_lines(unseen, load_checkpoint(run_folder("general")).frame)[0]
+        zero = read_lines(general, chars, as_read, torch.device("cpu"))
         spelt = set(load_checkpoint(run_folder("general")).charset)  # what it has rows for
         known = [i for i, t in enumerate(test_texts) if set(t) <= spelt]
         result: dict[str, Any] = {

@@ -249,3 +249,38 @@ def test_early_stopping_ends_a_fine_tune_but_not_a_run_from_scratch(
                          minutes=0, patience=2, arch="small")  # fmt: skip
     assert len(fit(cfg, *data).history) == 2  # the start already read 50 %
     assert len(fit(replace(cfg, init="none"), *data).history) == 5
+
+
+def test_a_fine_tuned_model_reads_its_scheme_unframed_on_every_path(
+    tmp_path: Path, tiny_line_run: MakeRun
+) -> None:
+    """Fine-tuning learns the scheme's images as they come: its training lines, the run folder's
+    reader, `ocrlab eval`'s loader and the exported ONNX file all skip `frame`, which the general
+    reader's own preprocessing applies to the same tight crops."""
+    from ocrlab.read.evaluate import load_for
+    from ocrlab.read.onnx import OnnxPredictor, export_onnx
+    from ocrlab.runtime.line import frame
+    from ocrlab.runtime.preprocess import PREPROCESS, prepare
+
+    data = labelled_folder(tmp_path / "data", ["ca", "cac", "cc", "acc"])
+    for png in sorted(data.glob("*.png")):  # crop each to a pixel round its ink: a tight crop
+        with Image.open(png) as im:
+            left, top, right, bottom = im.point(lambda v: 255 * (v < 128)).getbbox()
+            im.crop((left - 1, top - 1, right + 1, bottom + 1)).save(png)
+    first = data / "0.png"
+    grey = np.asarray(Image.open(first))
+    assert frame(grey) is not grey  # the general reader would give it a margin
+    unframed = prepare("line", False)(first, None, "L")
+    assert not np.array_equal(PREPROCESS["line"](first, None, "L"), unframed)
+    out, start = tmp_path / "tuned", tiny_line_run(tmp_path / "start", "abc")
+    assert main(["train", "finetune", "--data", str(data), "--out", str(out), "--init", str(start),
+                 "--set", "epochs=1", "--set", "epoch_images=4", "--workers", "1",
+                 "--device", "cpu"]) == 0  # fmt: skip
+    reader = load(out)
+    assert reader.checkpoint.frame is False  # type: ignore[attr-defined]
+    assert np.array_equal(reader.preprocess([first])[0], unframed)  # type: ignore[attr-defined]
+    loaded = load_for(reader, [data])  # type: ignore[arg-type]
+    assert np.array_equal(loaded.images[loaded.texts.index("ca")], unframed)
+    onnx = OnnxPredictor(export_onnx(out, tmp_path / "tuned.onnx"))
+    assert onnx.checkpoint.frame is False and np.array_equal(onnx.preprocess([first])[0], unframed)
+    assert load("general").checkpoint.frame is True  # type: ignore[attr-defined]

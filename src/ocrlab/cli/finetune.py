@@ -46,12 +46,13 @@ def _config(args: argparse.Namespace, minutes: float | None = None) -> Any:
 
 def cmd_finetune(args: argparse.Namespace) -> int:
     from ocrlab.data.load import load_many
-    from ocrlab.runtime.preprocess import PREPROCESS
+    from ocrlab.runtime.preprocess import prepare
     from ocrlab.train.finetune import finetune
     from ocrlab.train.stopping import ctrl_c_stops
 
     cfg = _config(args)
-    data = load_many(args.data, workers=args.workers, mode="L", prepare=PREPROCESS["line"])
+    step = prepare("line", cfg.frame)
+    data = load_many(args.data, workers=args.workers, mode="L", prepare=step)
     print(f"{len(data)} labelled images; starting from {cfg.init}", flush=True)
     with ctrl_c_stops() as stop:
         result = finetune(
@@ -125,13 +126,14 @@ def cmd_audit(args: argparse.Namespace) -> int:
     cfg = AuditConfig(tuple(args.sizes), args.test, tune)
     if args.generator is not None:
         lines, texts = generate(
-            load_generator(args.generator), max(cfg.sizes) + cfg.test, tune.seed
+            load_generator(args.generator), max(cfg.sizes) + cfg.test, tune.seed, tune.frame
         )
     else:
         from ocrlab.data.load import load_many
-        from ocrlab.runtime.preprocess import PREPROCESS
+        from ocrlab.runtime.preprocess import prepare
 
-        data = load_many([args.data], workers=args.workers, mode="L", prepare=PREPROCESS["line"])
+        step = prepare("line", tune.frame)
+        data = load_many([args.data], workers=args.workers, mode="L", prepare=step)
         lines, texts = data.images, data.texts
     with ctrl_c_stops() as stop:
         results = audit(

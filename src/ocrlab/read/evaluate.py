@@ -20,7 +20,7 @@ from ocrlab.metrics import accuracy, character_error_rate, exact_match, top_k_ac
 from ocrlab.read.hint import Hint, hinted
 from ocrlab.read.predictor import Predictor
 from ocrlab.runtime.checkpoint import load_checkpoint
-from ocrlab.runtime.preprocess import PREPROCESS
+from ocrlab.runtime.preprocess import prepare
 
 
 def load_for(
@@ -30,17 +30,15 @@ def load_for(
     unreadable image is left out
     and named in `skipped` (one bad file must not cost the whole evaluation) unless `strict`."""
     ckpt = predictor.checkpoint
-    prepare = PREPROCESS[ckpt.kind]
+    step = prepare(ckpt.kind, ckpt.frame)
     try:
-        return load_many(
-            list(dirs), ckpt.input_size, workers=workers, mode=ckpt.mode, prepare=prepare
-        )
+        return load_many(list(dirs), ckpt.input_size, workers=workers, mode=ckpt.mode, prepare=step)
     except ImageError:
         if strict:
             raise
         # The fast path stops at the first bad image; only then check every image one by one.
         return load_many(
-            list(dirs), ckpt.input_size, workers, skip_bad=True, mode=ckpt.mode, prepare=prepare
+            list(dirs), ckpt.input_size, workers, skip_bad=True, mode=ckpt.mode, prepare=step
         )
 
 

@@ -189,7 +189,8 @@ class OnnxPredictor:
             )
 
     def preprocess(self, images: Sequence[ImageLike]) -> np.ndarray:
-        return preprocess(self.kind, images, self.size, self.checkpoint.mode)
+        ckpt = self.checkpoint
+        return preprocess(self.kind, images, self.size, ckpt.mode, ckpt.frame)
 
     def run(self, batch: np.ndarray) -> list[np.ndarray]:
         """(N, H, W, C) uint8 (a line model's cut to any width) → the graph's outputs."""

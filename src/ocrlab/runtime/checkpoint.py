@@ -117,6 +117,10 @@ class Checkpoint:
     """The characters a sequence model spells."""
     max_len: int = 0
     """Longest text a sequence model spells."""
+    frame: bool = True
+    """Whether a line model's preprocessing gives a tight crop a margin (`runtime.line.frame`):
+    the general reader learnt text with room around it; a model fine-tuned on one scheme learns
+    that scheme's images as they come."""
     title: str = ""
     data: list[str] = field(default_factory=list)
     config: dict[str, Any] = field(default_factory=dict)

@@ -6,9 +6,9 @@ tensor everywhere. The image is converted to grey (ITU-R 601-2 luma), resized to
 keeping its aspect ratio, and padded on the right with the median of its border, the likeliest
 background colour, up to `WIDTH` columns (a wider line is squeezed to it). A line turned by 3.5-20
 degrees is first stood upright and cropped to its text (`upright`), and a tight crop of clean
-text is given a margin (`frame`). Stretching every image to one box, as the "Breaking CAPTCHA"
-readers did, turns a 3-letter crop and a 12-letter CAPTCHA into different fonts. Imports NumPy and
-Pillow only.
+text is given a margin (`frame`), except for a model fine-tuned on one scheme. Stretching every
+image to one box, as the "Breaking CAPTCHA" readers did, turns a 3-letter crop and a 12-letter
+CAPTCHA into different fonts. Imports NumPy and Pillow only.
 """
 
 from __future__ import annotations
@@ -62,8 +62,12 @@ def line_width(height: int, width: int, out_height: int = HEIGHT, out_width: int
     return max(1, min(out_width, round(width * out_height / max(height, 1))))
 
 
-def to_line(image: np.ndarray, height: int = HEIGHT, width: int = WIDTH) -> np.ndarray:
-    """(H, W), (H, W, 1), (H, W, 3) or (H, W, 4) uint8 → (height, width) uint8."""
+def to_line(
+    image: np.ndarray, height: int = HEIGHT, width: int = WIDTH, framed: bool = True
+) -> np.ndarray:
+    """(H, W), (H, W, 1), (H, W, 3) or (H, W, 4) uint8 → (height, width) uint8; `framed`: a tight
+    crop gets a margin (`frame`), as the general reader wants; a model fine-tuned on one scheme
+    reads its images as they come (`ocrlab.runtime.checkpoint.Checkpoint.frame`)."""
     if image.ndim == 3 and image.shape[2] == 1:
         image = image[..., 0]
     if image.ndim == 3 and image.shape[2] == 4:
@@ -72,7 +76,8 @@ def to_line(image: np.ndarray, height: int = HEIGHT, width: int = WIDTH) -> np.n
     if im.mode != "L":
         im = im.convert("L")
     grey = np.asarray(im)
-    stood = frame(upright(grey))
+    stood = upright(grey)
+    stood = frame(stood) if framed else stood
     if stood is not grey:
         im = Image.fromarray(stood)
     w = line_width(im.height, im.width, height, width)

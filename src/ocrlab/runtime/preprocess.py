@@ -6,13 +6,15 @@ exactly as the training engine's `to_input` does on the device. For the classifi
 sequence model that is `ocrlab.data.images.decode` (convert to the model's mode, then resize),
 the very function the data layer loads training sets with. A letters model's pixels here are
 the naive baseline; the letter reader (`ocrlab.read.letters`) makes its 28×28 letters itself.
-A new kind adds one line to `PREPROCESS`. NumPy and Pillow only: the ONNX and NumPy readers
-never import torch through it.
+A new kind adds one line to `PREPROCESS`; `prepare` gives a model's own (a line model fine-tuned
+on one scheme reads its lines without `frame`). NumPy and Pillow only: the ONNX and NumPy
+readers never import torch through it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import partial
 
 import numpy as np
 
@@ -21,10 +23,12 @@ from ocrlab.errors import DatasetError
 from ocrlab.runtime.line import HEIGHT, WIDTH, to_line
 
 
-def line(image: ImageLike, size: tuple[int, int] | None, mode: str) -> np.ndarray:
+def line(
+    image: ImageLike, size: tuple[int, int] | None, mode: str, framed: bool = True
+) -> np.ndarray:
     """The general reader's line: decoded in colour, then grey, aspect kept, padded (`to_line`)."""
     height, width = size or (HEIGHT, WIDTH)
-    return to_line(decode(image, None, "RGB"), height, width)[..., None]
+    return to_line(decode(image, None, "RGB"), height, width, framed)[..., None]
 
 
 PREPROCESS: dict[str, Prepare] = {
@@ -35,13 +39,23 @@ PREPROCESS: dict[str, Prepare] = {
 }
 
 
-def preprocess(
-    kind: str, images: Sequence[ImageLike], size: tuple[int, int], mode: str
-) -> np.ndarray:
-    """Images → (N, H, W, C) uint8 batch through the preprocessing of model `kind`."""
+def prepare(kind: str, framed: bool = True) -> Prepare:
+    """The preprocessing of a model of `kind`; a line model's without `frame` when not `framed`
+    (a model fine-tuned on one scheme: `Checkpoint.frame`)."""
     if kind not in PREPROCESS:
         raise DatasetError(f"no preprocessing for a {kind!r} model; known: {sorted(PREPROCESS)}")
-    step = PREPROCESS[kind]
+    return PREPROCESS[kind] if framed or kind != "line" else partial(line, framed=False)
+
+
+def preprocess(
+    kind: str,
+    images: Sequence[ImageLike],
+    size: tuple[int, int],
+    mode: str,
+    framed: bool = True,
+) -> np.ndarray:
+    """Images → (N, H, W, C) uint8 batch through the preprocessing of model `kind`."""
+    step = prepare(kind, framed)
     out = np.empty((len(images), *size, 1 if mode == "L" else 3), dtype=np.uint8)
     for i, image in enumerate(images):
         out[i] = step(image, size, mode)

@@ -28,7 +28,7 @@ from ocrlab.data.atomic import atomic_write_bytes
 from ocrlab.data.split import labels_digest
 from ocrlab.errors import ConfigError, DatasetError, ImageError
 from ocrlab.rng import AUDIT, SPLITS, make_rng
-from ocrlab.runtime.preprocess import PREPROCESS
+from ocrlab.runtime.preprocess import line
 from ocrlab.train.finetune import NONE, FinetuneConfig, exact, fit, read_lines, split
 
 LEVELS = (0.01, 0.10, 0.50, 0.90)
@@ -61,8 +61,11 @@ def load_generator(spec: str) -> Generator:
     return fn
 
 
-def generate(fn: Generator, n: int, seed: int) -> tuple[np.ndarray, list[str]]:
-    """n samples of `fn` as (N, 32, 1024, 1) lines (`PREPROCESS["line"]`) and texts."""
+def generate(
+    fn: Generator, n: int, seed: int, framed: bool = False
+) -> tuple[np.ndarray, list[str]]:
+    """n samples of `fn` as (N, 32, 1024, 1) lines (`ocrlab.runtime.preprocess.line`, unframed as
+    fine-tuning reads them unless `framed`) and texts."""
     lines, texts = [], []
     for i in range(n):
         try:
@@ -81,7 +84,7 @@ def generate(fn: Generator, n: int, seed: int) -> tuple[np.ndarray, list[str]]:
         try:
             if image is None or isinstance(image, str | Path):  # a path is not a drawn image
                 raise ImageError(f"{type(image).__name__} is not an image")
-            lines.append(PREPROCESS["line"](image, None, "L"))
+            lines.append(line(image, None, "L", framed))
         except (ImageError, AttributeError, TypeError) as exc:
             raise DatasetError(
                 f"the generator's sample {i} image cannot be read ({exc}); return a PIL image "
