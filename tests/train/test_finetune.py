@@ -238,7 +238,8 @@ def test_early_stopping_ends_a_fine_tune_but_not_a_run_from_scratch(
     tmp_path: Path, tiny_line_run: MakeRun, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Held-out scores that stall at 50 %: a fine-tune stops after `patience` epochs, a run from
-    scratch (CTC plateaus last dozens of epochs) goes on to its last epoch."""
+    scratch (CTC plateaus last dozens of epochs) goes on to its last epoch; of equal scores the
+    latest weights are kept, not the start's."""
     import ocrlab.train.finetune as finetune
 
     monkeypatch.setattr(finetune, "exact", lambda predicted, truth: 0.5)
@@ -247,7 +248,10 @@ def test_early_stopping_ends_a_fine_tune_but_not_a_run_from_scratch(
     data = ((lines[:4], ["ab", "c", "ba", "cab"]), (lines[4:], ["a", "bc"]))
     cfg = FinetuneConfig(init=str(run), device="cpu", epochs=5, epoch_images=4, batch_size=4,
                          minutes=0, patience=2, arch="small")  # fmt: skip
-    assert len(fit(cfg, *data).history) == 2  # the start already read 50 %
+    tuned = fit(cfg, *data)
+    assert len(tuned.history) == 2  # the start already read 50 %
+    start, _, _ = start_model(cfg, data[0][1] + data[1][1])
+    assert not torch.equal(tuned.model.head.weight, start.head.weight)  # the later tie is kept
     assert len(fit(replace(cfg, init="none"), *data).history) == 5
 
 

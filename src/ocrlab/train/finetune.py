@@ -8,9 +8,10 @@ character exactly as the start did; a narrower charset drops the rows of the cha
 out. The recipe (preset 'finetune'): a seeded held-out split, AdamW with half the learning rate for
 the CNN that the LSTM and the head get, light affine warps and negatives on the device, bf16
 autocast where the CPU computes it natively, an exponential moving average of the weights, early
-stopping on the held-out exact match and a time budget; the best average is kept. The average is
-what generalises from a few hundred labels: 54.3 % of unseen stencil CAPTCHAs with it, 43.2 %
-without (`benchmarks/bench_finetune.py --styles stencil --only general --set ema=0`).
+stopping on the held-out exact match and a time budget; the best average is kept (of equal
+scores, the latest). The average is what generalises from a few hundred labels: 54.3 % of unseen
+stencil CAPTCHAs with it, 43.2 % without (`benchmarks/bench_finetune.py --styles stencil --only
+general --set ema=0`).
 """
 
 from __future__ import annotations
@@ -90,8 +91,8 @@ class FinetuneConfig:
     frame: bool = False
     """Whether the lines are framed (`ocrlab.runtime.line.frame`), as the general reader reads
     them; off, the model learns and reads the scheme's images as they come. A frame shrinks
-    glyphs that fill their image: the stencil scheme reads 57.1 % unframed, 45.6 % framed
-    (`benchmarks/bench_finetune.py --styles stencil --only general --set frame=true`)."""
+    glyphs that fill their image: the stencil scheme read 57.1 % unframed, 45.6 % framed
+    (`benchmarks/bench_finetune.py --styles stencil --only general [--set frame=true]`)."""
     invert: float = 0.5
     """Chance that a training image is shown in negative: text reads the same either way, and it
     doubles what a few hundred labels teach about ink against paper."""
@@ -296,8 +297,10 @@ def fit(
         best.history.append(record)
         if log is not None:
             log(record)
+        if acc >= best.accuracy:  # a tie keeps the later, longer-trained weights
+            best.model = copy.deepcopy(judged)
         if acc > best.accuracy:
-            best.model, best.accuracy, since_best = copy.deepcopy(judged), acc, 0
+            best.accuracy, since_best = acc, 0
         elif best.accuracy > 0 and not cfg.scratch:  # patience counts once the model reads
             since_best += 1
         if out_of_time or since_best >= cfg.patience or best.accuracy == 1.0:
