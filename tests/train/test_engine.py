@@ -129,6 +129,11 @@ def test_checkpoints_refuse_foreign_files(tmp_path: Path) -> None:
     (tmp_path / "checkpoint.json").write_text('{"hello": 1}')
     with pytest.raises(DatasetError, match="not an ocrlab checkpoint"):
         checkpoint.load_checkpoint(tmp_path)
+    line = {"kind": "line", "model": "crnn", "model_config": {}, "input_size": [32, 1024],
+            "channels": 1}  # fmt: skip
+    assert checkpoint.Checkpoint.from_dict(line).frame is True  # older files: the general's way
+    with pytest.raises(DatasetError, match="frame must be true or false, got 'false'"):
+        checkpoint.Checkpoint.from_dict({**line, "frame": "false"})  # a string is not a no
 
 
 def test_state_refuses_pickled_objects(tmp_path: Path) -> None:

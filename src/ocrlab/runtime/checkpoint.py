@@ -147,6 +147,8 @@ class Checkpoint:
         unknown = sorted(raw.keys() - names)
         if unknown:
             raise DatasetError(f"{source} has unknown fields {unknown}")
+        if not isinstance(raw.get("frame", True), bool):
+            raise DatasetError(f"{source}: frame must be true or false, got {raw['frame']!r}")
         try:
             size = raw["input_size"]
             return cls(**{**raw, "input_size": (int(size[0]), int(size[1]))})
