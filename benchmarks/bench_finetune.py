@@ -136,6 +136,7 @@ def main() -> None:
         reader = hinted(Predictor(fitted.model, ckpt, torch.device("cpu")), hint)
         return [r.text for r in reader.read_batch(lines)]
 
+    shipped = load_checkpoint(run_folder("general"))  # the start the zero-shot column reads with
     for style in args.styles:
         made = real() if style == REAL else synthetic(style)
         if made is None:
@@ -146,9 +147,9 @@ def main() -> None:
         train = (lines[tr], [texts[i] for i in tr])
         val = (lines[va], [texts[i] for i in va])
         general, chars, _ = start_model(cfg, texts, lines)
-        as_read = to_lines(unseen, load_checkpoint(run_folder("general")).frame)[0]
+        as_read = to_lines(unseen, shipped.frame)[0]
         zero = read_lines(general, chars, as_read, torch.device("cpu"))
-        spelt = set(load_checkpoint(run_folder("general")).charset)  # what it has rows for
+        spelt = set(shipped.charset)  # what it has rows for
         known = [i for i, t in enumerate(test_texts) if set(t) <= spelt]
         result: dict[str, Any] = {
             "style": SYNTHETIC.get(style, style),
