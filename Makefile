@@ -55,8 +55,14 @@ fonts-eval:
 	@fc-list 2>/dev/null | grep -qi "liberation sans" || ($(SUDO) apt-get update -qq && \
 		$(APT_GET) $(FONTS_EVAL) >/dev/null)
 
+# A mirror may lack some packages (Debian drops and renames fonts): install the rest, name the missing.
 fonts: fonts-eval
-	$(SUDO) apt-get update -qq && $(APT_GET) $(FONTS_TRAIN) >/dev/null
+	$(SUDO) apt-get update -qq
+	@have=; miss=; for p in $(FONTS_TRAIN); do \
+		if apt-cache policy $$p 2>/dev/null | grep -q 'Candidate: [0-9]'; \
+		then have="$$have $$p"; else miss="$$miss $$p"; fi; done; \
+	test -z "$$miss" || echo "make fonts: not in this machine's Debian sources, skipped:$$miss"; \
+	$(APT_GET) $$have >/dev/null
 
 demo: install fonts-eval
 	$(OCRLAB) generate --preset zoo --out $(DEMO)/zoo --limit 240 --overwrite --workers $(WORKERS) \
