@@ -188,6 +188,7 @@ def main() -> None:
                 "minutes": round(fitted.seconds / 60, 2),
                 "wall_minutes": round(wall / 60, 2),
                 "epochs": len(fitted.history),
+                "averaged": fitted.averaged,
                 "run": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
                 "history": fitted.history,
             }

@@ -270,8 +270,9 @@ def _exact_table(sets: list[dict[str, Any]], tools: list[str]) -> list[str]:
 def finetune_section(r: dict[str, Any]) -> str:
     rows = [
         "| style | labels / test | zero-shot | start | test exact | told the format "
-        "| told, thorough | held-out exact | budget | minutes of 2 cores | wall minutes | epochs |",
-        "|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| told, thorough | held-out exact | budget | minutes of 2 cores | wall minutes | epochs "
+        "| fine-tunes averaged |",
+        "|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for style, s in r["styles"].items():
         sizes = f"{s.get('labelled', r['labelled']):,} / {s.get('test', r['test']):,}"
@@ -289,7 +290,8 @@ def finetune_section(r: dict[str, Any]) -> str:
                 rows.append(
                     f"| {style} | {sizes} | {zero} | {key[5:]} | {100 * m['test_exact']:.1f} % "
                     f"| {told} | {closer} | {100 * m['held_out_exact']:.1f} % | {budget:g} "
-                    f"| {m['minutes']:.1f} | {m['wall_minutes']:.1f} | {m['epochs']} |"
+                    f"| {m['minutes']:.1f} | {m['wall_minutes']:.1f} | {m['epochs']} "
+                    f"| {m.get('averaged', 1)} |"
                 )
     return (
         "CAPTCHA styles the general reader never saw: two built for the purpose "
@@ -302,7 +304,9 @@ def finetune_section(r: dict[str, Any]) -> str:
         "brackets: the images without characters the general reader has no rows for. Rows can "
         "come from separate runs (`--styles`, `--only`); each keeps its own budget. Told the "
         "format: the same model reading told the characters and lengths its labels show; "
-        "thorough: and reading each line in seven views (`ocrlab read --thorough`). "
+        "thorough: and reading each line in seven views (`ocrlab read --thorough`). Fine-tunes "
+        "averaged: the budget left after the first fine-tune stopped early trains more from the "
+        "same start, and the model is the mean of their weights (`FinetuneConfig.soup`). "
         "Target: >= 97 % in <= 10 minutes on 2 cores. Load average at the end: "
         f"{r['load_avg_1min_at_end']}.\n\n" + "\n".join(rows) + "\n\n" + context(r)
     )

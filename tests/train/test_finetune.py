@@ -211,7 +211,7 @@ def test_a_small_set_is_passed_over_until_an_epoch_has_its_images(
     lines = np.random.default_rng(0).integers(0, 256, (12, 32, 256, 1), dtype=np.uint8)
     texts = ["ab", "c", "ba", "cab", "a", "bc", "ca", "b", "abc", "cc", "ab", "ba"]
     cfg = FinetuneConfig(init=str(run), device="cpu", epochs=2, epoch_images=40, batch_size=8,
-                         minutes=0, ema=0.5)  # fmt: skip
+                         minutes=0, ema=0.5, soup=1)  # fmt: skip
     fitted = fit(cfg, (lines[:10], texts[:10]), (lines[10:], texts[10:]))
     assert [r["step"] for r in fitted.history] == [5, 10]
     once = fit(replace(cfg, epoch_images=1), (lines[:10], texts[:10]), (lines[10:], texts[10:]))
@@ -227,7 +227,7 @@ def test_without_a_time_budget_the_same_seed_trains_the_same_way(
     texts = ["ab", "c", "ba", "cab", "a", "bc", "ca", "b", "abc", "cc", "ab", "ba"]
     train, val = (lines[:10], texts[:10]), (lines[10:], texts[10:])
     cfg = FinetuneConfig(init=str(run), device="cpu", epochs=2, epoch_images=20, batch_size=4,
-                         minutes=0)  # fmt: skip
+                         minutes=0, soup=2)  # fmt: skip
     losses = [
         [r["loss"] for r in fit(c, train, val).history] for c in (cfg, cfg, replace(cfg, seed=1))
     ]
@@ -247,12 +247,49 @@ def test_early_stopping_ends_a_fine_tune_but_not_a_run_from_scratch(
     lines = np.random.default_rng(0).integers(0, 256, (6, 32, 256, 1), dtype=np.uint8)
     data = ((lines[:4], ["ab", "c", "ba", "cab"]), (lines[4:], ["a", "bc"]))
     cfg = FinetuneConfig(init=str(run), device="cpu", epochs=5, epoch_images=4, batch_size=4,
-                         minutes=0, patience=2, arch="small")  # fmt: skip
+                         minutes=0, patience=2, arch="small", soup=1)  # fmt: skip
     tuned = fit(cfg, *data)
     assert len(tuned.history) == 2  # the start already read 50 %
     start, _, _ = start_model(cfg, data[0][1] + data[1][1])
     assert not torch.equal(tuned.model.head.weight, start.head.weight)  # the later tie is kept
     assert len(fit(replace(cfg, init="none"), *data).history) == 5
+
+
+def test_several_fine_tunes_are_averaged_within_the_budget(
+    tmp_path: Path, tiny_line_run: MakeRun, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`soup` fine-tunes from one start, each seeded apart, averaged into the model kept; a
+    budget the first one spends trains no second; a mean that reads worse than every one of them
+    is dropped for the best of them; a run from scratch trains one."""
+    import ocrlab.train.finetune as finetune
+
+    run = tiny_line_run(tmp_path / "start", "abc")
+    lines = np.random.default_rng(0).integers(0, 256, (12, 32, 256, 1), dtype=np.uint8)
+    texts = ["ab", "c", "ba", "cab", "a", "bc", "ca", "b", "abc", "cc", "ab", "ba"]
+    data = ((lines[:10], texts[:10]), (lines[10:], texts[10:]))
+    cfg = FinetuneConfig(init=str(run), device="cpu", epochs=2, epoch_images=10, batch_size=5,
+                         minutes=0, soup=3, arch="small")  # fmt: skip
+    monkeypatch.setattr(finetune, "exact", lambda predicted, truth: 0.5)
+    tuned = fit(cfg, *data)
+    assert tuned.averaged == 3 and [r["member"] for r in tuned.history] == [1, 1, 2, 2, 3, 3]
+    members = [fit(replace(cfg, seed=k, soup=1), *data).model.state_dict() for k in range(3)]
+    for key, value in tuned.model.state_dict().items():
+        if value.is_floating_point():
+            assert torch.allclose(value, sum(m[key] for m in members) / 3, atol=1e-6), key
+        else:
+            assert torch.equal(value, members[0][key]), key  # BatchNorm's step count
+    assert not torch.equal(members[0]["head.weight"], members[1]["head.weight"])
+
+    ticks = iter(range(0, 10**6, 10))  # a clock 10 s a call: the first spends the minute
+    spent = fit(replace(cfg, minutes=1.0), *data, clock=lambda: next(ticks))
+    assert spent.averaged == 1 and {r["member"] for r in spent.history} == {1}
+
+    averaged: list[int] = []
+    monkeypatch.setattr(finetune, "average_weights", lambda ms: averaged.append(1) or ms[0])
+    monkeypatch.setattr(finetune, "exact", lambda predicted, truth: 0.0 if averaged else 0.5)
+    dropped = fit(cfg, *data)
+    assert averaged and dropped.averaged == 1 and dropped.accuracy == 0.5
+    assert fit(replace(cfg, init="none"), *data).averaged == 1
 
 
 def test_a_fine_tuned_model_reads_its_scheme_unframed_on_every_path(

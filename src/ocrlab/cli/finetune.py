@@ -19,10 +19,15 @@ from ocrlab.cli._common import _positive
 def _show(record: dict[str, Any]) -> None:
     frozen = " (CNN frozen)" if record["frozen_cnn"] else ""
     print(
-        f"epoch {record['epoch']:>3}: loss {record['loss']:.4f} held-out exact "
+        f"fine-tune {record.get('member', 1)}, epoch {record['epoch']:>3}: "
+        f"loss {record['loss']:.4f} held-out exact "
         f"{100 * record['held_out']:.1f}% | {record['seconds']:.0f}s{frozen}",
         flush=True,
     )
+
+
+def _averaged(n: int) -> str:
+    return "one fine-tune" if n == 1 else f"the mean of {n} fine-tunes' weights"
 
 
 def _config(args: argparse.Namespace, minutes: float | None = None) -> Any:
@@ -60,7 +65,8 @@ def cmd_finetune(args: argparse.Namespace) -> int:
         )
     stopped = f"stopped by Ctrl-C after epoch {len(result.history)}: " if result.stopped else ""
     print(
-        f"{stopped}held-out exact match {100 * result.accuracy:.1f}% after "
+        f"{stopped}held-out exact match {100 * result.accuracy:.1f}% "
+        f"({_averaged(result.averaged)}) after "
         f"{result.seconds / 60:.1f} min; model in {args.out} (read with: ocrlab read IMAGE "
         f"--model {args.out})"
     )
