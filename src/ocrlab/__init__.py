@@ -104,8 +104,9 @@ def read(
     `lines=True` cuts an image of several lines into lines and joins their readings with "\n".
     `charset` (a name such as 'digits', 'alnum-lower', 'digits+upper', or the characters) and
     `length` (5, '4-6' or (4, 6)) tell a line model what the text may be, for each line.
-    `thorough=True` has a line model read each line in seven views and keep the reading they
-    agree on: a few points more on most CAPTCHAs for seven times the time (docs/general.md)."""
+    `thorough=True` has a line model read each line it is unsure of in seven views and keep the
+    reading they agree on: a few points more on most CAPTCHAs for up to seven times the time
+    (docs/general.md)."""
     return _cached(model, device, lines, charset, length, thorough).read([image], top_k)[0]
 
 

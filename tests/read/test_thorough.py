@@ -16,7 +16,7 @@ import ocrlab
 from ocrlab.cli import main
 from ocrlab.errors import ConfigError
 from ocrlab.read.hint import Hint, hinted
-from ocrlab.read.predictor import agree, read_views
+from ocrlab.read.predictor import SURE, agree, read_views
 from ocrlab.read.reading import Reading
 from ocrlab.runtime.line import VIEWS, text_widths, to_line, view
 from ocrlab.serve.app import create_app
@@ -70,13 +70,32 @@ def test_a_view_that_would_overflow_a_squeezed_line_has_no_vote() -> None:
     assert text_widths(full)[0] == 1024
 
     def read(lines: np.ndarray) -> list[Reading]:  # the line itself reads "a", any change "b"
-        return [Reading("a" if np.array_equal(x, full[0]) else "b", 0.9) for x in lines]
+        return [Reading("a" if np.array_equal(x, full[0]) else "b", 0.5) for x in lines]
 
     kept = read_views(full, read, Hint(thorough=True))[0]
-    assert kept.text == "b" and kept.confidence == pytest.approx(0.9 * 4 / 5)  # 2 views out
+    assert kept.text == "b" and kept.confidence == pytest.approx(0.5 * 4 / 5)  # 2 views out
     assert read_views(full, read, None)[0].text == "a"
     with pytest.raises(ValueError, match="shrinks"):
         view(full, 1.0, 1.5)
+
+
+def test_a_thorough_reading_reads_other_views_of_unsure_lines_only() -> None:
+    """A line read with a confidence of `SURE` or more keeps its reading and costs no other view;
+    asked for alternatives, every line is read in every view, since they come from the views."""
+    lines = np.concatenate([_line(120), _line(200), _line(160)])
+    batches: list[int] = []
+
+    def read(batch: np.ndarray) -> list[Reading]:  # the lines themselves first, then views
+        batches.append(len(batch))
+        sure = [SURE, 0.3, 0.95] if len(batches) == 1 else [0.2] * len(batch)
+        return [Reading("x", c) for c in sure]
+
+    kept = read_views(lines, read, Hint(thorough=True))
+    assert batches == [3] + [1] * (len(VIEWS) - 1)  # only the line read at 0.3 again
+    assert [r.confidence for r in kept] == [SURE, pytest.approx((0.3 + 0.2 * 6) / 7), 0.95]
+    batches.clear()
+    assert len(read_views(lines, read, Hint(thorough=True), top_k=2)) == 3
+    assert batches == [3] * len(VIEWS)
 
 
 def test_a_thorough_reading_agrees_across_entry_points_and_torch_and_onnx(
@@ -94,7 +113,8 @@ def test_a_thorough_reading_agrees_across_entry_points_and_torch_and_onnx(
     assert again.confidence == pytest.approx(thorough.confidence, abs=0.02)
     whole = copy.copy(onnx)  # as a file exported before lines were read at their text's width
     whole.any_width, whole.size = False, (32, 1024)
-    plain, closer = whole.read([image])[0], hinted(whole, Hint(thorough=True)).read([image])[0]
+    plain = whole.read([image])[0]
+    closer = hinted(whole, Hint(thorough=True)).read([image], top_k=2)[0]  # every view
     assert plain.text == closer.text == "Quartz" and closer.confidence != plain.confidence
     blank = np.full((40, 160, 3), 230, np.uint8)
     assert ocrlab.read(blank, "general", thorough=True).text == ""

@@ -117,8 +117,9 @@ def _add_read(sub: Any) -> None:
     p.add_argument(
         "--thorough",
         action="store_true",
-        help="line models: read each line in seven views (narrower, wider, smaller) and keep "
-        "the reading they agree on; a few points more on most CAPTCHAs, seven times the time",
+        help="line models: read each line the model is unsure of in seven views (narrower, "
+        "wider, smaller) and keep the reading they agree on; a few points more on most "
+        "CAPTCHAs, up to seven times the time",
     )
     p.add_argument(
         "--debug",

@@ -132,8 +132,8 @@ def _add_label(sub: Any) -> None:
     p.add_argument(
         "--thorough",
         action="store_true",
-        help="line models: pre-fill reading each image in seven views (as ocrlab read "
-        "--thorough): surer readings, seven times the start-up reading",
+        help="line models: pre-fill reading each image it is unsure of in seven views (as "
+        "ocrlab read --thorough): surer readings, up to seven times the start-up reading",
     )
     p.add_argument("--host", default="127.0.0.1", help="address to listen on")
     p.add_argument("--port", type=_port, default=8001, help="port (default 8001)")

@@ -183,8 +183,9 @@ def _add_read(app: FastAPI, ctx: _Context) -> None:
         ),
         thorough: bool = Query(
             False,
-            description="read each line in seven views and keep the reading they agree on: a "
-            "few points more on most CAPTCHAs for seven times the time; line models only",
+            description="read each line it is unsure of in seven views and keep the reading "
+            "they agree on: a few points more on most CAPTCHAs for up to seven times the time; "
+            "line models only",
         ),
     ) -> ReadResponse:
         """Read one image: multipart field `image` (with optional form fields `model`, `top_k`,
