@@ -135,7 +135,7 @@ def test_a_turned_line_is_measured_and_stood_upright_on_its_text(degrees: float)
     # bare crop's, and as many as the crop's with upright's margin (an eighth of its height)
     framed = np.pad(tight, tight.shape[0] // 8, constant_values=int(np.median(tight[0])))
     a, bare, least = (text_widths(to_line(x)[None, ..., None])[0] for x in (stood, tight, framed))
-    assert 0.95 * least <= a <= bare
+    assert 0.95 * least <= a <= bare + 1  # a column of resampling: Debian 13's reserved fonts
 
 
 @pytest.mark.parametrize("degrees", [0.0, 2.0, -2.0])
