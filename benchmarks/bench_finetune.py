@@ -30,6 +30,12 @@ measures what the dot screen alone costs. `--only` reruns one start and keeps th
 figures. `--set FIELD=VALUE` changes the recipe (a `FinetuneConfig` field, e.g. `--set ema=0`)
 and writes `finetune_ema=0.json` instead, so an ablation never replaces the recipe's figures;
 another number of labels (`--train 6000`) is named in the file the same way.
+
+Unlabelled images (`ocrlab train finetune --unlabelled`): `--unlabelled N` gives each built
+style N more images without their labels (drawn apart from the labels and the test images);
+`--no-labels` gives the labelled part's images without their labels, so the general reader
+learns from its own sure readings alone (no run from scratch then). Both are named in the
+results file (`finetune_unlabelled=3000.json`, `finetune_no_labels=True.json`).
 """
 
 from __future__ import annotations
@@ -69,6 +75,10 @@ def main() -> None:
                         help="run one start; the other keeps its last figures")  # fmt: skip
     parser.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
                         help="change a FinetuneConfig field (an ablation)")  # fmt: skip
+    parser.add_argument("--unlabelled", type=int, default=0, metavar="N",
+                        help="N unlabelled images of each built style")  # fmt: skip
+    parser.add_argument("--no-labels", action="store_true",
+                        help="the labelled part's images without their labels")  # fmt: skip
     args = parser.parse_args()
     os.environ.setdefault("OMP_NUM_THREADS", str(args.threads))
 
@@ -91,7 +101,9 @@ def main() -> None:
 
     torch.set_num_threads(args.threads)
     changes = parse_overrides(args.set)
-    named = {**changes, **({"train": args.train} if args.train != 1000 else {})}
+    named = {**changes, **({"train": args.train} if args.train != 1000 else {}),
+             **({"unlabelled": args.unlabelled} if args.unlabelled else {}),
+             **({"no_labels": True} if args.no_labels else {})}  # fmt: skip
     results = "_".join(["finetune", *(f"{k}={v}" for k, v in sorted(named.items()))])
     last = RESULTS / f"{results}.json"
     kept = json.loads(last.read_text()).get("styles", {}) if last.is_file() else {}
@@ -106,13 +118,14 @@ def main() -> None:
         step = prepare("line", framed)
         return np.stack([step(img, None, "L") for img, _ in pairs]), [t for _, t in pairs]
 
-    def synthetic(style: str) -> tuple[Pairs, Pairs, str]:
+    def synthetic(style: str) -> tuple[Pairs, Pairs, str, Pairs]:
         draw = load_generator(SYNTHETIC[style])
-        train, test = ([draw(make_rng(args.seed, 90 + stream, i)) for i in range(n)]
-                       for stream, n in ((0, args.train), (1, args.test)))  # fmt: skip
-        return train, test, CHARS
+        train, test, more = ([draw(make_rng(args.seed, 90 + stream, i)) for i in range(n)]
+                             for stream, n in ((0, args.train), (1, args.test),
+                                               (2, args.unlabelled)))  # fmt: skip
+        return train, test, CHARS, more
 
-    def real() -> tuple[Pairs, Pairs, str] | None:
+    def real() -> tuple[Pairs, Pairs, str, Pairs] | None:
         if not args.data_captcha.is_dir():
             print(f"skipping {REAL}: no folder {args.data_captcha}", file=sys.stderr)
             return None
@@ -121,7 +134,7 @@ def main() -> None:
         pairs = [pairs[i] for i in order]
         cut = len(pairs) - args.real_test
         charset = "".join(sorted({c for _, text in pairs for c in text}))
-        return pairs[:cut], pairs[cut:], charset
+        return pairs[:cut], pairs[cut:], charset, []
 
     def told(
         fitted: Any, lines: np.ndarray, labels: list[str], thorough: bool = False
@@ -141,11 +154,16 @@ def main() -> None:
         made = real() if style == REAL else synthetic(style)
         if made is None:
             continue
-        labelled, unseen, charset = made
+        labelled, unseen, charset, more = made
         (lines, texts), (test_lines, test_texts) = to_lines(labelled), to_lines(unseen)
         tr, va = split(len(texts), 0.15, args.seed)
         train = (lines[tr], [texts[i] for i in tr])
         val = (lines[va], [texts[i] for i in va])
+        unlabelled = to_lines(more)[0] if more else None
+        if args.no_labels:
+            none = (lines[:0], [])
+            train, val = none, none
+            unlabelled = lines if unlabelled is None else np.concatenate([lines, unlabelled])
         general, chars, _ = start_model(cfg, texts, lines)
         as_read = to_lines(unseen, shipped.frame)[0]
         zero = read_lines(general, chars, as_read, torch.device("cpu"))
@@ -154,10 +172,11 @@ def main() -> None:
         result: dict[str, Any] = {
             "style": SYNTHETIC.get(style, style),
             "charset": charset,
-            "labelled": len(texts),
+            "labelled": len(train[1]) + len(val[1]),
             "test": len(test_texts),
             "budget_minutes": args.minutes,
-            "held_out": len(va),
+            "held_out": len(val[1]),
+            **({} if unlabelled is None else {"unlabelled": len(unlabelled)}),
             "zero_shot_exact": round(exact(zero, test_texts), 4),
             "zero_shot_exact_without_symbols": round(
                 exact([zero[i] for i in known], [test_texts[i] for i in known]), 4
@@ -167,7 +186,7 @@ def main() -> None:
             if args.only and key != f"from_{args.only}" and key in kept.get(style, {}):
                 result[key] = kept[style][key]
         for name, init in (("general", "general"), ("scratch", "none")):
-            if args.only and name != args.only:
+            if (args.only and name != args.only) or (name == "scratch" and args.no_labels):
                 continue
             run = dataclasses.replace(cfg, init=init)
             print(f"--- {style} from {name}", file=sys.stderr, flush=True)
@@ -175,6 +194,7 @@ def main() -> None:
             fitted = fit(
                 run, train, val, lambda r: print(r, file=sys.stderr, flush=True),
                 clock=lambda: time.process_time() / args.threads,
+                unlabelled=None if name == "scratch" else unlabelled,
             )  # fmt: skip
             wall = time.perf_counter() - wall
             predicted = read_lines(fitted.model, fitted.charset, test_lines, torch.device("cpu"))
@@ -184,7 +204,8 @@ def main() -> None:
                 "test_exact_told_thorough": round(
                     exact(told(fitted, test_lines, texts, thorough=True), test_texts), 4
                 ),
-                "held_out_exact": round(fitted.accuracy, 4),
+                "held_out_exact": round(fitted.accuracy, 4) if val[1] else None,
+                "taught": fitted.taught,
                 "minutes": round(fitted.seconds / 60, 2),
                 "wall_minutes": round(wall / 60, 2),
                 "epochs": len(fitted.history),

@@ -325,3 +325,106 @@ def test_a_fine_tuned_model_reads_its_scheme_unframed_on_every_path(
     onnx = OnnxPredictor(export_onnx(out, tmp_path / "tuned.onnx"))
     assert onnx.checkpoint.frame is False and np.array_equal(onnx.preprocess([first])[0], unframed)
     assert load("general").checkpoint.frame is True  # type: ignore[attr-defined]
+
+
+def test_unlabelled_images_teach_the_later_fine_tunes_by_the_first_ones_sure_readings(
+    tmp_path: Path, tiny_line_run: MakeRun, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Self-training: the first fine-tune learns the labels alone; the unlabelled lines it reads
+    at least `sure` confidently join the labels of every later one, labelled by its readings;
+    readings no surer than that teach nothing."""
+    import ocrlab.train.finetune as finetune
+
+    run = tiny_line_run(tmp_path / "start", "abc")
+    lines = np.random.default_rng(0).integers(0, 256, (20, 32, 256, 1), dtype=np.uint8)
+    texts = ["ab", "c", "ba", "cab", "a", "bc", "ca", "b", "abc", "cc", "ab", "ba"]
+    data = ((lines[:10], texts[:10]), (lines[10:12], texts[10:12]))
+    taught_by: list[tuple[CRNN, list[str]]] = []
+    pupils: list[list[str]] = []
+    read_sure, train_one = finetune.read_sure, finetune._train_one
+
+    def reading(model: CRNN, *args: object) -> tuple[np.ndarray, list[str]]:
+        keep, read = read_sure(model, *args)  # type: ignore[arg-type]
+        taught_by.append((model, read))
+        return keep, read
+
+    def training(cfg: FinetuneConfig, k: int, best: object, train: tuple, *args: object) -> object:
+        pupils.append(list(train[1]))
+        return train_one(cfg, k, best, train, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(finetune, "read_sure", reading)
+    monkeypatch.setattr(finetune, "_train_one", training)
+    cfg = FinetuneConfig(init=str(run), device="cpu", epochs=2, epoch_images=10, batch_size=5,
+                         minutes=0, soup=3, sure=1e-30)  # fmt: skip
+    tuned = fit(cfg, *data, unlabelled=lines[12:])
+    ((teacher, read),) = taught_by
+    assert read and tuned.taught == len(read) <= 8
+    assert pupils == [texts[:10], texts[:10] + read, texts[:10] + read]
+    first = fit(replace(cfg, soup=1), *data)  # the teacher is the first fine-tune, as it ends
+    assert torch.equal(teacher.head.weight, first.model.head.weight)
+    pupils.clear()
+    unsure = fit(replace(cfg, sure=1.0), *data, unlabelled=lines[12:])
+    assert unsure.taught == 0 and pupils == [texts[:10]] * 3
+
+
+def test_with_no_labels_the_start_teaches_by_its_sure_readings(
+    tmp_path: Path, tiny_line_run: MakeRun
+) -> None:
+    """Unlabelled images alone: no held-out part, so each fine-tune runs `blind_epochs` and keeps
+    its last weights; a start sure of nothing, a run from scratch and no images at all are
+    refused with what to do instead."""
+    run = tiny_line_run(tmp_path / "start", "abc")
+    lines = np.random.default_rng(0).integers(0, 256, (8, 32, 256, 1), dtype=np.uint8)
+    none = (lines[:0], [])
+    cfg = FinetuneConfig(init=str(run), device="cpu", epoch_images=8, batch_size=4, minutes=0,
+                         soup=2, sure=1e-30, blind_epochs=3)  # fmt: skip
+    tuned = fit(cfg, none, none, unlabelled=lines)
+    assert tuned.taught > 0 and tuned.averaged == 2 and tuned.accuracy == 0.0
+    assert [(r["member"], r["epoch"], r["held_out"]) for r in tuned.history] == [
+        (m, e, None) for m in (1, 2) for e in (1, 2, 3)
+    ]
+    with pytest.raises(DatasetError, match="reads none of the 8 unlabelled images"):
+        fit(replace(cfg, sure=1.0), none, none, unlabelled=lines)
+    with pytest.raises(ConfigError, match="from scratch uses labels only"):
+        fit(replace(cfg, init="none"), (lines, ["ab"] * 8), none, unlabelled=lines)
+    with pytest.raises(DatasetError, match="needs labelled images, unlabelled ones or both"):
+        fit(cfg, none, none)
+
+
+def test_finetune_cli_learns_from_a_half_labelled_folder_and_from_unlabelled_images_alone(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], tiny_line_run: MakeRun
+) -> None:
+    """`--unlabelled` takes the images no labels file of `--data` names (a folder half labelled
+    in the browser), skips unreadable ones by name, and works without `--data`; such a run
+    records what taught it and has no held-out part to evaluate."""
+    from ocrlab.data.load import unlabelled_images
+    from ocrlab.runtime.preprocess import prepare
+
+    run = tiny_line_run(tmp_path / "start", "abc")
+    data = labelled_folder(tmp_path / "data", ["ab", "ba", "abc", "cab", "bca", "ac", "ca", "cc"])
+    for i in range(8, 12):
+        Image.open(data / f"{i - 8}.png").transpose(Image.Transpose.FLIP_LEFT_RIGHT).save(
+            data / f"{i}.png"
+        )
+    (data / "12.png").write_bytes(b"not a png")
+    step = prepare("line", False)
+    lines, skipped = unlabelled_images([data], [data], mode="L", prepare=step)
+    assert lines.shape == (4, 32, 1024, 1) and skipped == ["12.png"]
+    assert len(unlabelled_images([data], mode="L", prepare=step)[0]) == 12  # every image
+    common = ["--init", str(run), "--workers", "1", "--device", "cpu", "--set", "sure=1e-30",
+              "--set", "epoch_images=8", "--set", "epochs=1",
+              "--set", "blind_epochs=1"]  # fmt: skip
+    half = ["train", "finetune", "--data", str(data), "--unlabelled", str(data)]
+    assert main([*half, "--out", str(tmp_path / "half"), *common]) == 0
+    out = capsys.readouterr()
+    assert "8 labelled images, 4 unlabelled" in out.out and "12.png" in out.err
+    alone = tmp_path / "alone"
+    assert main(["train", "finetune", "--unlabelled", str(data), "--out", str(alone), *common]) == 0
+    assert "no labelled image to measure on" in capsys.readouterr().out
+    ckpt = json.loads((alone / "checkpoint.json").read_text())
+    assert ckpt["split"]["unlabelled"] == 12 and ckpt["split"]["held_out"] == 0
+    assert ckpt["split"]["taught"] > 0 and ckpt["metrics"]["held_out_exact"] is None
+    held = ["eval", "--model", str(alone), "--data", str(data), "--held-out", "--device", "cpu"]
+    assert main(held) == 2 and "held no labelled image out" in capsys.readouterr().err
+    assert main(["train", "finetune", "--out", str(tmp_path / "nothing"), *common]) == 2
+    assert "give --data" in capsys.readouterr().err

@@ -18,10 +18,11 @@ from ocrlab.cli._common import _positive
 
 def _show(record: dict[str, Any]) -> None:
     frozen = " (CNN frozen)" if record["frozen_cnn"] else ""
+    held = record["held_out"]
+    measured = "no held-out part" if held is None else f"held-out exact {100 * held:.1f}%"
     print(
         f"fine-tune {record.get('member', 1)}, epoch {record['epoch']:>3}: "
-        f"loss {record['loss']:.4f} held-out exact "
-        f"{100 * record['held_out']:.1f}% | {record['seconds']:.0f}s{frozen}",
+        f"loss {record['loss']:.4f} {measured} | {record['seconds']:.0f}s{frozen}",
         flush=True,
     )
 
@@ -50,23 +51,43 @@ def _config(args: argparse.Namespace, minutes: float | None = None) -> Any:
 
 
 def cmd_finetune(args: argparse.Namespace) -> int:
-    from ocrlab.data.load import load_many
+    import numpy as np
+
+    from ocrlab.data.load import load_many, unlabelled_images
+    from ocrlab.errors import ConfigError
     from ocrlab.runtime.preprocess import prepare
     from ocrlab.train.finetune import finetune
     from ocrlab.train.stopping import ctrl_c_stops
 
+    if not args.data and not args.unlabelled:
+        raise ConfigError("give --data (labelled folders), --unlabelled (image folders) or both")
     cfg = _config(args)
     step = prepare("line", cfg.frame)
-    data = load_many(args.data, workers=args.workers, mode="L", prepare=step)
-    print(f"{len(data)} labelled images; starting from {cfg.init}", flush=True)
+    unlabelled = None
+    if args.unlabelled:
+        unlabelled, skipped = unlabelled_images(args.unlabelled, args.data, args.workers, "L", step)
+        if skipped:
+            print(
+                f"skipping {len(skipped)} unreadable image(s): {skipped[0]}, ...", file=sys.stderr
+            )
+    if args.data:
+        data = load_many(args.data, workers=args.workers, mode="L", prepare=step)
+        lines, texts = data.images, data.texts
+    else:
+        assert unlabelled is not None
+        lines, texts = np.zeros((0, *unlabelled.shape[1:]), np.uint8), []
+    more = f", {len(unlabelled)} unlabelled" if unlabelled is not None else ""
+    print(f"{len(texts)} labelled images{more}; starting from {cfg.init}", flush=True)
     with ctrl_c_stops() as stop:
         result = finetune(
-            cfg, data.images, data.texts, args.out, [str(d) for d in args.data], _show, stop
+            cfg, lines, texts, args.out, [str(d) for d in args.data], _show, stop, unlabelled
         )
     stopped = f"stopped by Ctrl-C after epoch {len(result.history)}: " if result.stopped else ""
+    measured = (f"held-out exact match {100 * result.accuracy:.1f}%" if texts
+                else "no labelled image to measure on")  # fmt: skip
+    taught = "" if unlabelled is None else f", {result.taught} unlabelled images learnt from"
     print(
-        f"{stopped}held-out exact match {100 * result.accuracy:.1f}% "
-        f"({_averaged(result.averaged)}) after "
+        f"{stopped}{measured} ({_averaged(result.averaged)}{taught}) after "
         f"{result.seconds / 60:.1f} min; model in {args.out} (read with: ocrlab read IMAGE "
         f"--model {args.out})"
     )
@@ -110,10 +131,21 @@ def _add_train_finetune(models: Any) -> None:
         "finetune",
         help="fine-tune the general reader (or any line model) on your labelled images",
         description="Fine-tune a CRNN-CTC line reader on labelled images of one style "
-        "(ocrlab datasets or folders with labels.csv or file-name labels). Characters new to "
-        "the labels get fresh output rows; a held-out part picks the best epoch.",
+        "(ocrlab datasets or folders with labels.csv or file-name labels), and on unlabelled "
+        "ones by its own confident readings of them. Characters new to the labels get fresh "
+        "output rows; a held-out part picks the best epoch.",
     )
-    p.add_argument("--data", type=Path, nargs="+", required=True, help="labelled folders")
+    p.add_argument("--data", type=Path, nargs="+", default=[], help="labelled folders")
+    p.add_argument(
+        "--unlabelled",
+        type=Path,
+        nargs="+",
+        default=[],
+        metavar="FOLDER",
+        help="folders of images of the same style without labels (a --data folder's unlabelled "
+        "images too): the first fine-tune's readings of them with confidence >= 0.9 teach the "
+        "later ones; with no --data, the start's readings teach every one",
+    )
     p.add_argument("--out", type=Path, required=True, help="run folder to write")
     p.add_argument("--preset", default="finetune", help="the recipe (default: finetune)")
     _add_common(p)

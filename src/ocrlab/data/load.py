@@ -240,6 +240,30 @@ def image_files(folder: Path) -> list[Path]:
     return sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
 
 
+def unlabelled_images(
+    folders: Sequence[Path],
+    labelled: Sequence[Path] = (),
+    workers: int = 1,
+    mode: str = "RGB",
+    prepare: Prepare = decode,
+) -> tuple[np.ndarray, list[str]]:
+    """The images of `folders` that no labels file of the `labelled` folders names (a folder
+    half labelled with `ocrlab label` gives its other half), each through `prepare`; and the
+    names of those that do not decode, which are left out."""
+    taken = {p.resolve() for root in labelled if root.is_dir() and not (root / MANIFEST).is_file()
+             for p, _ in folder_labels(root, check_files=False)}  # fmt: skip
+    paths = []
+    for folder in folders:
+        if not folder.is_dir():
+            raise DatasetError(f"folder not found: {folder}")
+        paths += [p for p in image_files(folder) if p.resolve() not in taken]
+    keep, skipped = _readable(paths)
+    if not keep:
+        bad = f" ({len(skipped)} could not be read)" if skipped else ""
+        raise DatasetError(f"no unlabelled images in {', '.join(map(str, folders))}{bad}")
+    return decode_all([paths[i] for i in keep], None, mode, workers, prepare=prepare), skipped
+
+
 def folder_labels(root: Path, check_files: bool = True) -> list[tuple[Path, str]]:
     """(image path, label) pairs of a plain folder, from labels.csv, labels.txt or file names;
     `check_files` refuses labels of files that are gone (the labelling page only skips them)."""

@@ -193,6 +193,8 @@ def _line_held_out(predictor: Predictor, run: Path) -> tuple[np.ndarray, int]:
         raise ConfigError(
             f"{run} records no held-out split; --held-out is for a run fine-tuned on these folders"
         )
+    if not int(ckpt.split["held_out"]):
+        raise ConfigError(f"{run} held no labelled image out: it learned from unlabelled ones")
     total = int(ckpt.split["train"]) + int(ckpt.split["held_out"])
     seed, fraction = int(ckpt.split["seed"]), float(ckpt.config["held_out"])
     return held_out_split(total, fraction, seed)[1], total

@@ -134,16 +134,22 @@ def validation_sets(cfg: GeneralConfig, fonts: Sequence[FontSpec]) -> dict[str, 
 
 
 @torch.no_grad()
-def ctc_tokens(model: nn.Module, lines: np.ndarray, device: torch.device) -> list[list[int]]:
-    """Greedy CTC token ids of (N, H, W, 1) uint8 lines, each read at its bucket's width as
-    every reader reads it (`ocrlab.runtime.line.width_buckets`)."""
+def ctc_paths(
+    model: nn.Module, lines: np.ndarray, device: torch.device
+) -> list[list[tuple[int, float]]]:
+    """Greedy CTC (token id, probability) of each character of (N, H, W, 1) uint8 lines, each
+    read at its bucket's width as every reader reads it (`ocrlab.runtime.line.width_buckets`)."""
 
-    def read(cut: np.ndarray) -> list[list[int]]:
+    def read(cut: np.ndarray) -> list[list[tuple[int, float]]]:
         x = torch.from_numpy(cut).permute(0, 3, 1, 2).to(device)
-        probs = model(line_input(x)).float().softmax(-1).cpu().numpy()
-        return [[t for t, _ in row] for row in ctc_greedy(probs)]
+        return ctc_greedy(model(line_input(x)).float().softmax(-1).cpu().numpy())
 
     return read_in_buckets(lines, read)
+
+
+def ctc_tokens(model: nn.Module, lines: np.ndarray, device: torch.device) -> list[list[int]]:
+    """Greedy CTC token ids of (N, H, W, 1) uint8 lines (`ctc_paths` without probabilities)."""
+    return [[t for t, _ in path] for path in ctc_paths(model, lines, device)]
 
 
 def accuracy(
