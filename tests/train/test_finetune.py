@@ -368,11 +368,14 @@ def test_unlabelled_images_teach_the_later_fine_tunes_by_the_first_ones_sure_rea
 
 
 def test_with_no_labels_the_start_teaches_by_its_sure_readings(
-    tmp_path: Path, tiny_line_run: MakeRun
+    tmp_path: Path, tiny_line_run: MakeRun, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Unlabelled images alone: no held-out part, so each fine-tune runs `blind_epochs` and keeps
-    its last weights; a start sure of nothing, a run from scratch and no images at all are
+    its last weights; their mean is dropped if it gives back fewer of the taught readings than
+    every one of them; a start sure of nothing, a run from scratch and no images at all are
     refused with what to do instead."""
+    import ocrlab.train.finetune as finetune
+
     run = tiny_line_run(tmp_path / "start", "abc")
     lines = np.random.default_rng(0).integers(0, 256, (8, 32, 256, 1), dtype=np.uint8)
     none = (lines[:0], [])
@@ -383,6 +386,13 @@ def test_with_no_labels_the_start_teaches_by_its_sure_readings(
     assert [(r["member"], r["epoch"], r["held_out"]) for r in tuned.history] == [
         (m, e, None) for m in (1, 2) for e in (1, 2, 3)
     ]
+    averaged: list[int] = []
+    average = finetune.average_weights
+    monkeypatch.setattr(finetune, "average_weights", lambda ms: averaged.append(1) or average(ms))
+    monkeypatch.setattr(finetune, "exact", lambda predicted, truth: 0.0 if averaged else 0.5)
+    dropped = fit(cfg, none, none, unlabelled=lines)
+    assert averaged and dropped.averaged == 1 and dropped.accuracy == 0.0
+    monkeypatch.undo()
     with pytest.raises(DatasetError, match="reads none of the 8 unlabelled images"):
         fit(replace(cfg, sure=1.0), none, none, unlabelled=lines)
     with pytest.raises(ConfigError, match="from scratch uses labels only"):
@@ -420,7 +430,8 @@ def test_finetune_cli_learns_from_a_half_labelled_folder_and_from_unlabelled_ima
     assert "8 labelled images, 4 unlabelled" in out.out and "12.png" in out.err
     alone = tmp_path / "alone"
     assert main(["train", "finetune", "--unlabelled", str(data), "--out", str(alone), *common]) == 0
-    assert "no labelled image to measure on" in capsys.readouterr().out
+    out = capsys.readouterr()
+    assert "no labelled image to measure on" in out.out and "nothing measured it" in out.err
     ckpt = json.loads((alone / "checkpoint.json").read_text())
     assert ckpt["split"]["unlabelled"] == 12 and ckpt["split"]["held_out"] == 0
     assert ckpt["split"]["taught"] > 0 and ckpt["metrics"]["held_out_exact"] is None

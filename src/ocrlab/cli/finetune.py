@@ -91,6 +91,13 @@ def cmd_finetune(args: argparse.Namespace) -> int:
         f"{result.seconds / 60:.1f} min; model in {args.out} (read with: ocrlab read IMAGE "
         f"--model {args.out})"
     )
+    if not texts:
+        print(
+            "nothing measured it: no image was labelled, and learning from its own readings "
+            "can also make a reader worse (docs/finetune.md). Label a few dozen images and "
+            f"check it first: ocrlab eval --model {args.out} --data LABELLED_FOLDER",
+            file=sys.stderr,
+        )
     return 130 if result.stopped else 0
 
 

@@ -293,7 +293,8 @@ def fit(
     weights is kept (`average_weights`), unless it reads the held-out part worse than the worst
     of them (then the best of them is kept). `unlabelled` lines teach every fine-tune after the
     first with the first one's readings of them that are `cfg.sure` (self-training); with no
-    labels at all, every fine-tune learns the start's sure readings, for `cfg.blind_epochs`.
+    labels at all, every fine-tune learns the start's sure readings, for `cfg.blind_epochs`,
+    and the mean is judged by how many of those readings it gives back.
     """
     device = resolve_device(cfg.device)
     texts, labelled = [*train[1], *val[1]], len(train[1]) > 0
@@ -317,12 +318,17 @@ def fit(
             pupils, taught = _with_readings(cfg, teacher, charset, max_len, train, unlabelled)
         candidate = Fit(copy.deepcopy(start), charset, max_len, start_acc, 0.0)
         members.append(_train_one(cfg, k, candidate, pupils, val, device, log, clock, stop, left))
+    if not labelled:  # nothing held out: what they were taught shows a broken model at least
+        for m in members:
+            m.accuracy = _held_out(m.model, charset, pupils, device)
     best = max(reversed(members), key=lambda m: m.accuracy)  # of equal scores, the later
     if len(members) > 1:
         mean = average_weights([m.model for m in members])
-        acc = _held_out(mean, charset, val, device)
+        acc = _held_out(mean, charset, val if labelled else pupils, device)
         if acc >= min(m.accuracy for m in members):
             best = Fit(mean, charset, max_len, acc, 0.0, averaged=len(members))
+    if not labelled:
+        best.accuracy = 0.0  # agreement with its own teaching is no measure of reading
     history = [{**r, "member": k + 1} for k, m in enumerate(members) for r in m.history]
     return replace(best, seconds=clock() - began, history=history, stopped=stop(), taught=taught)
 
