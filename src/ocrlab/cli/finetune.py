@@ -136,7 +136,7 @@ def _add_common(p: Any) -> None:
 def _add_train_finetune(models: Any) -> None:
     p = models.add_parser(
         "finetune",
-        help="fine-tune the general reader (or any line model) on your labelled images",
+        help="fine-tune the general reader (or any line model) on your images, labelled or not",
         description="Fine-tune a CRNN-CTC line reader on labelled images of one style "
         "(ocrlab datasets or folders with labels.csv or file-name labels), and on unlabelled "
         "ones by its own confident readings of them. Characters new to the labels get fresh "

@@ -17,7 +17,7 @@ model kept is their weights averaged (a "model soup", Wortsman et al. 2022): it 
 model, and it reads more than any of them. Unlabelled images of the scheme teach too: the first
 fine-tune's confident readings of them (with no labels at all, the start's) serve as their labels
 for the later ones (self-training): with no label at all, the general reader's sure readings of
-640 captcha_images_v2 images taught it to read 98.0 % of 400 others, from 71.2 %
+640 captcha_images_v2 images taught it to read 97.5 % of 400 others, from 71.2 %
 (docs/finetune.md, "Unlabelled images teach too").
 """
 
