@@ -315,16 +315,19 @@ def fit(
             break
         if unlabelled is not None and k == int(labelled):  # the teacher: the first, or the start
             teacher = members[0].model if labelled else start
-            pupils, taught = _with_readings(cfg, teacher, charset, max_len, train, unlabelled)
+            pupils, taught = _with_readings(
+                cfg, teacher, charset, max_len, train, unlabelled, device
+            )
         candidate = Fit(copy.deepcopy(start), charset, max_len, start_acc, 0.0)
         members.append(_train_one(cfg, k, candidate, pupils, val, device, log, clock, stop, left))
-    if not labelled:  # nothing held out: what they were taught shows a broken model at least
+    judge = val if labelled else pupils  # no labels: the taught readings show a broken model
+    if not labelled:
         for m in members:
-            m.accuracy = _held_out(m.model, charset, pupils, device)
+            m.accuracy = _held_out(m.model, charset, judge, device)
     best = max(reversed(members), key=lambda m: m.accuracy)  # of equal scores, the later
     if len(members) > 1:
         mean = average_weights([m.model for m in members])
-        acc = _held_out(mean, charset, val if labelled else pupils, device)
+        acc = _held_out(mean, charset, judge, device)
         if acc >= min(m.accuracy for m in members):
             best = Fit(mean, charset, max_len, acc, 0.0, averaged=len(members))
     if not labelled:
@@ -340,10 +343,10 @@ def _with_readings(
     max_len: int,
     train: tuple[np.ndarray, Sequence[str]],
     unlabelled: np.ndarray,
+    device: torch.device,
 ) -> tuple[tuple[np.ndarray, list[str]], int]:
     """`train` and the unlabelled lines `teacher` reads at least `cfg.sure` confidently (in at
     most `max_len` characters), labelled by those readings; and how many of them joined."""
-    device = next(teacher.parameters()).device
     keep, read = read_sure(teacher, charset, unlabelled, device, cfg.sure)
     fits = np.array([len(t) <= max_len for t in read], dtype=bool)
     keep, read = keep[fits], [t for t, ok in zip(read, fits, strict=True) if ok]
