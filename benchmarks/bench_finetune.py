@@ -46,6 +46,7 @@ import json
 import os
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -97,7 +98,16 @@ def main() -> None:
     from ocrlab.runtime.shipped import run_folder
     from ocrlab.synth.tiles import CHARS
     from ocrlab.train.audit import load_generator
-    from ocrlab.train.finetune import FinetuneConfig, exact, fit, read_lines, split, start_model
+    from ocrlab.train.finetune import (
+        CHOOSE_ON,
+        FinetuneConfig,
+        choose_fill,
+        exact,
+        fit,
+        read_lines,
+        split,
+        start_model,
+    )
 
     torch.set_num_threads(args.threads)
     changes = parse_overrides(args.set)
@@ -113,9 +123,12 @@ def main() -> None:
     Pairs = list[tuple[Any, str]]
     cfg = FinetuneConfig(minutes=args.minutes, seed=args.seed, device="cpu", **changes)
 
-    def to_lines(pairs: Pairs, framed: bool = cfg.frame) -> tuple[np.ndarray, list[str]]:
-        """Lines as the fine-tuned model reads them (`framed`: as the general reader does)."""
-        step = prepare("line", framed)
+    def to_lines(
+        pairs: Pairs, framed: bool = cfg.frame, filled: int = 0
+    ) -> tuple[np.ndarray, list[str]]:
+        """Lines as the fine-tuned model reads them (`framed`, `filled`: as the general reader
+        does when they are its own)."""
+        step = prepare("line", framed, filled)
         return np.stack([step(img, None, "L") for img, _ in pairs]), [t for _, t in pairs]
 
     def synthetic(style: str) -> tuple[Pairs, Pairs, str, Pairs]:
@@ -136,6 +149,10 @@ def main() -> None:
         charset = "".join(sorted({c for _, text in pairs for c in text}))
         return pairs[:cut], pairs[cut:], charset, []
 
+    def closings(pairs: Pairs) -> Callable[[int], np.ndarray]:
+        """`pairs`' lines closed by a given fill, for `choose_fill`."""
+        return lambda fill: to_lines(pairs, filled=fill)[0]
+
     def told(
         fitted: Any, lines: np.ndarray, labels: list[str], thorough: bool = False
     ) -> list[str]:
@@ -143,7 +160,7 @@ def main() -> None:
         (`thorough`: and reading each line in seven views, `ocrlab read --thorough`)."""
         ckpt = Checkpoint(kind="line", model="crnn", model_config=fitted.model.config,
                           input_size=(HEIGHT, WIDTH), channels=1, charset=fitted.charset,
-                          max_len=fitted.max_len, frame=cfg.frame)  # fmt: skip
+                          max_len=fitted.max_len, frame=cfg.frame, fill=fill)  # fmt: skip
         hint = Hint("".join(sorted({c for t in labels for c in t})),
                     (min(map(len, labels)), max(map(len, labels))), thorough)  # fmt: skip
         reader = hinted(Predictor(fitted.model, ckpt, torch.device("cpu")), hint)
@@ -155,17 +172,22 @@ def main() -> None:
         if made is None:
             continue
         labelled, unseen, charset, more = made
-        (lines, texts), (test_lines, test_texts) = to_lines(labelled), to_lines(unseen)
+        judge = [] if args.no_labels else [t for _, t in labelled]  # as the CLI without labels
+        fill = choose_fill(cfg, closings(labelled[:CHOOSE_ON]), judge)
+        (lines, texts), (test_lines, test_texts) = (
+            to_lines(labelled, filled=fill),
+            to_lines(unseen, filled=fill),
+        )
         tr, va = split(len(texts), 0.15, args.seed)
         train = (lines[tr], [texts[i] for i in tr])
         val = (lines[va], [texts[i] for i in va])
-        unlabelled = to_lines(more)[0] if more else None
+        unlabelled = to_lines(more, filled=fill)[0] if more else None
         if args.no_labels:
             none = (lines[:0], [])
             train, val = none, none
             unlabelled = lines if unlabelled is None else np.concatenate([lines, unlabelled])
         general, chars, _ = start_model(cfg, texts, lines)
-        as_read = to_lines(unseen, shipped.frame)[0]
+        as_read = to_lines(unseen, shipped.frame, shipped.fill)[0]
         zero = read_lines(general, chars, as_read, torch.device("cpu"))
         spelt = set(shipped.charset)  # what it has rows for
         known = [i for i, t in enumerate(test_texts) if set(t) <= spelt]
@@ -176,6 +198,7 @@ def main() -> None:
             "test": len(test_texts),
             "budget_minutes": args.minutes,
             "held_out": len(val[1]),
+            "fill": fill,
             **({} if unlabelled is None else {"unlabelled": len(unlabelled)}),
             "zero_shot_exact": round(exact(zero, test_texts), 4),
             "zero_shot_exact_without_symbols": round(

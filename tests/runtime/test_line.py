@@ -12,6 +12,7 @@ from ocrlab.runtime.line import (
     BUCKET,
     HEIGHT,
     WIDTH,
+    fill,
     frame,
     line_width,
     read_in_buckets,
@@ -19,6 +20,7 @@ from ocrlab.runtime.line import (
     to_line,
     turn,
     upright,
+    valid_fill,
     width_buckets,
 )
 
@@ -219,3 +221,25 @@ def test_blank_tiny_empty_and_needle_thin_images_are_not_turned() -> None:
     # a 1 x 4000 strip would be measured at 48 x 192,000 pixels: it is left alone instead
     thin = np.random.default_rng(0).integers(0, 256, (1, 4000), dtype=np.uint8)
     assert turn(thin) == 0.0
+
+
+@pytest.mark.parametrize("negative", [False, True])
+def test_fill_closes_a_dot_screen_into_solid_ink_and_leaves_the_paper(negative: bool) -> None:
+    """A bar drawn as a screen of dots two pixels apart turns solid, as wide as it was, whether
+    the ink is dark on light paper or light on dark; the paper round it stays paper."""
+    ink, paper = (230, 20) if negative else (20, 230)
+    image = np.full((40, 80), paper, np.uint8)
+    image[10:30:2, 10:70:2] = ink  # the dots: every other pixel of rows 10-28, columns 10-68
+    closed = fill(image, 3)
+    assert (closed[10:29, 10:69] == ink).all()  # the gaps between the dots are ink now
+    outside = np.ones(image.shape, bool)
+    outside[10:29, 10:69] = False
+    assert (closed[outside] == paper).all()  # and nothing beyond them
+    assert fill(image, 0) is image
+    dotted, solid = to_line(image, framed=False), to_line(image, framed=False, filled=3)
+    assert abs(int(solid[16, 30]) - ink) < abs(int(dotted[16, 30]) - ink)  # 32 rows keep ink
+
+
+def test_fill_takes_no_square_it_cannot_centre() -> None:
+    assert [valid_fill(v) for v in (0, 3, 5, 9)] == [True] * 4
+    assert not any(valid_fill(v) for v in (1, 2, 4, -3, 3.0, True, "3", None))

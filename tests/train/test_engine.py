@@ -134,6 +134,10 @@ def test_checkpoints_refuse_foreign_files(tmp_path: Path) -> None:
     assert checkpoint.Checkpoint.from_dict(line).frame is True  # older files: the general's way
     with pytest.raises(DatasetError, match="frame must be true or false, got 'false'"):
         checkpoint.Checkpoint.from_dict({**line, "frame": "false"})  # a string is not a no
+    assert checkpoint.Checkpoint.from_dict(line).fill == 0  # older files: not closed
+    for bad in (2, -3, 1, 3.0, True, "3"):
+        with pytest.raises(DatasetError, match="fill must be 0 or an odd number"):
+            checkpoint.Checkpoint.from_dict({**line, "fill": bad})
 
 
 def test_state_refuses_pickled_objects(tmp_path: Path) -> None:

@@ -20,7 +20,14 @@ from ocrlab.cli import main
 from ocrlab.errors import ConfigError, DatasetError
 from ocrlab.models import build
 from ocrlab.models.crnn import CRNN, line_input
-from ocrlab.train.finetune import FinetuneConfig, extend_head, fit, split, start_model
+from ocrlab.train.finetune import (
+    FinetuneConfig,
+    choose_fill,
+    extend_head,
+    fit,
+    split,
+    start_model,
+)
 
 TINY = {"channels": [4, 8, 8, 8], "hidden": 8}
 MakeRun = Callable[[Path, str], Path]
@@ -292,12 +299,14 @@ def test_several_fine_tunes_are_averaged_within_the_budget(
     assert fit(replace(cfg, init="none"), *data).averaged == 1
 
 
+@pytest.mark.parametrize("filled", [0, 3])
 def test_a_fine_tuned_model_reads_its_scheme_unframed_on_every_path(
-    tmp_path: Path, tiny_line_run: MakeRun
+    tmp_path: Path, tiny_line_run: MakeRun, filled: int
 ) -> None:
     """Fine-tuning learns the scheme's images as they come: its training lines, the run folder's
     reader, `ocrlab eval`'s loader and the exported ONNX file all skip `frame`, which the general
-    reader's own preprocessing applies to the same tight crops."""
+    reader's own preprocessing applies to the same tight crops, and all close the ink by `fill`
+    where the fine-tune was told to."""
     from ocrlab.read.evaluate import load_for
     from ocrlab.read.onnx import OnnxPredictor, export_onnx
     from ocrlab.runtime.line import frame
@@ -311,20 +320,60 @@ def test_a_fine_tuned_model_reads_its_scheme_unframed_on_every_path(
     first = data / "0.png"
     grey = np.asarray(Image.open(first))
     assert frame(grey) is not grey  # the general reader would give it a margin
-    unframed = prepare("line", False)(first, None, "L")
+    unframed = prepare("line", False, filled)(first, None, "L")
     assert not np.array_equal(PREPROCESS["line"](first, None, "L"), unframed)
+    if filled:
+        assert not np.array_equal(prepare("line", False)(first, None, "L"), unframed)
     out, start = tmp_path / "tuned", tiny_line_run(tmp_path / "start", "abc")
     assert main(["train", "finetune", "--data", str(data), "--out", str(out), "--init", str(start),
-                 "--set", "epochs=1", "--set", "epoch_images=4", "--workers", "1",
-                 "--device", "cpu"]) == 0  # fmt: skip
+                 "--set", "epochs=1", "--set", "epoch_images=4", "--set", f"fills=[{filled}]",
+                 "--workers", "1", "--device", "cpu"]) == 0  # fmt: skip
     reader = load(out)
     assert reader.checkpoint.frame is False  # type: ignore[attr-defined]
+    assert reader.checkpoint.fill == filled  # type: ignore[attr-defined]
     assert np.array_equal(reader.preprocess([first])[0], unframed)  # type: ignore[attr-defined]
     loaded = load_for(reader, [data])  # type: ignore[arg-type]
     assert np.array_equal(loaded.images[loaded.texts.index("ca")], unframed)
     onnx = OnnxPredictor(export_onnx(out, tmp_path / "tuned.onnx"))
-    assert onnx.checkpoint.frame is False and np.array_equal(onnx.preprocess([first])[0], unframed)
+    assert onnx.checkpoint.frame is False and onnx.checkpoint.fill == filled
+    assert np.array_equal(onnx.preprocess([first])[0], unframed)
     assert load("general").checkpoint.frame is True  # type: ignore[attr-defined]
+    for bad in ((), (2,), (0, 4)):
+        with pytest.raises(ConfigError, match="fills are 0 or odd numbers"):
+            FinetuneConfig(fills=bad)
+
+
+def test_the_closing_the_start_reads_the_labels_best_with_is_chosen(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`choose_fill` has the start (the general reader) read the labelled images under each
+    closing: lines that show the labels' texts win over lines that show others; equal readings
+    keep the first; one closing, a fresh model or no labels choose without reading."""
+    import ocrlab.train.finetune as finetune
+    from ocrlab.runtime.preprocess import prepare
+
+    texts = ["cab", "bca", "abc", "cc"]
+    data = labelled_folder(tmp_path / "data", texts)
+    step = prepare("line", False)
+    right = np.stack([step(data / f"{i}.png", None, "L") for i in range(len(texts))])
+    wrong = right[::-1]  # every line shows another label's text
+    asked: list[int] = []
+
+    def lines_with(fill: int) -> np.ndarray:
+        asked.append(fill)
+        return right if fill == 5 else wrong
+
+    def unread(fill: int) -> np.ndarray:
+        raise AssertionError("nothing should be prepared")
+
+    cfg = FinetuneConfig(device="cpu")
+    assert choose_fill(cfg, lines_with, texts) == 5 and asked == [0, 3, 5]
+    assert choose_fill(cfg, lambda fill: right, texts) == 0
+    assert choose_fill(replace(cfg, fills=(3,)), unread, texts) == 3
+    assert choose_fill(replace(cfg, init="none"), unread, texts) == 0
+    assert choose_fill(cfg, unread, []) == 0
+    monkeypatch.setattr(finetune, "CHOOSE_MARGIN", 1.01)  # no closing can read that much more
+    assert choose_fill(cfg, lines_with, texts) == 0
 
 
 def test_unlabelled_images_teach_the_later_fine_tunes_by_the_first_ones_sure_readings(

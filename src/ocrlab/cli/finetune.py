@@ -50,10 +50,39 @@ def _config(args: argparse.Namespace, minutes: float | None = None) -> Any:
     return replace(FinetuneConfig(), {**flags, **parse_overrides(args.set)})
 
 
+def _labelled(cfg: Any, folders: list[Path], workers: int) -> tuple[Any, list[str], int]:
+    """The labelled folders' lines and texts, prepared with the closing of `cfg.fills` that the
+    start reads them best with (`choose_fill`), and that closing; no lines without folders."""
+    from ocrlab.data.load import load_many
+    from ocrlab.runtime.preprocess import prepare
+    from ocrlab.train.finetune import choose_fill
+
+    if not folders:
+        return None, [], cfg.fills[0]
+    loaded: dict[int, Any] = {}
+
+    def lines_with(fill: int) -> Any:
+        if fill not in loaded:
+            step = prepare("line", cfg.frame, fill)
+            loaded[fill] = load_many(folders, workers=workers, mode="L", prepare=step)
+        return loaded[fill].images
+
+    lines_with(cfg.fills[0])
+    texts = loaded[cfg.fills[0]].texts
+    fill = choose_fill(cfg, lines_with, texts)
+    _say_fill(fill)
+    return lines_with(fill), texts, fill
+
+
+def _say_fill(fill: int) -> None:
+    if fill:
+        print(f"ink closed by a {fill}-pixel square first: the start reads these images best so")
+
+
 def cmd_finetune(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from ocrlab.data.load import load_many, unlabelled_images
+    from ocrlab.data.load import unlabelled_images
     from ocrlab.errors import ConfigError
     from ocrlab.runtime.preprocess import prepare
     from ocrlab.train.finetune import finetune
@@ -62,26 +91,22 @@ def cmd_finetune(args: argparse.Namespace) -> int:
     if not args.data and not args.unlabelled:
         raise ConfigError("give --data (labelled folders), --unlabelled (image folders) or both")
     cfg = _config(args)
-    step = prepare("line", cfg.frame)
+    lines, texts, fill = _labelled(cfg, args.data, args.workers)
     unlabelled = None
     if args.unlabelled:
+        step = prepare("line", cfg.frame, fill)
         unlabelled, skipped = unlabelled_images(args.unlabelled, args.data, args.workers, "L", step)
         if skipped:
             print(
                 f"skipping {len(skipped)} unreadable image(s): {skipped[0]}, ...", file=sys.stderr
             )
-    if args.data:
-        data = load_many(args.data, workers=args.workers, mode="L", prepare=step)
-        lines, texts = data.images, data.texts
-    else:
-        assert unlabelled is not None
-        lines, texts = np.zeros((0, *unlabelled.shape[1:]), np.uint8), []
+        if not args.data:
+            lines = np.zeros((0, *unlabelled.shape[1:]), np.uint8)
     more = f", {len(unlabelled)} unlabelled" if unlabelled is not None else ""
     print(f"{len(texts)} labelled images{more}; starting from {cfg.init}", flush=True)
     with ctrl_c_stops() as stop:
-        result = finetune(
-            cfg, lines, texts, args.out, [str(d) for d in args.data], _show, stop, unlabelled
-        )
+        data = [str(d) for d in args.data]
+        result = finetune(cfg, lines, texts, args.out, data, _show, stop, unlabelled, fill)
     stopped = f"stopped by Ctrl-C after epoch {len(result.history)}: " if result.stopped else ""
     measured = (f"held-out exact match {100 * result.accuracy:.1f}%" if texts
                 else "no labelled image to measure on")  # fmt: skip
@@ -161,6 +186,7 @@ def _add_train_finetune(models: Any) -> None:
 
 def cmd_audit(args: argparse.Namespace) -> int:
     from ocrlab.train.audit import AuditConfig, audit, generate, load_generator
+    from ocrlab.train.finetune import CHOOSE_ON, choose_fill
     from ocrlab.train.stopping import ctrl_c_stops
 
     if (args.data is None) == (args.generator is None):
@@ -170,16 +196,18 @@ def cmd_audit(args: argparse.Namespace) -> int:
     tune = _config(args, minutes=5.0)  # per point: 5 sizes x 2 starts add up
     cfg = AuditConfig(tuple(args.sizes), args.test, tune)
     if args.generator is not None:
-        lines, texts = generate(
-            load_generator(args.generator), max(cfg.sizes) + cfg.test, tune.seed, tune.frame
-        )
-    else:
-        from ocrlab.data.load import load_many
-        from ocrlab.runtime.preprocess import prepare
+        made, n, first = load_generator(args.generator), max(cfg.sizes) + cfg.test, tune.fills[0]
+        lines, texts = generate(made, n, tune.seed, tune.frame, first)
 
-        step = prepare("line", tune.frame)
-        data = load_many([args.data], workers=args.workers, mode="L", prepare=step)
-        lines, texts = data.images, data.texts
+        def sample(fill: int) -> Any:  # the first CHOOSE_ON, which choose_fill judges on
+            return generate(made, min(n, CHOOSE_ON), tune.seed, tune.frame, fill)[0]
+
+        fill = choose_fill(tune, lambda k: lines if k == first else sample(k), texts)
+        if fill != first:
+            lines = generate(made, n, tune.seed, tune.frame, fill)[0]
+        _say_fill(fill)
+    else:
+        lines, texts, _ = _labelled(tune, [args.data], args.workers)
     with ctrl_c_stops() as stop:
         results = audit(
             cfg, lines, texts, args.out, lambda line: print(line, flush=True), stop, args.resume

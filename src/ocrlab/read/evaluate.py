@@ -30,7 +30,7 @@ def load_for(
     unreadable image is left out
     and named in `skipped` (one bad file must not cost the whole evaluation) unless `strict`."""
     ckpt = predictor.checkpoint
-    step = prepare(ckpt.kind, ckpt.frame)
+    step = prepare(ckpt.kind, ckpt.frame, ckpt.fill)
     try:
         return load_many(list(dirs), ckpt.input_size, workers=workers, mode=ckpt.mode, prepare=step)
     except ImageError:

@@ -190,7 +190,7 @@ class OnnxPredictor:
 
     def preprocess(self, images: Sequence[ImageLike]) -> np.ndarray:
         ckpt = self.checkpoint
-        return preprocess(self.kind, images, self.size, ckpt.mode, ckpt.frame)
+        return preprocess(self.kind, images, self.size, ckpt.mode, ckpt.frame, ckpt.fill)
 
     def run(self, batch: np.ndarray) -> list[np.ndarray]:
         """(N, H, W, C) uint8 (a line model's cut to any width) → the graph's outputs."""

@@ -55,7 +55,9 @@ class Predictor:
 
     def preprocess(self, images: Sequence[ImageLike]) -> np.ndarray:
         """Any images → (N, H, W, C) uint8 at the model's input size (see the module doc)."""
-        return preprocess(self.kind, images, self.size, self.mode, self.checkpoint.frame)
+        return preprocess(
+            self.kind, images, self.size, self.mode, self.checkpoint.frame, self.checkpoint.fill
+        )
 
     @torch.no_grad()
     def probabilities(self, batch: np.ndarray, batch_size: int = 256) -> np.ndarray:

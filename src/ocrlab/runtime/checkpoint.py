@@ -28,6 +28,7 @@ from ocrlab import __version__
 from ocrlab.charset import SPECIALS
 from ocrlab.data.atomic import atomic_write, atomic_write_bytes
 from ocrlab.errors import DatasetError
+from ocrlab.runtime.line import valid_fill
 
 WEIGHTS, LAST, META, STATE = "model.safetensors", "last.safetensors", "checkpoint.json", "state.pt"
 ONNX_META_KEY = "ocrlab"
@@ -121,6 +122,9 @@ class Checkpoint:
     """Whether a line model's preprocessing gives a tight crop a margin (`runtime.line.frame`):
     the general reader learnt text with room around it; a model fine-tuned on one scheme learns
     that scheme's images as they come."""
+    fill: int = 0
+    """Side of the square a line model's preprocessing closes each image's ink by before resizing
+    (`runtime.line.fill`; 0: none): a model fine-tuned on a dot-screened scheme learns it solid."""
     title: str = ""
     data: list[str] = field(default_factory=list)
     config: dict[str, Any] = field(default_factory=dict)
@@ -149,6 +153,8 @@ class Checkpoint:
             raise DatasetError(f"{source} has unknown fields {unknown}")
         if not isinstance(raw.get("frame", True), bool):
             raise DatasetError(f"{source}: frame must be true or false, got {raw['frame']!r}")
+        if not valid_fill(raw.get("fill", 0)):
+            raise DatasetError(f"{source}: fill must be 0 or an odd number ≥ 3: {raw['fill']!r}")
         try:
             size = raw["input_size"]
             return cls(**{**raw, "input_size": (int(size[0]), int(size[1]))})

@@ -7,8 +7,8 @@ sequence model that is `ocrlab.data.images.decode` (convert to the model's mode,
 the very function the data layer loads training sets with. A letters model's pixels here are
 the naive baseline; the letter reader (`ocrlab.read.letters`) makes its 28×28 letters itself.
 A new kind adds one line to `PREPROCESS`; `prepare` gives a model's own (a line model fine-tuned
-on one scheme reads its lines without `frame`). NumPy and Pillow only: the ONNX and NumPy
-readers never import torch through it.
+on one scheme reads its lines without `frame`, and closed by `fill` where it learnt them so).
+NumPy and Pillow only: the ONNX and NumPy readers never import torch through it.
 """
 
 from __future__ import annotations
@@ -24,11 +24,15 @@ from ocrlab.runtime.line import HEIGHT, WIDTH, to_line
 
 
 def line(
-    image: ImageLike, size: tuple[int, int] | None, mode: str, framed: bool = True
+    image: ImageLike,
+    size: tuple[int, int] | None,
+    mode: str,
+    framed: bool = True,
+    filled: int = 0,
 ) -> np.ndarray:
     """The general reader's line: decoded in colour, then grey, aspect kept, padded (`to_line`)."""
     height, width = size or (HEIGHT, WIDTH)
-    return to_line(decode(image, None, "RGB"), height, width, framed)[..., None]
+    return to_line(decode(image, None, "RGB"), height, width, framed, filled)[..., None]
 
 
 PREPROCESS: dict[str, Prepare] = {
@@ -39,12 +43,15 @@ PREPROCESS: dict[str, Prepare] = {
 }
 
 
-def prepare(kind: str, framed: bool = True) -> Prepare:
+def prepare(kind: str, framed: bool = True, filled: int = 0) -> Prepare:
     """The preprocessing of a model of `kind`; a line model's without `frame` when not `framed`
-    (a model fine-tuned on one scheme: `Checkpoint.frame`)."""
+    and closed by `filled` pixels (a model fine-tuned on one scheme: `Checkpoint.frame`,
+    `Checkpoint.fill`)."""
     if kind not in PREPROCESS:
         raise DatasetError(f"no preprocessing for a {kind!r} model; known: {sorted(PREPROCESS)}")
-    return PREPROCESS[kind] if framed or kind != "line" else partial(line, framed=False)
+    if kind != "line" or (framed and not filled):
+        return PREPROCESS[kind]
+    return partial(line, framed=framed, filled=filled)
 
 
 def preprocess(
@@ -53,9 +60,10 @@ def preprocess(
     size: tuple[int, int],
     mode: str,
     framed: bool = True,
+    filled: int = 0,
 ) -> np.ndarray:
     """Images → (N, H, W, C) uint8 batch through the preprocessing of model `kind`."""
-    step = prepare(kind, framed)
+    step = prepare(kind, framed, filled)
     out = np.empty((len(images), *size, 1 if mode == "L" else 3), dtype=np.uint8)
     for i, image in enumerate(images):
         out[i] = step(image, size, mode)

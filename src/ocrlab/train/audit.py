@@ -62,10 +62,10 @@ def load_generator(spec: str) -> Generator:
 
 
 def generate(
-    fn: Generator, n: int, seed: int, framed: bool = False
+    fn: Generator, n: int, seed: int, framed: bool = False, filled: int = 0
 ) -> tuple[np.ndarray, list[str]]:
     """n samples of `fn` as (N, 32, 1024, 1) lines (`ocrlab.runtime.preprocess.line`, unframed as
-    fine-tuning reads them unless `framed`) and texts."""
+    fine-tuning reads them unless `framed`, closed by `filled`) and texts."""
     lines, texts = [], []
     for i in range(n):
         try:
@@ -84,7 +84,7 @@ def generate(
         try:
             if image is None or isinstance(image, str | Path):  # a path is not a drawn image
                 raise ImageError(f"{type(image).__name__} is not an image")
-            lines.append(line(image, None, "L", framed))
+            lines.append(line(image, None, "L", framed, filled))
         except (ImageError, AttributeError, TypeError) as exc:
             raise DatasetError(
                 f"the generator's sample {i} image cannot be read ({exc}); return a PIL image "
