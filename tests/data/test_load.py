@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from ocrlab.data.images import decode_all, open_image
+from ocrlab.data.images import decode, decode_all, open_image
 from ocrlab.data.load import folder_labels, load, load_many
 from ocrlab.errors import DatasetError, ImageError
 from ocrlab.synth import PRESETS, generate
@@ -39,6 +39,36 @@ def test_ocrlab_datasets_load_with_manifest_labels(tmp_path: Path) -> None:
     assert png.vocab == packed.vocab and len(png.vocab) == 4
     both = load_many([tmp_path / "png", tmp_path / "packed"])
     assert len(both) == 60 and both.images.shape[1:] == png.images.shape[1:]
+
+
+@pytest.mark.parametrize("limit", [0, 12, 30, 41, 1000])
+def test_a_limit_loads_the_first_images_of_the_sets_in_order(tmp_path: Path, limit: int) -> None:
+    cfg = dataclasses.replace(PRESETS["hard"], words=4, limit=30, shard_size=8)
+    png = generate(cfg, tmp_path / "png")
+    packed = generate(dataclasses.replace(cfg, format="packed", seed=2), tmp_path / "packed")
+    height, width = load(png).images.shape[1:3]
+    _self_labelled_folder(tmp_path / "folder", 20, size=(height, width))
+    roots = [png, packed, tmp_path / "folder"]
+    full = load_many(roots)
+    decoded: list[object] = []
+
+    def counted(image: object, size: object, mode: str) -> np.ndarray:
+        decoded.append(image)
+        return decode(image, size, mode)  # type: ignore[arg-type]
+
+    part = load_many(roots, limit=limit, prepare=counted)
+    n = min(limit, len(full))
+    assert np.array_equal(part.images, full.images[:n]) and part.images.shape[1:] == (
+        height,
+        width,
+        3,
+    )
+    assert (part.texts, part.words, part.sources) == (
+        full.texts[:n],
+        full.words[:n],
+        full.sources[:n],
+    )
+    assert len(decoded) <= n + 2 * len(roots)  # and a set's first image again, for its shape
 
 
 def test_loading_several_sets_never_copies_them(tmp_path: Path) -> None:

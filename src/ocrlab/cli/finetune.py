@@ -52,26 +52,28 @@ def _config(args: argparse.Namespace, minutes: float | None = None) -> Any:
 
 def _labelled(cfg: Any, folders: list[Path], workers: int) -> tuple[Any, list[str], int]:
     """The labelled folders' lines and texts, prepared with the closing of `cfg.fills` that the
-    start reads them best with (`choose_fill`), and that closing; no lines without folders."""
+    start reads the first `CHOOSE_ON` of them best with (`choose_fill`), and that closing; no
+    lines without folders. Only the chosen closing prepares the whole set."""
     from ocrlab.data.load import load_many
     from ocrlab.runtime.preprocess import prepare
-    from ocrlab.train.finetune import choose_fill
+    from ocrlab.train.finetune import CHOOSE_ON, choose_fill
 
     if not folders:
         return None, [], cfg.fills[0]
-    loaded: dict[int, Any] = {}
 
-    def lines_with(fill: int) -> Any:
-        if fill not in loaded:
-            step = prepare("line", cfg.frame, fill)
-            loaded[fill] = load_many(folders, workers=workers, mode="L", prepare=step)
-        return loaded[fill].images
+    def load(fill: int, limit: int | None = None) -> Any:
+        step = prepare("line", cfg.frame, fill)
+        return load_many(folders, workers=workers, mode="L", prepare=step, limit=limit)
 
-    lines_with(cfg.fills[0])
-    texts = loaded[cfg.fills[0]].texts
-    fill = choose_fill(cfg, lines_with, texts)
+    head = load(cfg.fills[0], CHOOSE_ON)
+
+    def first_lines(fill: int) -> Any:  # the images choose_fill judges on
+        return head.images if fill == cfg.fills[0] else load(fill, CHOOSE_ON).images
+
+    fill = choose_fill(cfg, first_lines, head.texts)
     _say_fill(fill)
-    return lines_with(fill), texts, fill
+    full = load(fill)
+    return full.images, full.texts, fill
 
 
 def _say_fill(fill: int) -> None:

@@ -71,8 +71,9 @@ class ImageSet:
 
 @dataclass
 class _Planned:
-    """A folder whose labels are read and whose images are not yet decoded: `fill` writes them
-    into a slice of the one array that holds every folder (so no folder is ever copied)."""
+    """A folder whose labels are read and whose images are not yet decoded: `fill` writes its
+    first `len(out)` images into `out`, a slice of the one array that holds every folder (so no
+    folder is ever copied)."""
 
     texts: list[str]
     words: list[str]
@@ -108,6 +109,7 @@ def load_many(
     progress: Progress | None = None,
     mode: str = "RGB",
     prepare: Prepare = decode,
+    limit: int | None = None,
 ) -> ImageSet:
     """Load and concatenate datasets; their images must share a size (or pass `size`).
 
@@ -115,7 +117,8 @@ def load_many(
     (`ocrlab.runtime.preprocess.PREPROCESS`), by default `decode` (to `mode`, then resized), so
     training and reading see the same pixels. The folders are planned first and then decoded
     straight into one preallocated uint8 array, so a set costs its packed size once: no
-    per-folder arrays, no concatenated copy.
+    per-folder arrays, no concatenated copy. `limit` decodes only the first so many images (a
+    look at a set, say to choose its preprocessing, costs that many, not the set).
     """
     if not roots:
         raise DatasetError("no dataset folders given")
@@ -124,16 +127,22 @@ def load_many(
     shapes = {p.shape for p in plans}
     if len(shapes) > 1:
         raise DatasetError(f"datasets have different image sizes {sorted(shapes)}; pass a size")
-    images = np.empty((sum(len(p) for p in plans), *plans[0].shape), dtype=np.uint8)
-    start = 0
+    left = sum(len(p) for p in plans) if limit is None else max(limit, 0)
+    counts = []
     for p in plans:
-        p.fill(images[start : start + len(p)], progress)
-        start += len(p)
+        counts.append(min(len(p), left))
+        left -= counts[-1]
+    images = np.empty((sum(counts), *plans[0].shape), dtype=np.uint8)
+    start = 0
+    for p, n in zip(plans, counts, strict=True):
+        if n:
+            p.fill(images[start : start + n], progress)
+        start += n
     return ImageSet(
         images,
-        [t for p in plans for t in p.texts],
-        [w for p in plans for w in p.words],
-        [x for p in plans for x in p.sources],
+        [t for p, n in zip(plans, counts, strict=True) for t in p.texts[:n]],
+        [w for p, n in zip(plans, counts, strict=True) for w in p.words[:n]],
+        [x for p, n in zip(plans, counts, strict=True) for x in p.sources[:n]],
         list(dict.fromkeys(w for p in plans for w in p.vocab)),
         [x for p in plans for x in p.skipped],
     )
@@ -212,7 +221,7 @@ def _decoder(paths: list[Path], how: _How) -> tuple[Shape, Fill]:
     """The decoded image shape (the first image's, when no size is given) and the filler."""
 
     def fill(out: np.ndarray, progress: Progress | None) -> None:
-        decode_all(paths, how.size, how.mode, how.workers, progress, out=out, prepare=how.prepare)
+        decode_all(paths[: len(out)], how.size, how.mode, how.workers, progress, out, how.prepare)
 
     return how.shape(paths[0]), fill
 
@@ -220,12 +229,12 @@ def _decoder(paths: list[Path], how: _How) -> tuple[Shape, Fill]:
 def _copy_packed(
     packed: PackedImages, out: np.ndarray, progress: Progress | None, how: _How
 ) -> None:
-    """Copy packed images into `out`: straight from the files when `decode` would leave them as
-    they are, else through `how.prepare` (a bounded batch at a time)."""
+    """Copy the first `len(out)` packed images into `out`: straight from the files when `decode`
+    would leave them as they are, else through `how.prepare` (a bounded batch at a time)."""
     as_stored = how.prepare is decode and out.shape[1:] == packed.shape
     step = 1024
-    for start in range(0, len(packed), step):
-        idx = np.arange(start, min(start + step, len(packed)))
+    for start in range(0, len(out), step):
+        idx = np.arange(start, min(start + step, len(out)))
         if as_stored:
             packed.read_into(out[start : start + len(idx)], start)
         else:
