@@ -14,6 +14,10 @@ thread each, as bench_read.py):
 - CAPTCHAs of the `captcha` library (lower case and digits, 4-6 characters): another
   generator's output, test material only.
 
+The clean strings and the zoo sets are drawn from the fonts `benchmarks/fonts.json` names (what
+`make install fonts` installs), so machines with other fonts besides draw the same images; fonts
+it names that a machine lacks are printed and recorded in the results.
+
 ocrlab reads through torch, onnxruntime, onnxruntime with the int8 export (`ocrlab export
 --int8`: convolutions calibrated on zoo CAPTCHAs, none of these sets), and onnxruntime reading
 thoroughly (`ocrlab read --thorough`: seven views of each line, the reading they agree on). The
@@ -56,13 +60,15 @@ from ocrlab.read.onnx import OnnxPredictor, export_onnx
 from ocrlab.runtime.checkpoint import load_checkpoint, save_checkpoint
 from ocrlab.runtime.shipped import shipped_folder
 from ocrlab.synth import PRESETS, generate
-from ocrlab.synth.text_eval import TextEvalConfig, make_text_eval
+from ocrlab.synth.fonts import FontSpec, font_pool
+from ocrlab.synth.text_eval import TextEvalConfig, eval_fonts, make_text_eval
 from ocrlab.synth.vocab import Vocab, english_words
 from ocrlab.synth.zoo import HELD_OUT, TRAIN_FAMILIES, ZooConfig, is_test_word
 from ocrlab.synth.zoo_set import make_zoo_set
 
 Set = tuple[list[bytes], list[str]]
 V2, LIBRARY = "captcha_images_v2 (all, never trained on)", "captcha library (lower case + digits)"
+PINNED = json.loads(Path(__file__).with_name("fonts.json").read_text(encoding="utf-8"))
 FORMATS = {V2: ("alnum-lower", "5"), LIBRARY: ("alnum-lower", "4-6")}
 """What a user of each scheme knows: its characters and its length (`ocrlab.read.hint`)."""
 
@@ -128,27 +134,44 @@ def hard_test_words(tmp: Path, count: int) -> Set:
     return from_folder(tmp / "hard")
 
 
-def sets(tmp: Path, n: int) -> dict[str, Set]:
+def pinned_fonts(key: str, found: list[FontSpec]) -> tuple[str, ...]:
+    """The fonts of `benchmarks/fonts.json`'s list `key` among `found` (a machine without some
+    draws other images: say so)."""
+    have = {f.name for f in found}
+    missing = [name for name in PINNED[key] if name not in have]
+    if missing:
+        print(f"{len(missing)} of the {len(PINNED[key])} {key} fonts the benchmark draws are not "
+              f"here ({', '.join(missing[:5])}, ...): its {key} sets differ from the published "
+              "ones (make fonts installs them)", flush=True)  # fmt: skip
+    return tuple(name for name in PINNED[key] if name in have)
+
+
+def sets(tmp: Path, n: int) -> tuple[dict[str, Set], dict[str, int]]:
+    """The image sets by name, and how many fonts each font list drew from."""
     out: dict[str, Set] = {}
-    make_text_eval(TextEvalConfig(count=max(n, 500)), tmp / "text", workers=2)
+    alnum = string.ascii_letters + string.digits
+    ev = pinned_fonts("eval", eval_fonts(string.ascii_letters))
+    make_text_eval(TextEvalConfig(count=max(n, 500), fonts=ev), tmp / "text", workers=2)
     out["clean strings, reserved fonts (text-eval)"] = from_folder(tmp / "text")
-    long = TextEvalConfig(n, string.ascii_letters + string.digits, 16, 40, ("tight",), seed=1)
+    long = TextEvalConfig(n, alnum, 16, 40, ("tight",), seed=1, fonts=ev)
     make_text_eval(long, tmp / "long", workers=2)
     out["long lines, 16-40 characters, reserved fonts"] = from_folder(tmp / "long")
-    turned = TextEvalConfig(n, layouts=("turned",), seed=2)
+    turned = TextEvalConfig(n, layouts=("turned",), seed=2, fonts=ev)
     make_text_eval(turned, tmp / "turned", workers=2)
     out["clean strings turned 4-15 degrees, reserved fonts"] = from_folder(tmp / "turned")
+    zoo = pinned_fonts("zoo", font_pool(purpose="train", chars=alnum))
     for name in HELD_OUT:
-        make_zoo_set(ZooConfig(families=(name,), seed=11), n, tmp / name, workers=2)
+        make_zoo_set(ZooConfig(families=(name,), seed=11, fonts=zoo), n, tmp / name, workers=2)
         out[f"zoo family held out of training: {name}"] = from_folder(tmp / name)
-    make_zoo_set(ZooConfig(families=TRAIN_FAMILIES, seed=12), n, tmp / "seen", workers=2)
+    seen = ZooConfig(families=TRAIN_FAMILIES, seed=12, fonts=zoo)
+    make_zoo_set(seen, n, tmp / "seen", workers=2)
     out["zoo training families, unseen samples"] = from_folder(tmp / "seen")
     v2 = DATA_ROOT / "captcha_images_v2"
     if v2.is_dir():
         out[V2] = from_folder(v2)
     out["ocrlab hard set, words kept out of the zoo"] = hard_test_words(tmp, n)
     out[LIBRARY] = captcha_library(n)
-    return out
+    return out, {"eval": len(ev), "zoo": len(zoo)}
 
 
 def told(onnx_file: Path, charset: str, length: str) -> dict[str, Any]:
@@ -209,7 +232,8 @@ def main() -> None:
         ours["ocrlab onnxruntime int8"] = lambda ims: [r.text for r in int8.read(ims)]
         ours["ocrlab onnxruntime, thorough"] = lambda ims: [r.text for r in thorough.read(ims)]
         tools = {**ours, **{k: v for k, v in tools.items() if k not in ours}}
-        for name, (images, truth) in sets(Path(tmp), 1000 if args.full else 300).items():
+        drawn, fonts = sets(Path(tmp), 1000 if args.full else 300)
+        for name, (images, truth) in drawn.items():
             record: dict[str, Any] = {"name": name, "images": len(images), "tools": {}}
             print(f"{name}: {len(images)} images", flush=True)
             onnx_file = Path(tmp) / f"{model.name}.onnx"
@@ -229,7 +253,9 @@ def main() -> None:
             results.append(record)
     packages = ("torch", "onnxruntime", "ddddocr", "pytesseract")
     canvas = args.width or load_checkpoint(args.model).input_size[1]
-    figures = {"model": str(args.model.name), "canvas_width": canvas, "sets": results}
+    fonts_missing = {k: len(PINNED[k]) - n for k, n in fonts.items()}
+    figures = {"model": str(args.model.name), "canvas_width": canvas, "sets": results,
+               "fonts_missing": fonts_missing}  # fmt: skip
     name = f"general_width={args.width}" if args.width else "general"
     report(name, figures, packages=packages, threads=args.threads)
     print(json.dumps({r["name"]: {t: m.get("exact") for t, m in r["tools"].items()}

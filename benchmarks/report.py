@@ -249,9 +249,26 @@ def general_section(r: dict[str, Any]) -> str:
         "case in brackets). No set is training data: clean strings (also turned) and long lines in "
         "the font families reserved for evaluation, two zoo families whose effects no training "
         "family has, captcha_images_v2, ocrlab's hard set with words kept out of the zoo, and "
-        "another CAPTCHA library's images.\n\n" + "\n".join(rows) + "\n\nSpeed on the first set, "
+        "another CAPTCHA library's images. "
+        + _fonts_said(r)
+        + "\n\n"
+        + "\n".join(rows)
+        + "\n\nSpeed on the first set, "
         "one thread each: " + "; ".join(speed) + ".\n\n" + context(r)
     )
+
+
+def _fonts_said(r: dict[str, Any]) -> str:
+    """Whether the sets are the published ones: drawn from every font `benchmarks/fonts.json`
+    names, or from fewer (results from before the list say nothing)."""
+    if "fonts_missing" not in r:
+        return ""
+    missing = {k: n for k, n in r["fonts_missing"].items() if n}
+    said = "The clean strings and zoo sets are drawn from the fonts `benchmarks/fonts.json` names"
+    if not missing:
+        return said + ", every one present on this machine."
+    lacking = " and ".join(f"{n} of its {k} fonts" for k, n in missing.items())
+    return f"{said}; this machine lacked {lacking}, so those sets differ from other machines'."
 
 
 def _exact_table(sets: list[dict[str, Any]], tools: list[str]) -> list[str]:

@@ -124,7 +124,7 @@ def fake_results(root: Path) -> None:
          "tools": {"ocrlab onnxruntime": line_tool, "tesseract": {"missing": "no binary"},
                    "ocrlab onnxruntime, told the format": told,
                    "ocrlab onnxruntime, told the format, thorough": told}},
-    ]}  # fmt: skip
+    ], "fonts_missing": {"eval": 0, "zoo": 3}}  # fmt: skip
     start = {"test_exact": 0.975, "test_exact_told": 0.98, "test_exact_told_thorough": 0.985,
              "held_out_exact": 0.98, "minutes": 9.5,
              "wall_minutes": 12.25, "epochs": 7}  # fmt: skip
@@ -173,6 +173,7 @@ def test_build_writes_tables_context_and_plot(tmp_path: Path) -> None:
     )
     assert "| a scheme (40) | 88.6% (92.2%) | 84.0% (85.0%) | 84.0% (85.0%) |" in page
     assert "ocrlab onnxruntime: 75.9 images/s in batches, 14.3 ms one at a time" in page
+    assert "this machine lacked 3 of its zoo fonts, so those sets differ" in page
     assert (
         "| tiles | 1,000 / 1,000 | 0.0 % (1.0 %) | general | 97.5 % | 98.0 % | 98.5 % | 98.0 % "
         "| 10 | 9.5 | 12.2 | 7 |" in page

@@ -52,3 +52,24 @@ def test_turned_strings_are_tilted_tight_crops_and_seeded(tmp_path: Path) -> Non
     # 4-15 degrees either way; the preprocessing leaves the least turned ones as they are
     assert all(abs(t) <= 16 for t in turns) and sum(abs(t) >= 4 for t in turns) >= 4
     assert {np.sign(t) for t in turns if t} == {-1.0, 1.0}
+
+
+def test_named_reserved_fonts_make_the_same_set_whatever_else_is_installed(
+    tmp_path: Path,
+) -> None:
+    import shutil
+
+    from ocrlab.synth.text_eval import eval_fonts
+
+    found = eval_fonts(TextEvalConfig().chars)
+    more = tmp_path / "more"
+    more.mkdir()
+    shutil.copy(found[0].path, more / "LiberationExtra-Regular.ttf")  # a reserved family too
+    names = tuple(f.name for f in found[:3])
+    cfg = TextEvalConfig(count=30, seed=4, fonts=names)
+    make_text_eval(cfg, tmp_path / "here")
+    make_text_eval(cfg, tmp_path / "there", folders=(str(more),))
+    make_text_eval(TextEvalConfig(count=30, seed=4), tmp_path / "all", folders=(str(more),))
+    rows = {k: (tmp_path / k / "manifest.csv").read_text() for k in ("here", "there", "all")}
+    assert rows["here"] == rows["there"] != rows["all"]
+    assert {r["font"] for r in csv.DictReader(rows["here"].splitlines())} <= set(names)

@@ -66,6 +66,29 @@ def test_a_zoo_set_is_the_same_bytes_for_any_worker_count(tmp_path: Path) -> Non
     assert len(rows) == 151 and rows[1].split(",")[5] in TRAIN_FAMILIES
 
 
+def test_named_fonts_make_the_same_set_whatever_else_is_installed(tmp_path: Path) -> None:
+    """Another machine has other fonts: a set drawn from named fonts does not notice them."""
+    import shutil
+
+    from ocrlab.errors import FontError
+
+    more = tmp_path / "more"
+    more.mkdir()
+    shutil.copy(default_fonts()[0].path, more / "Extra-Regular.ttf")
+    names = tuple(f.name for f in default_fonts())
+    made = {}
+    for key, fonts, cfg in (
+        ("here", ("bundled",), ZooConfig(seed=2, fonts=names)),
+        ("there", ("bundled", more), ZooConfig(seed=2, fonts=names)),
+        ("unpinned", ("bundled", more), ZooConfig(seed=2)),
+    ):
+        out = make_zoo_set(cfg, 40, tmp_path / key, fonts=fonts)
+        made[key] = [(out / "images" / f"{i:07d}.png").read_bytes() for i in range(40)]
+    assert made["here"] == made["there"] != made["unpinned"]
+    with pytest.raises(FontError, match=r"1 of the 2 fonts named.*Nope"):
+        make_zoo_set(ZooConfig(fonts=(names[0], "Nope")), 4, tmp_path / "x", fonts=("bundled",))
+
+
 def test_unknown_families_are_refused() -> None:
     from ocrlab.errors import ConfigError
 

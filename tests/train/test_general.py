@@ -45,6 +45,18 @@ def test_a_run_writes_a_reader_and_resumes_to_the_same_weights(tmp_path: Path) -
     assert all(bool((whole[k] == resumed[k]).all()) for k in whole)
 
 
+def test_a_run_from_before_an_option_existed_resumes(tmp_path: Path) -> None:
+    """A run started before `zoo.fonts` existed saved no such key; its default keeps the stream."""
+    import json
+
+    train_general(_cfg(steps=2), tmp_path / "r")
+    meta = tmp_path / "r" / "tiny" / "checkpoint.json"
+    saved = json.loads(meta.read_text())
+    del saved["config"]["zoo"]["fonts"]
+    meta.write_text(json.dumps(saved))
+    train_general(_cfg(steps=2), tmp_path / "r", resume=True)  # refused as another run before
+
+
 def test_resuming_another_configuration_is_refused(tmp_path: Path) -> None:
     train_general(_cfg(steps=2), tmp_path / "r")
     with pytest.raises(DatasetError, match="another configuration"):

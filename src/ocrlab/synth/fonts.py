@@ -308,6 +308,23 @@ def font_pool(
     return [pool[name] for name in sorted(pool)]
 
 
+def pinned(pool: Sequence[FontSpec], names: Sequence[str]) -> list[FontSpec]:
+    """The fonts of `pool` that `names` names, or the whole pool when it names none: a set drawn
+    from named fonts is the same on every machine that has them, whatever else is installed. A
+    name the pool lacks is an error, not a quietly different set."""
+    if not names:
+        return list(pool)
+    have = {f.name: f for f in pool}
+    missing = sorted({n for n in names if n not in have})
+    if missing:
+        raise FontError(
+            f"{len(missing)} of the {len(set(names))} fonts named are not in the pool found here "
+            f"(`ocrlab fonts list` shows it): {', '.join(missing[:5])}"
+            + (", ..." if len(missing) > 5 else "")
+        )
+    return [have[n] for n in sorted(set(names))]
+
+
 def pack_fonts(
     fonts: Sequence[FontSpec], out: Path, per_family: int = 3, max_file: int = 700_000,
     max_total: int = 38_000_000,

@@ -24,7 +24,7 @@ from ocrlab.data.manifest import Row
 from ocrlab.errors import ConfigError, FontError
 from ocrlab.rng import TEXT_EVAL, make_rng
 from ocrlab.synth.effects.glyphs import lay_out
-from ocrlab.synth.fonts import FontSpec, font_pool, load_font
+from ocrlab.synth.fonts import FontSpec, font_pool, load_font, pinned
 from ocrlab.synth.sets import Progress, write_set
 
 Layout = Literal["tight", "canvas", "turned"]
@@ -45,6 +45,9 @@ class TextEvalConfig:
     """Least and most degrees, either way, a `turned` string is turned by: past the 3 degrees the
     zoo turns whole lines by."""
     seed: int = 0
+    fonts: tuple[str, ...] = ()
+    """Only these reserved fonts (names, as `ocrlab fonts list` shows them), so the set is the
+    same on any machine that has them; empty: every reserved font found."""
 
     def __post_init__(self) -> None:
         if not 1 <= self.count <= 1_000_000:
@@ -112,9 +115,12 @@ def _fit(ink: np.ndarray, h: int, w: int) -> np.ndarray:
     return np.asarray(Image.fromarray(ink).resize(size, Image.Resampling.BILINEAR), np.float32)
 
 
-def eval_fonts(chars: str, folders: tuple[str, ...] = ()) -> list[FontSpec]:
-    """The reserved families on this machine (system fonts and `folders`) that draw `chars`."""
-    fonts = font_pool(("system", *[Path(f) for f in folders]), "eval", chars)
+def eval_fonts(
+    chars: str, folders: tuple[str, ...] = (), names: tuple[str, ...] = ()
+) -> list[FontSpec]:
+    """The reserved families on this machine (system fonts and `folders`) that draw `chars`;
+    those `names` names, where it names any."""
+    fonts = pinned(font_pool(("system", *[Path(f) for f in folders]), "eval", chars), names)
     if not fonts:
         raise FontError(
             "no reserved evaluation fonts found (Liberation, FreeFont, URW base35, TeX Gyre): "
@@ -128,7 +134,7 @@ def make_text_eval(
     folders: tuple[str, ...] = (), progress: Progress | None = None,
 ) -> Path:  # fmt: skip
     """Write the clean-text evaluation set into `out`."""
-    fonts = tuple(eval_fonts(config.chars, folders))
+    fonts = tuple(eval_fonts(config.chars, folders, config.fonts))
     description = {"kind": "text-eval", "config": to_dict(config), "fonts": [f.name for f in fonts]}
     return write_set(out, TextEval(config, fonts), config.count, description, workers=workers,
                      overwrite=overwrite, progress=progress)  # fmt: skip

@@ -15,17 +15,18 @@ import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
+from pathlib import Path
 from typing import Literal
 
 import numpy as np
 from PIL import Image
 
-from ocrlab.errors import ConfigError
+from ocrlab.errors import ConfigError, DatasetError
 from ocrlab.rng import TEXTURES, ZOO, make_rng
 from ocrlab.synth import backgrounds
 from ocrlab.synth.effects import camera, clutter, ink, paper, warp
 from ocrlab.synth.effects.glyphs import PLAIN, Layout, lay_out
-from ocrlab.synth.fonts import FontSpec, load_font
+from ocrlab.synth.fonts import FontSpec, Source, font_pool, load_font, pinned
 
 Effect = Callable[[np.ndarray, np.random.Generator, float, np.ndarray], np.ndarray]
 
@@ -168,6 +169,9 @@ class ZooConfig:
     word_fraction: float = 0.4
     font_size: tuple[int, int] = (18, 44)
     seed: int = 0
+    fonts: tuple[str, ...] = ()
+    """Only these fonts of the pool (names, as `ocrlab fonts list` shows them), so the stream
+    is the same on any machine that has them; empty: the whole pool."""
 
     def __post_init__(self) -> None:
         unknown = [f for f in self.families if f not in FAMILIES]
@@ -177,6 +181,15 @@ class ZooConfig:
             raise ConfigError("need 1 <= min_length <= max_length <= 64")
         if not 0 <= self.word_fraction <= 1:
             raise ConfigError("word_fraction must be between 0 and 1")
+
+
+def zoo_fonts(config: ZooConfig, sources: Sequence[Source | str | Path]) -> list[FontSpec]:
+    """The training fonts of `sources` that draw the zoo's charset (those `config.fonts` names,
+    where it names any): never a reserved family."""
+    pool = pinned(font_pool(sources, "train", config.charset), config.fonts)
+    if not pool:
+        raise DatasetError("no usable training fonts found in " + ", ".join(map(str, sources)))
+    return pool
 
 
 @dataclass(frozen=True)

@@ -12,10 +12,9 @@ import numpy as np
 
 from ocrlab.config import to_dict
 from ocrlab.data.manifest import Row
-from ocrlab.errors import DatasetError
-from ocrlab.synth.fonts import Source, font_pool
+from ocrlab.synth.fonts import Source
 from ocrlab.synth.sets import Progress, write_set
-from ocrlab.synth.zoo import Zoo, ZooConfig
+from ocrlab.synth.zoo import Zoo, ZooConfig, zoo_fonts
 
 
 @dataclass(frozen=True)
@@ -40,9 +39,7 @@ def make_zoo_set(
     progress: Progress | None = None,
 ) -> Path:
     """Write `count` zoo images in `config`'s families into `out`; fonts never reserved ones."""
-    pool = font_pool(fonts, "train", config.charset)
-    if not pool:
-        raise DatasetError("no usable training fonts found")
+    pool = zoo_fonts(config, fonts)
     description = {"kind": "zoo", "config": to_dict(config), "count": count,
                    "fonts": [f.name for f in pool]}  # fmt: skip
     return write_set(out, ZooRender(Zoo(config, pool)), count, description, workers=workers,

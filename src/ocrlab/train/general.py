@@ -27,7 +27,7 @@ from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
 from ocrlab.charset import PAD, Charset, Tokenizer
-from ocrlab.config import to_dict
+from ocrlab.config import from_dict, to_dict
 from ocrlab.errors import ConfigError, DatasetError
 from ocrlab.models import build
 from ocrlab.models.crnn import line_input
@@ -36,8 +36,8 @@ from ocrlab.runtime.checkpoint import Checkpoint
 from ocrlab.runtime.ctc import ctc_greedy
 from ocrlab.runtime.device import resolve_device
 from ocrlab.runtime.line import HEIGHT, WIDTH, read_in_buckets, to_line
-from ocrlab.synth.fonts import FontSpec, font_pool
-from ocrlab.synth.zoo import FAMILIES, Zoo, ZooConfig
+from ocrlab.synth.fonts import FontSpec
+from ocrlab.synth.zoo import FAMILIES, Zoo, ZooConfig, zoo_fonts
 from ocrlab.train.loop import CpuAmp, check_cpu_amp, use_bf16
 
 ARCHS: dict[str, dict[str, Any]] = {
@@ -211,9 +211,7 @@ def train_general(
 ) -> dict[str, dict[str, float]]:
     """Train every architecture of `cfg` on one zoo stream into `out/<arch>/`; returns the last
     validation accuracies per architecture and family."""
-    fonts = font_pool(cfg.fonts, "train", cfg.zoo.charset)
-    if not fonts:
-        raise DatasetError("no usable training fonts found in " + ", ".join(cfg.fonts))
+    fonts = zoo_fonts(cfg.zoo, cfg.fonts)
     tokenizer = Tokenizer(Charset(cfg.zoo.charset), cfg.zoo.max_length)
     device = resolve_device(cfg.device)
     torch.manual_seed(cfg.seed)
@@ -324,10 +322,10 @@ def _start(
 
 
 def _identity(config: dict[str, Any]) -> dict[str, Any]:
-    """What decides a run's weights (as JSON has it): not the worker count or the device."""
-    return {
-        k: v for k, v in json.loads(json.dumps(config)).items() if k not in ("workers", "device")
-    }
+    """What decides a run's weights (as JSON has it, options added since at their defaults, which
+    keep the stream as it was): not the worker count or the device."""
+    full = to_dict(from_dict(GeneralConfig, config))
+    return {k: v for k, v in full.items() if k not in ("workers", "device")}
 
 
 def _evaluate(
