@@ -209,11 +209,10 @@ def cmd_audit(args: argparse.Namespace) -> int:
             lines = generate(made, n, tune.seed, tune.frame, fill)[0]
         _say_fill(fill)
     else:
-        lines, texts, _ = _labelled(tune, [args.data], args.workers)
+        lines, texts, fill = _labelled(tune, [args.data], args.workers)
     with ctrl_c_stops() as stop:
-        results = audit(
-            cfg, lines, texts, args.out, lambda line: print(line, flush=True), stop, args.resume
-        )
+        say = lambda line: print(line, flush=True)  # noqa: E731
+        results = audit(cfg, lines, texts, args.out, say, stop, args.resume, fill)
     if not results["complete"]:
         print(
             f"stopped by Ctrl-C: the finished points are in {args.out / 'audit.json'}; run the "
