@@ -291,26 +291,15 @@ def finetune_section(r: dict[str, Any]) -> str:
         "| fine-tunes averaged |",
         "|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    for style, s in r["styles"].items():
-        sizes = f"{s.get('labelled', r['labelled']):,} / {s.get('test', r['test']):,}"
-        budget = s.get("budget_minutes", r["budget_minutes"])
-        zero = f"{100 * s['zero_shot_exact']:.1f} %"
-        if s["zero_shot_exact_without_symbols"] != s["zero_shot_exact"]:
-            zero += f" ({100 * s['zero_shot_exact_without_symbols']:.1f} %)"
-        for key in ("from_general", "from_scratch"):
-            if key in s:
-                m = s[key]
-                told, closer = (
-                    f"{100 * m[k]:.1f} %" if k in m else "—"
-                    for k in ("test_exact_told", "test_exact_told_thorough")
-                )
-                rows.append(
-                    f"| {style} | {sizes} | {zero} | {key[5:]} | {100 * m['test_exact']:.1f} % "
-                    f"| {told} | {closer} | {100 * m['held_out_exact']:.1f} % | {budget:g} "
-                    f"| {m['minutes']:.1f} | {m['wall_minutes']:.1f} | {m['epochs']} "
-                    f"| {m.get('averaged', 1)} |"
-                )
+    unlabelled = r.get("without_labels", {})
+    for run, label in ((r, ""), (unlabelled, ", no label")):
+        rows += _finetune_rows(run, label)
     closed = ", ".join(f"{name} by {s['fill']}" for name, s in r["styles"].items() if s.get("fill"))
+    without = (
+        " No label: the labelled part's images given without their labels, the general reader's "
+        "readings teaching the fine-tune (`--no-labels`, "
+        f"{unlabelled.get('date', '')}: `{unlabelled.get('command', '')}`)." if unlabelled else ""
+    )  # fmt: skip
     return (
         "CAPTCHA styles the general reader never saw: two built for the purpose "
         "(`ocrlab.synth.stencil`, a typical web scheme, and `ocrlab.synth.tiles`, the stress "
@@ -327,9 +316,37 @@ def finetune_section(r: dict[str, Any]) -> str:
         "same start, and the model is the mean of their weights (`FinetuneConfig.soup`). "
         "Ink closed before resizing by a square of so many pixels, where the start reads "
         f"clearly more of the labels so (`FinetuneConfig.fills`): {closed or 'none'}; the "
-        "other styles not. Target: >= 97 % in <= 10 minutes on 2 cores. Load average at the end: "
-        f"{r['load_avg_1min_at_end']}.\n\n" + "\n".join(rows) + "\n\n" + context(r)
+        f"other styles not.{without} Target: >= 97 % in <= 10 minutes on 2 cores. Load average "
+        f"at the end: {r['load_avg_1min_at_end']}.\n\n" + "\n".join(rows) + "\n\n" + context(r)
     )
+
+
+def _finetune_rows(r: dict[str, Any], label: str) -> list[str]:
+    """A row per style and start of one bench_finetune run; `label` names how it was taught."""
+    rows = []
+    for style, s in r.get("styles", {}).items():
+        labels = f"{s.get('labelled', r['labelled']):,}"
+        if s.get("unlabelled"):
+            labels += f" + {s['unlabelled']:,} unlabelled"
+        sizes = f"{labels} / {s.get('test', r['test']):,}"
+        budget = s.get("budget_minutes", r["budget_minutes"])
+        zero = f"{100 * s['zero_shot_exact']:.1f} %"
+        if s["zero_shot_exact_without_symbols"] != s["zero_shot_exact"]:
+            zero += f" ({100 * s['zero_shot_exact_without_symbols']:.1f} %)"
+        for key in ("from_general", "from_scratch"):
+            if key in s:
+                m = s[key]
+                told, closer, held = (
+                    f"{100 * m[k]:.1f} %" if m.get(k) is not None else "—"
+                    for k in ("test_exact_told", "test_exact_told_thorough", "held_out_exact")
+                )
+                rows.append(
+                    f"| {style} | {sizes} | {zero} | {key[5:]}{label} "
+                    f"| {100 * m['test_exact']:.1f} % | {told} | {closer} | {held} | {budget:g} "
+                    f"| {m['minutes']:.1f} | {m['wall_minutes']:.1f} | {m['epochs']} "
+                    f"| {m.get('averaged', 1)} |"
+                )
+    return rows
 
 
 def plot_reading(r: dict[str, Any], out: Path) -> bool:
@@ -414,6 +431,10 @@ def build(results: Path, docs: Path) -> Path:
             body = f"`{path.name}` predates this page's format: rerun `make bench`.\n"
         elif name == "read":
             body = read_section(r, PLOT if plot_reading(r, docs / PLOT) else None)
+        elif name == "finetune":
+            extra = results / "finetune_no_labels=True.json"  # bench_finetune.py --no-labels
+            without = json.loads(extra.read_text()) if extra.is_file() else {}
+            body = finetune_section({**r, "without_labels": without})
         else:
             body = SECTIONS[name](r)
         parts.append(f"## {title}\n\n{body}")

@@ -145,6 +145,11 @@ def fake_results(root: Path) -> None:
     for name, figures in parts:
         (root / f"{name}.json").write_text(json.dumps({**CONTEXT, **figures}))
     (root / "serve.json").write_text(json.dumps({"machine": "old layout"}))
+    blind = {**real, "labelled": 0, "unlabelled": 640, "held_out": 0,
+             "from_general": {**start, "held_out_exact": None, "test_exact": 0.975}}  # fmt: skip
+    no_labels = {**finetune, "styles": {"captcha_images_v2": blind},
+                 "command": "python benchmarks/bench_finetune.py --no-labels"}  # fmt: skip
+    (root / "finetune_no_labels=True.json").write_text(json.dumps({**CONTEXT, **no_labels}))
 
 
 def test_build_writes_tables_context_and_plot(tmp_path: Path) -> None:
@@ -179,6 +184,11 @@ def test_build_writes_tables_context_and_plot(tmp_path: Path) -> None:
         "| 10 | 9.5 | 12.2 | 7 |" in page
     )
     assert "| tiles | 1,000 / 1,000 | 0.0 % (1.0 %) | scratch | 10.0 % |" in page
+    assert (
+        "| captcha_images_v2 | 0 + 640 unlabelled / 400 | 66.0 % | general, no label | 97.5 % "
+        "| 98.0 % | 98.5 % | — |" in page
+    )
+    assert "`python benchmarks/bench_finetune.py --no-labels`" in page
     assert "| captcha_images_v2 | 640 / 400 | 66.0 % | general | 97.5 % |" in page  # no brackets
     assert page.count("*Test CPU, x86_64, 2 CPUs, 1 thread(s); Python 3.11.7;") == 7
     assert "`python benchmarks/bench_x.py --quick`" in page
