@@ -178,3 +178,18 @@ def test_a_labels_file_in_the_current_folder_names_files_inside_it(
     assert [(str(p), t) for p, t in folder_labels(Path("."), check_files=False)] == [
         ("0.png", "ab"), ("sub/1.png", "cd")
     ]  # fmt: skip
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_decode_readable_keeps_order_and_names_the_images_that_do_not_decode(
+    tmp_path: Path, workers: int
+) -> None:
+    from ocrlab.data.images import decode_readable
+
+    _self_labelled_folder(tmp_path, 6)
+    (tmp_path / "002.png").write_bytes(b"not a png")
+    (tmp_path / "005.png").write_bytes(b"")
+    paths = sorted(tmp_path.glob("*.png"))
+    images, bad = decode_readable(paths, workers=workers)
+    assert bad == [2, 5] and [int(im[0, 0, 0]) for im in images] == [0, 1, 3, 4]
+    assert decode_readable(paths[2:3])[0].shape[0] == 0  # none decodes: an empty set, no error

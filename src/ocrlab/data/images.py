@@ -16,8 +16,10 @@ from __future__ import annotations
 import io
 import multiprocessing
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from PIL import Image, UnidentifiedImageError
@@ -116,6 +118,34 @@ def _decode_job(job: tuple[Prepare, Path, tuple[int, int] | None, str]) -> np.nd
     return prepare(path, size, mode)
 
 
+def _try_job(job: tuple[Prepare, Path, tuple[int, int] | None, str]) -> np.ndarray | None:
+    """`_decode_job`, or None for an image that does not decode."""
+    try:
+        return _decode_job(job)
+    except ImageError:
+        return None
+
+
+@contextmanager
+def _in_order(fn: Callable[[Any], Any], jobs: list[Any], workers: int) -> Iterator[Iterator[Any]]:
+    """`fn` of each job, in order, in `workers` processes when more than one; the processes end
+    with the block, also when it raises."""
+    pool = multiprocessing.get_context("spawn").Pool(workers) if workers > 1 else None
+    try:
+        yield pool.imap(fn, jobs, chunksize=64) if pool else map(fn, jobs)
+    finally:
+        if pool is not None:
+            pool.terminate()
+
+
+def _same_shape(arr: np.ndarray, first: np.ndarray, path: Path, first_path: Path) -> None:
+    if arr.shape != first.shape:
+        raise ImageError(
+            f"{path} is {arr.shape[1]}x{arr.shape[0]} but {first_path} is "
+            f"{first.shape[1]}x{first.shape[0]}; pass a size to resize them all"
+        )
+
+
 def decode_all(
     paths: Sequence[Path],
     size: tuple[int, int] | None = None,
@@ -138,19 +168,33 @@ def decode_all(
     elif out.shape != (len(paths), *first.shape) or out.dtype != np.uint8:
         raise ValueError(f"out is {out.dtype} {out.shape}, need uint8 {(len(paths), *first.shape)}")
     jobs = [(prepare, p, size, mode) for p in paths]
-    pool = multiprocessing.get_context("spawn").Pool(workers) if workers > 1 else None
-    try:
-        results = pool.imap(_decode_job, jobs, chunksize=64) if pool else map(_decode_job, jobs)
+    with _in_order(_decode_job, jobs, workers) as results:
         for i, arr in enumerate(results):
-            if arr.shape != first.shape:
-                raise ImageError(
-                    f"{paths[i]} is {arr.shape[1]}x{arr.shape[0]} but {paths[0]} is "
-                    f"{first.shape[1]}x{first.shape[0]}; pass a size to resize them all"
-                )
+            _same_shape(arr, first, paths[i], paths[0])
             out[i] = arr
             if progress is not None:
                 progress(1)
-    finally:
-        if pool is not None:
-            pool.terminate()
     return out
+
+
+def decode_readable(
+    paths: Sequence[Path], mode: str = "RGB", workers: int = 1, prepare: Prepare = decode
+) -> tuple[np.ndarray, list[int]]:
+    """The images of `paths` that decode, through `prepare`, in order, and the indices of those
+    that do not: one pass, where checking each first would decode every image twice."""
+    jobs = [(prepare, p, None, mode) for p in paths]
+    out: np.ndarray | None = None
+    kept, bad = 0, []
+    with _in_order(_try_job, jobs, workers) as results:
+        for i, arr in enumerate(results):
+            if arr is None:
+                bad.append(i)
+                continue
+            if out is None:
+                out, first, first_path = np.empty((len(paths), *arr.shape), np.uint8), arr, paths[i]
+            _same_shape(arr, first, paths[i], first_path)
+            out[kept] = arr
+            kept += 1
+    if out is None:
+        return np.empty((0, 0, 0, 0), np.uint8), bad
+    return out[:kept], bad

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ocrlab.data.images import Prepare, decode, decode_all
+from ocrlab.data.images import Prepare, decode, decode_all, decode_readable
 from ocrlab.data.manifest import MANIFEST, read_manifest
 from ocrlab.data.packed import PackedImages
 from ocrlab.errors import DatasetError, ImageError
@@ -266,11 +266,11 @@ def unlabelled_images(
         if not folder.is_dir():
             raise DatasetError(f"folder not found: {folder}")
         paths += [p for p in image_files(folder) if p.resolve() not in taken]
-    keep, skipped = _readable(paths)
-    if not keep:
-        bad = f" ({len(skipped)} could not be read)" if skipped else ""
-        raise DatasetError(f"no unlabelled images in {', '.join(map(str, folders))}{bad}")
-    return decode_all([paths[i] for i in keep], None, mode, workers, prepare=prepare), skipped
+    images, bad = decode_readable(paths, mode, workers, prepare)
+    if not len(images):
+        said = f" ({len(bad)} could not be read)" if bad else ""
+        raise DatasetError(f"no unlabelled images in {', '.join(map(str, folders))}{said}")
+    return images, [paths[i].name for i in bad]
 
 
 def folder_labels(root: Path, check_files: bool = True) -> list[tuple[Path, str]]:
