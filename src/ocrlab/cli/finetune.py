@@ -211,8 +211,8 @@ def cmd_audit(args: argparse.Namespace) -> int:
     else:
         lines, texts, fill = _labelled(tune, [args.data], args.workers)
     with ctrl_c_stops() as stop:
-        say = lambda line: print(line, flush=True)  # noqa: E731
-        results = audit(cfg, lines, texts, args.out, say, stop, args.resume, fill)
+        results = audit(cfg, lines, texts, args.out, lambda line: print(line, flush=True), stop,
+                        args.resume, fill=fill)  # fmt: skip
     if not results["complete"]:
         print(
             f"stopped by Ctrl-C: the finished points are in {args.out / 'audit.json'}; run the "
