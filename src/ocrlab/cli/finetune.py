@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -50,30 +51,38 @@ def _config(args: argparse.Namespace, minutes: float | None = None) -> Any:
     return replace(FinetuneConfig(), {**flags, **parse_overrides(args.set)})
 
 
+def _prepared(
+    cfg: Any, load: Callable[[int, int | None], tuple[Any, list[str]]]
+) -> tuple[Any, list[str], int]:
+    """Lines and texts prepared with the closing of `cfg.fills` that the start reads the first
+    `CHOOSE_ON` of them best with (`choose_fill`), and that closing. `load(fill, limit)` prepares
+    the first `limit` (None: all) with a closing; only the chosen one prepares the whole set."""
+    from ocrlab.train.finetune import CHOOSE_ON, choose_fill
+
+    head, texts = load(cfg.fills[0], CHOOSE_ON)
+
+    def first_lines(fill: int) -> Any:  # the images choose_fill judges on
+        return head if fill == cfg.fills[0] else load(fill, CHOOSE_ON)[0]
+
+    fill = choose_fill(cfg, first_lines, texts)
+    _say_fill(fill)
+    return (*load(fill, None), fill)
+
+
 def _labelled(cfg: Any, folders: list[Path], workers: int) -> tuple[Any, list[str], int]:
-    """The labelled folders' lines and texts, prepared with the closing of `cfg.fills` that the
-    start reads the first `CHOOSE_ON` of them best with (`choose_fill`), and that closing; no
-    lines without folders. Only the chosen closing prepares the whole set."""
+    """The labelled folders' lines, texts and closing (`_prepared`); no lines without folders."""
     from ocrlab.data.load import load_many
     from ocrlab.runtime.preprocess import prepare
-    from ocrlab.train.finetune import CHOOSE_ON, choose_fill
 
     if not folders:
         return None, [], cfg.fills[0]
 
-    def load(fill: int, limit: int | None = None) -> Any:
+    def load(fill: int, limit: int | None) -> tuple[Any, list[str]]:
         step = prepare("line", cfg.frame, fill)
-        return load_many(folders, workers=workers, mode="L", prepare=step, limit=limit)
+        data = load_many(folders, workers=workers, mode="L", prepare=step, limit=limit)
+        return data.images, data.texts
 
-    head = load(cfg.fills[0], CHOOSE_ON)
-
-    def first_lines(fill: int) -> Any:  # the images choose_fill judges on
-        return head.images if fill == cfg.fills[0] else load(fill, CHOOSE_ON).images
-
-    fill = choose_fill(cfg, first_lines, head.texts)
-    _say_fill(fill)
-    full = load(fill)
-    return full.images, full.texts, fill
+    return _prepared(cfg, load)
 
 
 def _say_fill(fill: int) -> None:
@@ -188,7 +197,6 @@ def _add_train_finetune(models: Any) -> None:
 
 def cmd_audit(args: argparse.Namespace) -> int:
     from ocrlab.train.audit import AuditConfig, audit, generate, load_generator
-    from ocrlab.train.finetune import CHOOSE_ON, choose_fill
     from ocrlab.train.stopping import ctrl_c_stops
 
     if (args.data is None) == (args.generator is None):
@@ -198,16 +206,12 @@ def cmd_audit(args: argparse.Namespace) -> int:
     tune = _config(args, minutes=5.0)  # per point: 5 sizes x 2 starts add up
     cfg = AuditConfig(tuple(args.sizes), args.test, tune)
     if args.generator is not None:
-        made, n, first = load_generator(args.generator), max(cfg.sizes) + cfg.test, tune.fills[0]
-        lines, texts = generate(made, n, tune.seed, tune.frame, first)
+        made, n = load_generator(args.generator), max(cfg.sizes) + cfg.test
 
-        def sample(fill: int) -> Any:  # the first CHOOSE_ON, which choose_fill judges on
-            return generate(made, min(n, CHOOSE_ON), tune.seed, tune.frame, fill)[0]
+        def drawn(fill: int, limit: int | None) -> tuple[Any, list[str]]:
+            return generate(made, min(n, limit or n), tune.seed, tune.frame, fill)
 
-        fill = choose_fill(tune, lambda k: lines if k == first else sample(k), texts)
-        if fill != first:
-            lines = generate(made, n, tune.seed, tune.frame, fill)[0]
-        _say_fill(fill)
+        lines, texts, fill = _prepared(tune, drawn)
     else:
         lines, texts, fill = _labelled(tune, [args.data], args.workers)
     with ctrl_c_stops() as stop:
