@@ -93,7 +93,7 @@ def main() -> None:
     from ocrlab.read.predictor import Predictor
     from ocrlab.rng import make_rng
     from ocrlab.runtime.checkpoint import Checkpoint, load_checkpoint
-    from ocrlab.runtime.line import HEIGHT, WIDTH
+    from ocrlab.runtime.line import HEIGHT, WIDTH, LineSteps
     from ocrlab.runtime.preprocess import prepare
     from ocrlab.runtime.shipped import run_folder
     from ocrlab.synth.tiles import CHARS
@@ -123,12 +123,9 @@ def main() -> None:
     Pairs = list[tuple[Any, str]]
     cfg = FinetuneConfig(minutes=args.minutes, seed=args.seed, device="cpu", **changes)
 
-    def to_lines(
-        pairs: Pairs, framed: bool = cfg.frame, filled: int = 0
-    ) -> tuple[np.ndarray, list[str]]:
-        """Lines as the fine-tuned model reads them (`framed`, `filled`: as the general reader
-        does when they are its own)."""
-        step = prepare("line", framed, filled)
+    def to_lines(pairs: Pairs, steps: LineSteps) -> tuple[np.ndarray, list[str]]:
+        """Lines as a model that learnt with `steps` reads them."""
+        step = prepare("line", steps)
         return np.stack([step(img, None, "L") for img, _ in pairs]), [t for _, t in pairs]
 
     def synthetic(style: str) -> tuple[Pairs, Pairs, str, Pairs]:
@@ -151,7 +148,7 @@ def main() -> None:
 
     def closings(pairs: Pairs) -> Callable[[int], np.ndarray]:
         """`pairs`' lines closed by a given fill, for `choose_fill`."""
-        return lambda fill: to_lines(pairs, filled=fill)[0]
+        return lambda fill: to_lines(pairs, LineSteps(cfg.frame, fill))[0]
 
     def told(
         fitted: Any, lines: np.ndarray, labels: list[str], thorough: bool = False
@@ -174,20 +171,19 @@ def main() -> None:
         labelled, unseen, charset, more = made
         judge = [] if args.no_labels else [t for _, t in labelled]  # as the CLI without labels
         fill = choose_fill(cfg, closings(labelled[:CHOOSE_ON]), judge)
-        (lines, texts), (test_lines, test_texts) = (
-            to_lines(labelled, filled=fill),
-            to_lines(unseen, filled=fill),
-        )
+        steps = LineSteps(cfg.frame, fill)
+        lines, texts = to_lines(labelled, steps)
+        test_lines, test_texts = to_lines(unseen, steps)
         tr, va = split(len(texts), 0.15, args.seed)
         train = (lines[tr], [texts[i] for i in tr])
         val = (lines[va], [texts[i] for i in va])
-        unlabelled = to_lines(more, filled=fill)[0] if more else None
+        unlabelled = to_lines(more, steps)[0] if more else None
         if args.no_labels:
             none = (lines[:0], [])
             train, val = none, none
             unlabelled = lines if unlabelled is None else np.concatenate([lines, unlabelled])
         general, chars, _ = start_model(cfg, texts, lines)
-        as_read = to_lines(unseen, shipped.frame, shipped.fill)[0]
+        as_read = to_lines(unseen, shipped.steps)[0]
         zero = read_lines(general, chars, as_read, torch.device("cpu"))
         spelt = set(shipped.charset)  # what it has rows for
         known = [i for i, t in enumerate(test_texts) if set(t) <= spelt]

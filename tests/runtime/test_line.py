@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from PIL import Image
 
 from ocrlab.runtime import line
 from ocrlab.runtime.ctc import ctc_greedy
@@ -12,8 +13,10 @@ from ocrlab.runtime.line import (
     BUCKET,
     HEIGHT,
     WIDTH,
+    LineSteps,
     fill,
     frame,
+    grey,
     line_width,
     read_in_buckets,
     text_widths,
@@ -236,10 +239,31 @@ def test_fill_closes_a_dot_screen_into_solid_ink_and_leaves_the_paper(negative: 
     outside[10:29, 10:69] = False
     assert (closed[outside] == paper).all()  # and nothing beyond them
     assert fill(image, 0) is image
-    dotted, solid = to_line(image, framed=False), to_line(image, framed=False, filled=3)
+    dotted, solid = (to_line(image, steps=LineSteps(False, size)) for size in (0, 3))
     assert abs(int(solid[16, 30]) - ink) < abs(int(dotted[16, 30]) - ink)  # 32 rows keep ink
 
 
 def test_fill_takes_no_square_it_cannot_centre() -> None:
     assert [valid_fill(v) for v in (0, 3, 5, 9)] == [True] * 4
     assert not any(valid_fill(v) for v in (1, 2, 4, -3, 3.0, True, "3", None))
+
+
+def test_grey_keeps_the_colour_contrast_of_text_as_bright_as_its_paper() -> None:
+    """Khaki ink on kraft paper: luma leaves a few grey levels between them, `chroma` adds the
+    colours' distance, darkening the ink as its luma leans; a grey image is luma either way."""
+    paper, ink = (196, 150, 96), (150, 160, 110)  # luma 158 and 153
+    image = np.empty((30, 90, 3), np.uint8)
+    image[:] = paper
+    image[10:20, 10:80] = ink
+    luma = grey(image)
+    assert np.array_equal(luma, np.asarray(Image.fromarray(image).convert("L")))
+    kept = grey(image, chroma=True)
+    assert kept[0, 0] == luma[0, 0]  # the paper stays
+    assert int(luma[0, 0]) - int(luma[15, 40]) < 8 and int(kept[0, 0]) - int(kept[15, 40]) > 60
+    lighter = image.copy()
+    lighter[10:20, 10:80] = (160, 175, 120)  # luma 168: lighter than the paper
+    assert int(grey(lighter, chroma=True)[15, 40]) - int(grey(lighter)[15, 40]) > 50
+    plain = np.repeat(luma[..., None], 3, axis=2)
+    assert np.array_equal(grey(plain, chroma=True), luma)
+    assert np.array_equal(to_line(image, steps=LineSteps(chroma=False)), to_line(image))
+    assert not np.array_equal(to_line(image, steps=LineSteps(chroma=True)), to_line(image))

@@ -20,7 +20,7 @@ from PIL import Image
 
 from ocrlab.cli import main
 from ocrlab.errors import ConfigError
-from ocrlab.read.predictor import Predictor, Reading
+from ocrlab.read.predictor import Colour, Predictor, Reading
 from ocrlab.serve.app import create_app
 from ocrlab.serve.settings import ServeSettings, parse_models
 
@@ -220,14 +220,16 @@ class _Slow(Predictor):
     running = peak = 0
     lock = threading.Lock()
 
-    def read_batch(self, batch: np.ndarray, top_k: int = 5) -> list[Reading]:
+    def read_batch(
+        self, batch: np.ndarray, top_k: int = 5, colour: Colour | None = None
+    ) -> list[Reading]:
         with self.lock:
             type(self).running += 1
             type(self).peak = max(self.peak, self.running)
         time.sleep(self.delay)
         with self.lock:
             type(self).running -= 1
-        return super().read_batch(batch, top_k)
+        return super().read_batch(batch, top_k, colour)
 
 
 def test_slow_read_is_a_504_and_the_server_goes_on(predictor: Predictor, png: bytes) -> None:

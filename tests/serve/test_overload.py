@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
-from ocrlab.read.predictor import Predictor, Reading
+from ocrlab.read.predictor import Colour, Predictor, Reading
 from ocrlab.serve.app import create_app
 from ocrlab.serve.gate import Busy, Gate
 from ocrlab.serve.settings import ServeSettings
@@ -27,9 +27,11 @@ class _Blocked(Predictor):
 
     release = threading.Event()
 
-    def read_batch(self, batch: np.ndarray, top_k: int = 5) -> list[Reading]:
+    def read_batch(
+        self, batch: np.ndarray, top_k: int = 5, colour: Colour | None = None
+    ) -> list[Reading]:
         self.release.wait(10)
-        return super().read_batch(batch, top_k)
+        return super().read_batch(batch, top_k, colour)
 
 
 def test_the_gate_refuses_beyond_its_line() -> None:

@@ -20,6 +20,7 @@ from ocrlab.cli import main
 from ocrlab.errors import ConfigError, DatasetError
 from ocrlab.models import build
 from ocrlab.models.crnn import CRNN, line_input
+from ocrlab.runtime.line import LineSteps
 from ocrlab.train.finetune import (
     FinetuneConfig,
     choose_fill,
@@ -306,9 +307,11 @@ def test_a_fine_tuned_model_reads_its_scheme_unframed_on_every_path(
     """Fine-tuning learns the scheme's images as they come: its training lines, the run folder's
     reader, `ocrlab eval`'s loader and the exported ONNX file all skip `frame`, which the general
     reader's own preprocessing applies to the same tight crops, and all close the ink by `fill`
-    where the fine-tune was told to."""
+    where the fine-tune was told to; none looks again in colour, as the start did: the model
+    learnt the scheme in luma."""
     from ocrlab.read.evaluate import load_for
     from ocrlab.read.onnx import OnnxPredictor, export_onnx
+    from ocrlab.runtime.checkpoint import load_checkpoint, save_checkpoint
     from ocrlab.runtime.line import frame
     from ocrlab.runtime.preprocess import PREPROCESS, prepare
 
@@ -320,22 +323,24 @@ def test_a_fine_tuned_model_reads_its_scheme_unframed_on_every_path(
     first = data / "0.png"
     grey = np.asarray(Image.open(first))
     assert frame(grey) is not grey  # the general reader would give it a margin
-    unframed = prepare("line", False, filled)(first, None, "L")
+    unframed = prepare("line", LineSteps(False, filled))(first, None, "L")
     assert not np.array_equal(PREPROCESS["line"](first, None, "L"), unframed)
     if filled:
-        assert not np.array_equal(prepare("line", False)(first, None, "L"), unframed)
+        assert not np.array_equal(prepare("line", LineSteps(False))(first, None, "L"), unframed)
     out, start = tmp_path / "tuned", tiny_line_run(tmp_path / "start", "abc")
+    save_checkpoint(start, replace(load_checkpoint(start), colour=True))  # as the general's
     assert main(["train", "finetune", "--data", str(data), "--out", str(out), "--init", str(start),
                  "--set", "epochs=1", "--set", "epoch_images=4", "--set", f"fills=[{filled}]",
                  "--workers", "1", "--device", "cpu"]) == 0  # fmt: skip
     reader = load(out)
     assert reader.checkpoint.frame is False  # type: ignore[attr-defined]
     assert reader.checkpoint.fill == filled  # type: ignore[attr-defined]
+    assert reader.checkpoint.colour is False  # type: ignore[attr-defined]
     assert np.array_equal(reader.preprocess([first])[0], unframed)  # type: ignore[attr-defined]
     loaded = load_for(reader, [data])  # type: ignore[arg-type]
     assert np.array_equal(loaded.images[loaded.texts.index("ca")], unframed)
     onnx = OnnxPredictor(export_onnx(out, tmp_path / "tuned.onnx"))
-    assert onnx.checkpoint.frame is False and onnx.checkpoint.fill == filled
+    assert onnx.checkpoint.steps == LineSteps(False, filled) and not onnx.checkpoint.colour
     assert np.array_equal(onnx.preprocess([first])[0], unframed)
     assert load("general").checkpoint.frame is True  # type: ignore[attr-defined]
     for bad in ((), (2,), (0, 4)):
@@ -354,7 +359,7 @@ def test_the_closing_the_start_reads_the_labels_best_with_is_chosen(
 
     texts = ["cab", "bca", "abc", "cc"]
     data = labelled_folder(tmp_path / "data", texts)
-    step = prepare("line", False)
+    step = prepare("line", LineSteps(False))
     right = np.stack([step(data / f"{i}.png", None, "L") for i in range(len(texts))])
     wrong = right[::-1]  # every line shows another label's text
     asked: list[int] = []
@@ -466,7 +471,7 @@ def test_finetune_cli_learns_from_a_half_labelled_folder_and_from_unlabelled_ima
             data / f"{i}.png"
         )
     (data / "12.png").write_bytes(b"not a png")
-    step = prepare("line", False)
+    step = prepare("line", LineSteps(False))
     lines, skipped = unlabelled_images([data], [data], mode="L", prepare=step)
     assert lines.shape == (4, 32, 1024, 1) and skipped == ["12.png"]
     assert len(unlabelled_images([data], mode="L", prepare=step)[0]) == 12  # every image

@@ -72,13 +72,14 @@ def _prepared(
 def _labelled(cfg: Any, folders: list[Path], workers: int) -> tuple[Any, list[str], int]:
     """The labelled folders' lines, texts and closing (`_prepared`); no lines without folders."""
     from ocrlab.data.load import load_many
+    from ocrlab.runtime.line import LineSteps
     from ocrlab.runtime.preprocess import prepare
 
     if not folders:
         return None, [], cfg.fills[0]
 
     def load(fill: int, limit: int | None) -> tuple[Any, list[str]]:
-        step = prepare("line", cfg.frame, fill)
+        step = prepare("line", LineSteps(cfg.frame, fill))
         data = load_many(folders, workers=workers, mode="L", prepare=step, limit=limit)
         return data.images, data.texts
 
@@ -95,6 +96,7 @@ def cmd_finetune(args: argparse.Namespace) -> int:
 
     from ocrlab.data.load import unlabelled_images
     from ocrlab.errors import ConfigError
+    from ocrlab.runtime.line import LineSteps
     from ocrlab.runtime.preprocess import prepare
     from ocrlab.train.finetune import finetune
     from ocrlab.train.stopping import ctrl_c_stops
@@ -105,7 +107,7 @@ def cmd_finetune(args: argparse.Namespace) -> int:
     lines, texts, fill = _labelled(cfg, args.data, args.workers)
     unlabelled = None
     if args.unlabelled:
-        step = prepare("line", cfg.frame, fill)
+        step = prepare("line", LineSteps(cfg.frame, fill))
         unlabelled, skipped = unlabelled_images(args.unlabelled, args.data, args.workers, "L", step)
         if skipped:
             print(
@@ -196,6 +198,7 @@ def _add_train_finetune(models: Any) -> None:
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
+    from ocrlab.runtime.line import LineSteps
     from ocrlab.train.audit import AuditConfig, audit, generate, load_generator
     from ocrlab.train.stopping import ctrl_c_stops
 
@@ -209,7 +212,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
         made, n = load_generator(args.generator), max(cfg.sizes) + cfg.test
 
         def drawn(fill: int, limit: int | None) -> tuple[Any, list[str]]:
-            return generate(made, min(n, limit or n), tune.seed, tune.frame, fill)
+            return generate(made, min(n, limit or n), tune.seed, LineSteps(tune.frame, fill))
 
         lines, texts, fill = _prepared(tune, drawn)
     else:

@@ -24,13 +24,18 @@ from ocrlab.runtime.preprocess import prepare
 
 
 def load_for(
-    predictor: Predictor, dirs: Sequence[Path], workers: int = 1, strict: bool = False
+    predictor: Predictor,
+    dirs: Sequence[Path],
+    workers: int = 1,
+    strict: bool = False,
+    colour: bool = False,
 ) -> ImageSet:
-    """The datasets through the model kind's preprocessing, once (as training loaded them). An
-    unreadable image is left out
+    """The datasets through the model kind's preprocessing, once (as training loaded them); a
+    line model's lines with their colour contrast kept for its second look when `colour`
+    (`ocrlab.read.predictor.read_lines`). An unreadable image is left out
     and named in `skipped` (one bad file must not cost the whole evaluation) unless `strict`."""
     ckpt = predictor.checkpoint
-    step = prepare(ckpt.kind, ckpt.frame, ckpt.fill)
+    step = prepare(ckpt.kind, dataclasses.replace(ckpt.steps, chroma=colour))
     try:
         return load_many(list(dirs), ckpt.input_size, workers=workers, mode=ckpt.mode, prepare=step)
     except ImageError:
@@ -120,6 +125,14 @@ def evaluate_seq(
     }
 
 
+def _in_colour(predictor: Predictor, folder: Path, workers: int, strict: bool) -> ImageSet | None:
+    """The folder's lines with their colour contrast kept, for a line model that looks again in
+    colour (`Checkpoint.colour`); None for one that does not."""
+    if not predictor.checkpoint.colour:
+        return None
+    return load_for(predictor, [folder], workers, strict, colour=True)
+
+
 def evaluate_line(
     run: Path,
     dirs: Sequence[Path],
@@ -145,16 +158,21 @@ def evaluate_line(
     for folder in dirs:
         try:
             data = load_for(predictor, [folder], workers, strict or held_out)
+            seen = _in_colour(predictor, folder, workers, strict or held_out)
         except NoReadableImages as exc:  # only without --strict: the next folder may read
             failed += exc.skipped
             continue
         if kept is not None:
             start, every = len(every), every + data.texts
-            data = data.subset(kept[(kept >= start) & (kept < len(every))] - start)
+            part = kept[(kept >= start) & (kept < len(every))] - start
+            data = data.subset(part)
+            seen = None if seen is None else seen.subset(part)
         if not len(data):
             continue
         texts += data.texts
-        pred += [r.text for r in reader.read_batch(data.images)]  # type: ignore[attr-defined]
+        colour = None if seen is None else seen.images.__getitem__
+        read = reader.read_batch(data.images, colour=colour)  # type: ignore[attr-defined]
+        pred += [r.text for r in read]
         if (folder / MANIFEST).is_file():
             by_path = {r.path: r.background for r in read_manifest(folder / MANIFEST)}
             groups += [by_path[source] for source in data.sources]

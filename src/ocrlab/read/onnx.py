@@ -30,9 +30,11 @@ from ocrlab.data.atomic import atomic_write_bytes
 from ocrlab.errors import ConfigError, DatasetError
 from ocrlab.read.hint import Hint
 from ocrlab.read.predictor import (
+    Colour,
     ImageLike,
     Predictor,
     Reading,
+    colour_look,
     read_lines,
     read_views,
     readings_from_columns,
@@ -190,7 +192,7 @@ class OnnxPredictor:
 
     def preprocess(self, images: Sequence[ImageLike]) -> np.ndarray:
         ckpt = self.checkpoint
-        return preprocess(self.kind, images, self.size, ckpt.mode, ckpt.frame, ckpt.fill)
+        return preprocess(self.kind, images, self.size, ckpt.mode, ckpt.steps)
 
     def run(self, batch: np.ndarray) -> list[np.ndarray]:
         """(N, H, W, C) uint8 (a line model's cut to any width) → the graph's outputs."""
@@ -202,15 +204,18 @@ class OnnxPredictor:
         return probs
 
     def read(self, images: Sequence[ImageLike], top_k: int = 1) -> list[Reading]:
-        return self.read_batch(self.preprocess(images), top_k)
+        return self.read_batch(self.preprocess(images), top_k, colour_look(self, images))
 
-    def read_batch(self, batch: np.ndarray, top_k: int = 1) -> list[Reading]:
-        """Readings of an already preprocessed (N, H, W, C) uint8 batch."""
+    def read_batch(
+        self, batch: np.ndarray, top_k: int = 1, colour: Colour | None = None
+    ) -> list[Reading]:
+        """Readings of an already preprocessed (N, H, W, C) uint8 batch (a line model's looks
+        again at the unsure ones in `colour`, as `Predictor.read_batch`)."""
         if self.kind == "line":
             charset = Charset(self.checkpoint.charset)
             if self.any_width:
                 return read_lines(
-                    batch, lambda lines: self.run(lines)[0], charset, self.hint, top_k
+                    batch, lambda lines: self.run(lines)[0], charset, self.hint, top_k, colour
                 )
             return read_views(
                 batch,

@@ -9,8 +9,10 @@ model classifies whole images here; `ocrlab.read.resolve.load` wraps it in the l
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -55,9 +57,7 @@ class Predictor:
 
     def preprocess(self, images: Sequence[ImageLike]) -> np.ndarray:
         """Any images → (N, H, W, C) uint8 at the model's input size (see the module doc)."""
-        return preprocess(
-            self.kind, images, self.size, self.mode, self.checkpoint.frame, self.checkpoint.fill
-        )
+        return preprocess(self.kind, images, self.size, self.mode, self.checkpoint.steps)
 
     @torch.no_grad()
     def probabilities(self, batch: np.ndarray, batch_size: int = 256) -> np.ndarray:
@@ -70,13 +70,18 @@ class Predictor:
 
     def read(self, images: Sequence[ImageLike], top_k: int = 1) -> list[Reading]:
         """One Reading per image: text, confidence, per-character probabilities, top-k."""
-        return self.read_batch(self.preprocess(images), top_k)
+        return self.read_batch(self.preprocess(images), top_k, colour_look(self, images))
 
-    def read_batch(self, batch: np.ndarray, top_k: int = 1) -> list[Reading]:
-        """Readings of an already preprocessed (N, H, W, C) uint8 batch (see `preprocess`)."""
+    def read_batch(
+        self, batch: np.ndarray, top_k: int = 1, colour: Colour | None = None
+    ) -> list[Reading]:
+        """Readings of an already preprocessed (N, H, W, C) uint8 batch (see `preprocess`); a
+        line model's looks again at the unsure ones in `colour` (`read_lines`)."""
         if self.kind == "line":
             assert self.tokenizer is not None
-            return read_lines(batch, self.column_probs, self.tokenizer.charset, self.hint, top_k)
+            return read_lines(
+                batch, self.column_probs, self.tokenizer.charset, self.hint, top_k, colour
+            )
         if self.kind == "seq":
             return [
                 r for s in range(0, len(batch), 64) for r in self._spell(batch[s : s + 64], top_k)
@@ -168,17 +173,57 @@ def readings_from_columns(
     return readings
 
 
+Colour = Callable[[np.ndarray], np.ndarray]
+"""Lines by index (an int array) → the same lines in a grey that keeps their colour contrast."""
+
+
+def colour_look(reader: Any, images: Sequence[ImageLike]) -> Colour | None:
+    """`images`' lines with their colour contrast kept (`ocrlab.runtime.line.grey`), prepared on
+    demand, where `reader` is a line model that looks again in colour (`Checkpoint.colour`)."""
+    ckpt = reader.checkpoint
+    if ckpt.kind != "line" or not ckpt.colour:
+        return None
+    steps = dataclasses.replace(ckpt.steps, chroma=True)
+    return lambda idx: preprocess("line", [images[i] for i in idx], reader.size, "L", steps)
+
+
 def read_lines(
     batch: np.ndarray,
     column_probs: Callable[[np.ndarray], np.ndarray],
     charset: Charset,
     hint: Hint | None = None,
     top_k: int = 1,
+    colour: Colour | None = None,
 ) -> list[Reading]:
     """Readings of (N, H, W, 1) uint8 lines, each read at its bucket's width
     (`ocrlab.runtime.line.width_buckets`) by `column_probs`: lines → (n, w/4, V), told `hint`
     (`read_views`). A blank line (one grey level, give or take `BLANK`) reads as no text: the
-    model, which has seen text in every image it trained on, would name a letter in it."""
+    model, which has seen text in every image it trained on, would name a letter in it. With
+    `colour`, a line read with a confidence under `SURE` whose image has colour contrast its
+    grey lost is read again in `colour` (so, told and thoroughly), and the surer reading is kept:
+    khaki text on kraft paper reads there, while shadows and textures that colour contrast
+    darkens as much as the text keep their grey reading (docs/general.md, "Colour")."""
+    out = _read_lines(batch, column_probs, charset, hint, top_k)
+    unsure = np.flatnonzero([r.confidence < SURE for r in out])
+    if colour is None or not len(unsure):
+        return out
+    again = colour(unsure)
+    moved = [k for k, i in enumerate(unsure) if not np.array_equal(again[k], batch[i])]
+    second = _read_lines(again[moved], column_probs, charset, hint, top_k) if moved else []
+    for k, reading in zip(moved, second, strict=True):
+        if reading.confidence > out[unsure[k]].confidence:
+            out[unsure[k]] = reading
+    return out
+
+
+def _read_lines(
+    batch: np.ndarray,
+    column_probs: Callable[[np.ndarray], np.ndarray],
+    charset: Charset,
+    hint: Hint | None,
+    top_k: int,
+) -> list[Reading]:
+    """`read_lines` without its second look in colour."""
     if not len(batch):
         return []
     out = [Reading("", 0.0, [], [("", 0.0)]) for _ in range(len(batch))]

@@ -28,7 +28,7 @@ from ocrlab import __version__
 from ocrlab.charset import SPECIALS
 from ocrlab.data.atomic import atomic_write, atomic_write_bytes
 from ocrlab.errors import DatasetError
-from ocrlab.runtime.line import valid_fill
+from ocrlab.runtime.line import LineSteps, valid_fill
 
 WEIGHTS, LAST, META, STATE = "model.safetensors", "last.safetensors", "checkpoint.json", "state.pt"
 ONNX_META_KEY = "ocrlab"
@@ -125,6 +125,11 @@ class Checkpoint:
     fill: int = 0
     """Side of the square a line model's preprocessing closes each image's ink by before resizing
     (`runtime.line.fill`; 0: none): a model fine-tuned on a dot-screened scheme learns it solid."""
+    colour: bool = False
+    """Whether a reader of a line model looks again at a colour image whose reading is unsure,
+    in a grey that keeps its colour contrast (`runtime.line.grey`), and keeps the surer reading
+    (`ocrlab.read.predictor.read_lines`): the general reader's way; a model fine-tuned on one
+    scheme reads what it learnt from."""
     title: str = ""
     data: list[str] = field(default_factory=list)
     config: dict[str, Any] = field(default_factory=dict)
@@ -133,6 +138,11 @@ class Checkpoint:
     train: dict[str, Any] = field(default_factory=dict)
     metrics: dict[str, Any] = field(default_factory=dict)
     ocrlab: str = __version__
+
+    @property
+    def steps(self) -> LineSteps:
+        """The optional steps a line model's lines go through: those it learnt with."""
+        return LineSteps(self.frame, self.fill)
 
     @property
     def mode(self) -> str:
@@ -151,8 +161,9 @@ class Checkpoint:
         unknown = sorted(raw.keys() - names)
         if unknown:
             raise DatasetError(f"{source} has unknown fields {unknown}")
-        if not isinstance(raw.get("frame", True), bool):
-            raise DatasetError(f"{source}: frame must be true or false, got {raw['frame']!r}")
+        for flag, default in (("frame", True), ("colour", False)):
+            if not isinstance(raw.get(flag, default), bool):
+                raise DatasetError(f"{source}: {flag} must be true or false, got {raw[flag]!r}")
         if not valid_fill(raw.get("fill", 0)):
             raise DatasetError(f"{source}: fill must be 0 or an odd number ≥ 3: {raw['fill']!r}")
         try:

@@ -2,7 +2,8 @@
 
 Every path (`ocrlab read`, the ONNX reader, the server, fine-tuning, the general trainer's
 validation) turns an image into the model's input through `to_line`, so one image gives one
-tensor everywhere. The image is converted to grey (ITU-R 601-2 luma), resized to `HEIGHT` rows
+tensor everywhere. The image is converted to grey (ITU-R 601-2 luma, with its colour contrast
+kept for a model that learnt so: `grey`), resized to `HEIGHT` rows
 keeping its aspect ratio, and padded on the right with the median of its border, the likeliest
 background colour, up to `WIDTH` columns (a wider line is squeezed to it). A line turned by 3.5-20
 degrees is first stood upright and cropped to its text (`upright`), and a tight crop of clean
@@ -15,6 +16,7 @@ CAPTCHA into different fonts. Imports NumPy and Pillow only.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import TypeVar
 
 import numpy as np
@@ -52,6 +54,8 @@ NARROWING = 1.15
 turn to count. The row profile is sharpest at the angle of the longest straight stroke; on a
 CAPTCHA that is often a strike-through curve across upright glyphs, and turning those glyphs by
 the curve's angle makes their band wider, not thinner."""
+CHROMA = 2.0
+"""Grey levels a line gains per unit of its colour's distance from the paper's (`grey`)."""
 PAPER = 0.4
 """Share of a line's pixels within 12 grey levels of its paper that makes it a clean crop, one
 `frame` may add a margin to: a tight crop of print is mostly paper; a CAPTCHA's noise, texture or
@@ -63,38 +67,69 @@ def line_width(height: int, width: int, out_height: int = HEIGHT, out_width: int
     return max(1, min(out_width, round(width * out_height / max(height, 1))))
 
 
+@dataclass(frozen=True)
+class LineSteps:
+    """The optional steps of `to_line` a line model learnt its lines with, and so reads them
+    with (its `checkpoint.json` keeps them: `ocrlab.runtime.checkpoint.Checkpoint.steps`)."""
+
+    frame: bool = True
+    """Give a tight crop a margin (`frame`), as the general reader wants; a model fine-tuned on
+    one scheme reads its images as they come."""
+    fill: int = 0
+    """Close the ink by a square of this side first (`fill`; 0: not), where a fine-tune on a
+    dot-screened scheme learnt its glyphs solid."""
+    chroma: bool = False
+    """Keep the colour contrast of text as bright as its paper in grey (`grey`)."""
+
+
+GENERAL = LineSteps()
+"""The steps of the general reader's own lines."""
+
+
 def to_line(
-    image: np.ndarray,
-    height: int = HEIGHT,
-    width: int = WIDTH,
-    framed: bool = True,
-    filled: int = 0,
+    image: np.ndarray, height: int = HEIGHT, width: int = WIDTH, steps: LineSteps = GENERAL
 ) -> np.ndarray:
-    """(H, W), (H, W, 1), (H, W, 3) or (H, W, 4) uint8 → (height, width) uint8; `framed`: a tight
-    crop gets a margin (`frame`), as the general reader wants; a model fine-tuned on one scheme
-    reads its images as they come (`ocrlab.runtime.checkpoint.Checkpoint.frame`), closed by a
-    `filled`-pixel square first where its training images were (`fill`; 0: not)."""
+    """(H, W), (H, W, 1), (H, W, 3) or (H, W, 4) uint8 → (height, width) uint8, through the
+    optional `steps` the model learnt with."""
+    stood = upright(fill(grey(image, steps.chroma), steps.fill))
+    stood = frame(stood) if steps.frame else stood
+    im = Image.fromarray(stood)
+    w = line_width(im.height, im.width, height, width)
+    if (im.height, im.width) != (height, w):
+        im = im.resize((w, height), Image.Resampling.BILINEAR)
+    resized = np.asarray(im, dtype=np.uint8)
+    out = np.empty((height, width), np.uint8)
+    out[:, :w] = resized
+    if w < width:
+        out[:, w:] = np.uint8(_background(resized))
+    return out
+
+
+def grey(image: np.ndarray, chroma: bool = False) -> np.ndarray:
+    """(H, W[, 1, 3 or 4]) uint8 → (H, W) uint8 luma; with `chroma`, each pixel also moves
+    `CHROMA` grey levels per unit by which its colour (Cb, Cr) is further from the paper's (the
+    border's median) than the paper's own colours are (the border's 99th percentile), in the
+    direction the colourful pixels' luma leans. Luma alone loses khaki text on kraft paper, whose
+    colours differ where their brightness does not: the general reader read 28 % of the hard
+    set's khaki lines and 43 % of its orange ones (docs/general.md, "Colour"). A grey image, and
+    one in the paper's colours, is unchanged."""
     if image.ndim == 3 and image.shape[2] == 1:
         image = image[..., 0]
     if image.ndim == 3 and image.shape[2] == 4:
         image = image[..., :3]
     im = Image.fromarray(image)
-    if im.mode != "L":
-        im = im.convert("L")
-    grey = np.asarray(im)
-    stood = upright(fill(grey, filled))
-    stood = frame(stood) if framed else stood
-    if stood is not grey:
-        im = Image.fromarray(stood)
-    w = line_width(im.height, im.width, height, width)
-    if (im.height, im.width) != (height, w):
-        im = im.resize((w, height), Image.Resampling.BILINEAR)
-    grey = np.asarray(im, dtype=np.uint8)
-    out = np.empty((height, width), np.uint8)
-    out[:, :w] = grey
-    if w < width:
-        out[:, w:] = np.uint8(_background(grey))
-    return out
+    luma = np.asarray(im if im.mode == "L" else im.convert("L"))
+    if not chroma or im.mode == "L" or (image == image[..., :1]).all():  # no colour to keep
+        return luma
+    ycc = np.asarray(im.convert("YCbCr"), np.float32)
+    colour = ycc[..., 1:]
+    away = np.sqrt(((colour - np.median(_border(colour), axis=0)) ** 2).sum(-1))
+    away = np.maximum(away - np.percentile(_border(away), 99), 0)  # the paper's own colours
+    if not away.any():
+        return luma
+    lean = (ycc[..., 0] - np.median(_border(ycc[..., 0]))) * away
+    sign = 1.0 if lean.sum() >= 0 else -1.0
+    return np.clip(np.round(luma + sign * CHROMA * away), 0, 255).astype(np.uint8)
 
 
 def valid_fill(size: object) -> bool:
@@ -247,9 +282,14 @@ def _margin(body: tuple[int, int]) -> int:
     return max(2, -(-(body[1] - body[0]) // 8))
 
 
+def _border(image: np.ndarray) -> np.ndarray:
+    """The pixels of the image's four edges (corners twice)."""
+    return np.concatenate([image[0], image[-1], image[:, 0], image[:, -1]])
+
+
 def _background(grey: np.ndarray) -> float:
     """The median of the image's border: the likeliest paper colour."""
-    return float(np.median(np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])))
+    return float(np.median(_border(grey)))
 
 
 def _off_paper(grey: np.ndarray, paper: float) -> np.ndarray:

@@ -6,8 +6,8 @@ exactly as the training engine's `to_input` does on the device. For the classifi
 sequence model that is `ocrlab.data.images.decode` (convert to the model's mode, then resize),
 the very function the data layer loads training sets with. A letters model's pixels here are
 the naive baseline; the letter reader (`ocrlab.read.letters`) makes its 28×28 letters itself.
-A new kind adds one line to `PREPROCESS`; `prepare` gives a model's own (a line model fine-tuned
-on one scheme reads its lines without `frame`, and closed by `fill` where it learnt them so).
+A new kind adds one line to `PREPROCESS`; `prepare` gives a model's own (a line model reads its
+lines through the optional steps it learnt with: `ocrlab.runtime.line.LineSteps`).
 NumPy and Pillow only: the ONNX and NumPy readers never import torch through it.
 """
 
@@ -20,19 +20,15 @@ import numpy as np
 
 from ocrlab.data.images import ImageLike, Prepare, decode
 from ocrlab.errors import DatasetError
-from ocrlab.runtime.line import HEIGHT, WIDTH, to_line
+from ocrlab.runtime.line import GENERAL, HEIGHT, WIDTH, LineSteps, to_line
 
 
 def line(
-    image: ImageLike,
-    size: tuple[int, int] | None,
-    mode: str,
-    framed: bool = True,
-    filled: int = 0,
+    image: ImageLike, size: tuple[int, int] | None, mode: str, steps: LineSteps = GENERAL
 ) -> np.ndarray:
     """The general reader's line: decoded in colour, then grey, aspect kept, padded (`to_line`)."""
     height, width = size or (HEIGHT, WIDTH)
-    return to_line(decode(image, None, "RGB"), height, width, framed, filled)[..., None]
+    return to_line(decode(image, None, "RGB"), height, width, steps)[..., None]
 
 
 PREPROCESS: dict[str, Prepare] = {
@@ -43,15 +39,14 @@ PREPROCESS: dict[str, Prepare] = {
 }
 
 
-def prepare(kind: str, framed: bool = True, filled: int = 0) -> Prepare:
-    """The preprocessing of a model of `kind`; a line model's without `frame` when not `framed`
-    and closed by `filled` pixels (a model fine-tuned on one scheme: `Checkpoint.frame`,
-    `Checkpoint.fill`)."""
+def prepare(kind: str, steps: LineSteps = GENERAL) -> Prepare:
+    """The preprocessing of a model of `kind`; a line model's through `steps`, those it learnt
+    with (`Checkpoint.steps`)."""
     if kind not in PREPROCESS:
         raise DatasetError(f"no preprocessing for a {kind!r} model; known: {sorted(PREPROCESS)}")
-    if kind != "line" or (framed and not filled):
+    if kind != "line" or steps == GENERAL:
         return PREPROCESS[kind]
-    return partial(line, framed=framed, filled=filled)
+    return partial(line, steps=steps)
 
 
 def preprocess(
@@ -59,11 +54,11 @@ def preprocess(
     images: Sequence[ImageLike],
     size: tuple[int, int],
     mode: str,
-    framed: bool = True,
-    filled: int = 0,
+    steps: LineSteps = GENERAL,
 ) -> np.ndarray:
-    """Images → (N, H, W, C) uint8 batch through the preprocessing of model `kind`."""
-    step = prepare(kind, framed, filled)
+    """Images → (N, H, W, C) uint8 batch through the preprocessing of model `kind` (a line
+    model's through `steps`)."""
+    step = prepare(kind, steps)
     out = np.empty((len(images), *size, 1 if mode == "L" else 3), dtype=np.uint8)
     for i, image in enumerate(images):
         out[i] = step(image, size, mode)

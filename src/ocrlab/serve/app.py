@@ -37,7 +37,7 @@ from ocrlab.read.auto import AutoReader, Reader
 from ocrlab.read.hint import Hint, hinted
 from ocrlab.read.letters import LetterReader
 from ocrlab.read.lines import LinesReader, by_lines
-from ocrlab.read.predictor import Reading
+from ocrlab.read.predictor import Reading, colour_look
 from ocrlab.read.resolve import load
 from ocrlab.runtime.binarise import Stages
 from ocrlab.runtime.checkpoint import Checkpoint
@@ -320,7 +320,8 @@ def _read_image(
     try:
         batch = reader.preprocess([image])  # type: ignore[attr-defined]
         t2 = time.perf_counter()
-        reading = reader.read_batch(batch, top_k)[0]  # type: ignore[attr-defined]
+        again = colour_look(reader, [image])  # a second look in colour, as `read` has
+        reading = reader.read_batch(batch, top_k, again)[0]  # type: ignore[attr-defined]
     except UserError as exc:
         raise ApiError(400, "bad_image", str(exc)) from None
     t3 = time.perf_counter()

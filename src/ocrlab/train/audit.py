@@ -28,6 +28,7 @@ from ocrlab.data.atomic import atomic_write_bytes
 from ocrlab.data.split import labels_digest
 from ocrlab.errors import ConfigError, DatasetError, ImageError
 from ocrlab.rng import AUDIT, SPLITS, make_rng
+from ocrlab.runtime.line import LineSteps
 from ocrlab.runtime.preprocess import line
 from ocrlab.train.finetune import NONE, FinetuneConfig, exact, fit, read_lines, split
 
@@ -61,11 +62,15 @@ def load_generator(spec: str) -> Generator:
     return fn
 
 
+UNFRAMED = LineSteps(frame=False)
+"""Lines as a fine-tune makes them by default (`ocrlab.train.finetune.FinetuneConfig.frame`)."""
+
+
 def generate(
-    fn: Generator, n: int, seed: int, framed: bool = False, filled: int = 0
+    fn: Generator, n: int, seed: int, steps: LineSteps = UNFRAMED
 ) -> tuple[np.ndarray, list[str]]:
-    """n samples of `fn` as (N, 32, 1024, 1) lines (`ocrlab.runtime.preprocess.line`, unframed as
-    fine-tuning reads them unless `framed`, closed by `filled`) and texts."""
+    """n samples of `fn` as (N, 32, 1024, 1) lines (`ocrlab.runtime.preprocess.line` through
+    `steps`: by default unframed, as fine-tuning reads them) and texts."""
     lines, texts = [], []
     for i in range(n):
         try:
@@ -84,7 +89,7 @@ def generate(
         try:
             if image is None or isinstance(image, str | Path):  # a path is not a drawn image
                 raise ImageError(f"{type(image).__name__} is not an image")
-            lines.append(line(image, None, "L", framed, filled))
+            lines.append(line(image, None, "L", steps))
         except (ImageError, AttributeError, TypeError) as exc:
             raise DatasetError(
                 f"the generator's sample {i} image cannot be read ({exc}); return a PIL image "

@@ -519,11 +519,11 @@ def finetune(
     unlabelled: np.ndarray | None = None,
     fill: int = 0,
 ) -> Fit:
-    """Fine-tune on (N, 32, 1024, 1) lines (`prepare("line", cfg.frame, fill)`, `fill` one of
-    `cfg.fills`, `choose_fill`) and their texts, holding out a seeded part, and on `unlabelled`
-    lines (`fit`: self-training; with them, N may be 0); writes the run folder `out` (weights,
-    checkpoint.json, log.jsonl), also when `stop` ends training early: the best epoch so far
-    is kept."""
+    """Fine-tune on (N, 32, 1024, 1) lines (`prepare("line", LineSteps(cfg.frame, fill))`,
+    `fill` one of `cfg.fills`, `choose_fill`) and their texts, holding out a seeded part, and on
+    `unlabelled` lines (`fit`: self-training; with them, N may be 0); writes the run folder `out`
+    (weights, checkpoint.json, log.jsonl), also when `stop` ends training early: the best epoch
+    so far is kept."""
     if out.exists() and any(out.iterdir()):
         raise DatasetError(f"{out} is not empty; choose a new run folder")
     if len(texts) or unlabelled is None:

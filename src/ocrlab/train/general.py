@@ -304,9 +304,12 @@ def _start(
         if resume:
             if not (run / checkpoint.STATE).is_file():
                 raise DatasetError(f"cannot resume {run}: no checkpoint was saved")
-            if _identity(checkpoint.load_checkpoint(run).config) != _identity(to_dict(cfg)):
+            began = _identity(checkpoint.load_checkpoint(run).config)
+            if began != (now := _identity(to_dict(cfg))):
+                keys = sorted(k for k in began.keys() | now.keys() if began.get(k) != now.get(k))
+                changed = ", ".join(f"{k}={began.get(k)!r}" for k in keys)
                 raise DatasetError(
-                    f"cannot resume {run}: it was started with another configuration"
+                    f"cannot resume {run}: it was started with another configuration ({changed})"
                 )
             state = checkpoint.load_state(run)
             model.load_state_dict(state["model"])

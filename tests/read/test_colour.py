@@ -1,0 +1,104 @@
+"""The general reader's second look in colour: a line it is unsure of whose image has colour
+contrast its grey lost is read again with that contrast kept, and the surer reading is kept."""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import io
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from fastapi.testclient import TestClient
+from PIL import Image, ImageDraw, ImageFont
+
+import ocrlab
+from ocrlab.charset import SPECIALS, Charset
+from ocrlab.cli import main
+from ocrlab.read.predictor import SURE, read_lines
+from ocrlab.runtime.line import to_line
+from ocrlab.serve.app import create_app
+from ocrlab.serve.settings import ServeSettings
+from ocrlab.synth.fonts import default_fonts
+
+MARKS = {0: ("a", 0.99), 50: ("a", 0.55), 100: ("b", 0.6)}
+"""A fake model's reading of a line by its top-left pixel: the letter and its probability."""
+
+
+def _line(mark: int) -> np.ndarray:
+    image = np.full((32, 120), 200, np.uint8)
+    image[8:24, 20:100] = 10
+    line = to_line(image)
+    line[0, 0] = mark
+    return line[None, :, :, None]
+
+
+def _columns(lines: np.ndarray) -> np.ndarray:
+    """(n, w/4, V) probabilities: the first column spells the line's mark, the rest are blank."""
+    probs = np.zeros((len(lines), lines.shape[2] // 4, len(SPECIALS) + 2), np.float32)
+    probs[:, :, 0] = 1.0  # blank = <pad>, token 0
+    for i, mark in enumerate(lines[:, 0, 0, 0]):
+        letter, p = MARKS[int(mark)]
+        probs[i, 0] = 0.0
+        probs[i, 0, len(SPECIALS) + "ab".index(letter)] = p
+        probs[i, 0, 0] = 1 - p
+    return probs
+
+
+def test_only_unsure_lines_with_colour_contrast_are_read_again_and_the_surer_kept() -> None:
+    luma = np.concatenate([_line(100), _line(100), _line(0), _line(100)])
+    kept_contrast = np.concatenate([_line(0), _line(100), _line(0), _line(50)])
+    asked: list[list[int]] = []
+
+    def colour(idx: np.ndarray) -> np.ndarray:
+        asked.append(idx.tolist())
+        return kept_contrast[idx]
+
+    plain = read_lines(luma, _columns, Charset("ab"))
+    assert [r.text for r in plain] == ["b", "b", "a", "b"] and plain[0].confidence < SURE
+    looked = read_lines(luma, _columns, Charset("ab"), colour=colour)
+    assert asked == [[0, 1, 3]]  # the sure line is not looked at again
+    assert [r.text for r in looked] == ["a", "b", "a", "b"]  # line 3's colour reading was less sure
+    assert looked[0].confidence == pytest.approx(0.99)
+    assert read_lines(luma[2:3], _columns, Charset("ab"), colour=colour)[0].text == "a"
+    assert asked == [[0, 1, 3]]  # nothing unsure: no look
+
+
+def _khaki(text: str) -> bytes:
+    """`text` in khaki on kraft paper: five grey levels apart in luma, far apart in colour."""
+    font = ImageFont.truetype(str(default_fonts()[0].path), 32)
+    image = Image.new("RGB", (30 * len(text) + 20, 56), (196, 150, 96))
+    ImageDraw.Draw(image).text((10, 8), text, fill=(150, 160, 110), font=font)
+    buf = io.BytesIO()
+    image.save(buf, "PNG")
+    return buf.getvalue()
+
+
+def test_the_general_reader_reads_khaki_on_kraft_on_every_path(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from ocrlab.read.onnx import export_onnx
+
+    image = _khaki("Quartz")
+    reader = ocrlab.load("general", "cpu")
+    assert reader.checkpoint.colour is True  # type: ignore[attr-defined]
+    grey_only = copy.copy(reader)
+    grey_only.checkpoint = dataclasses.replace(reader.checkpoint, colour=False)  # type: ignore[attr-defined]
+    assert grey_only.read([image])[0].text == ""  # its grey is a blank line
+    torch_reading = reader.read([image])[0]
+    assert torch_reading.text == "Quartz"
+    onnx = ocrlab.load(export_onnx("general", tmp_path / "general.onnx"))
+    assert onnx.read([image])[0].text == "Quartz"
+    app = create_app({"general": "general"}, ServeSettings(device="cpu"))
+    with TestClient(app) as client:
+        assert client.post("/v1/read", content=image).json()["text"] == "Quartz"
+    data = tmp_path / "khaki"
+    data.mkdir()
+    (data / "Quartz.png").write_bytes(image)
+    (data / "Hello.png").write_bytes(_khaki("Hello"))
+    assert main(["eval", "--model", "general", "--data", str(data), "--workers", "1"]) == 0
+    assert json.loads(capsys.readouterr().out)["exact"] == 1.0
+    grey = np.asarray(Image.open(io.BytesIO(image)).convert("RGB").convert("L").convert("RGB"))
+    assert reader.read([grey])[0].text == ""  # no colour, no second look
