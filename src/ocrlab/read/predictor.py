@@ -204,8 +204,10 @@ def read_lines(
     khaki text on kraft paper reads there, while shadows and textures that colour contrast
     darkens as much as the text keep their grey reading (docs/general.md, "Colour")."""
     out = _read_lines(batch, column_probs, charset, hint, top_k)
+    if colour is None:
+        return out
     unsure = np.flatnonzero([r.confidence < SURE for r in out])
-    if colour is None or not len(unsure):
+    if not len(unsure):
         return out
     again = colour(unsure)
     moved = [k for k, i in enumerate(unsure) if not np.array_equal(again[k], batch[i])]

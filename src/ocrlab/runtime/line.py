@@ -119,7 +119,7 @@ def grey(image: np.ndarray, chroma: bool = False) -> np.ndarray:
         image = image[..., :3]
     im = Image.fromarray(image)
     luma = np.asarray(im if im.mode == "L" else im.convert("L"))
-    if not chroma or im.mode == "L" or (image == image[..., :1]).all():  # no colour to keep
+    if not chroma or image.ndim == 2 or (image == image[..., :1]).all():  # no colour to keep
         return luma
     ycc = np.asarray(im.convert("YCbCr"), np.float32)
     colour = ycc[..., 1:]
