@@ -17,7 +17,7 @@ from PIL import Image, ImageDraw, ImageFont
 import ocrlab
 from ocrlab.charset import SPECIALS, Charset
 from ocrlab.cli import main
-from ocrlab.read.predictor import SURE, read_lines
+from ocrlab.read.predictor import SURE, colour_look, read_lines
 from ocrlab.runtime.line import to_line
 from ocrlab.serve.app import create_app
 from ocrlab.serve.settings import ServeSettings
@@ -52,9 +52,9 @@ def test_only_unsure_lines_with_colour_contrast_are_read_again_and_the_surer_kep
     kept_contrast = np.concatenate([_line(0), _line(100), _line(0), _line(50)])
     asked: list[list[int]] = []
 
-    def colour(idx: np.ndarray) -> np.ndarray:
+    def colour(idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         asked.append(idx.tolist())
-        return kept_contrast[idx]
+        return np.arange(len(idx)), kept_contrast[idx]
 
     plain = read_lines(luma, _columns, Charset("ab"))
     assert [r.text for r in plain] == ["b", "b", "a", "b"] and plain[0].confidence < SURE
@@ -64,6 +64,23 @@ def test_only_unsure_lines_with_colour_contrast_are_read_again_and_the_surer_kep
     assert looked[0].confidence == pytest.approx(0.99)
     assert read_lines(luma[2:3], _columns, Charset("ab"), colour=colour)[0].text == "a"
     assert asked == [[0, 1, 3]]  # nothing unsure: no look
+
+    def third_in_colour(idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return np.array([2]), _line(0)  # the others' images are grey: no colour line for them
+
+    looked = read_lines(luma, _columns, Charset("ab"), colour=third_in_colour)
+    assert [r.text for r in looked] == ["b", "b", "a", "a"]  # the third unsure line is line 3
+
+
+def test_the_colour_look_prepares_only_images_in_colour() -> None:
+    reader = ocrlab.load("general", "cpu")
+    khaki = np.asarray(Image.open(io.BytesIO(_khaki("Quartz"))).convert("RGB"))
+    grey = np.repeat(khaki.mean(axis=2, keepdims=True).astype(np.uint8), 3, axis=2)
+    look = colour_look(reader, [grey, khaki, grey[..., :1], khaki])
+    assert look is not None
+    which, lines = look(np.array([0, 1, 2]))
+    assert which.tolist() == [1] and lines.shape == (1, *reader.size, 1)  # type: ignore[attr-defined]
+    assert np.array_equal(lines[0], look(np.array([3]))[1][0])
 
 
 def _khaki(text: str) -> bytes:

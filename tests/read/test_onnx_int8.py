@@ -1,5 +1,6 @@
-"""`ocrlab export --int8`: a line model with 8-bit convolutions reads what the float model reads
-and keeps everything a deployment needs; other kinds and bad calibration folders are refused."""
+"""`ocrlab export --int8`: a line model with an 8-bit CNN reads what the float model reads, the
+same whatever its batch, and keeps everything a deployment needs; other kinds and bad
+calibration folders are refused."""
 
 from __future__ import annotations
 
@@ -25,18 +26,28 @@ def _image(text: str) -> np.ndarray:
     return np.asarray(im)
 
 
-def test_int8_reads_like_float_with_quantised_convolutions(tmp_path: Path) -> None:
+def test_int8_reads_like_float_with_an_8_bit_cnn(tmp_path: Path) -> None:
     images = [_image(t) for t in TEXTS]
     calibration = [_image(t) for t in ("Zx81", "mwQe4T", "r2D")]
     fp32 = export_onnx("general", tmp_path / "fp32.onnx")
     int8 = export_onnx("general", tmp_path / "int8.onnx", int8=True, calibration=calibration)
-    ops = {node.op_type for node in onnx.load(str(int8)).graph.node}
-    assert {"QuantizeLinear", "DequantizeLinear", "Conv", "LSTM"} <= ops
+    graph = onnx.load(str(int8)).graph
+    ops = {node.op_type for node in graph.node}
+    assert {"QuantizeLinear", "DequantizeLinear", "Conv", "MaxPool", "LSTM"} <= ops
+    assert "Relu" not in ops  # folded into the convolutions' 8-bit output ranges
+    made_by = {out: node.op_type for node in graph.node for out in node.output}
+    for node in graph.node:  # the CNN takes 8-bit inputs throughout
+        if node.op_type in ("Conv", "MaxPool"):
+            assert made_by[node.input[0]] == "DequantizeLinear", node.name
     assert "QuantizeLinear" not in {n.op_type for n in onnx.load(str(fp32)).graph.node}
     fast, exact = OnnxPredictor(int8), OnnxPredictor(fp32)
     assert fast.checkpoint == exact.checkpoint and fast.any_width
     assert [r.text for r in exact.read(images)] == TEXTS
     assert [r.text for r in fast.read(images)] == TEXTS
+    lines = fast.preprocess(images)[:, :, :224]
+    together = fast.run(lines)[0]
+    alone = np.concatenate([fast.run(lines[i : i + 1])[0] for i in range(len(lines))])
+    np.testing.assert_array_equal(together, alone)  # a line reads the same beside any others
 
 
 def test_int8_is_refused_for_other_kinds_and_without_images(

@@ -298,8 +298,8 @@ def _add_export(sub: Any) -> None:
     p.add_argument(
         "--int8",
         action="store_true",
-        help="line models: 8-bit convolutions, about twice as fast on CPUs with AVX512-VNNI for "
-        "at most 0.7 points of exact match (docs/general.md); measure on other CPUs",
+        help="line models: an 8-bit CNN, about twice as fast on CPUs with AVX512-VNNI for under "
+        "a point of exact match on most sets (docs/general.md); measure on other CPUs",
     )
     p.add_argument(
         "--calibrate",

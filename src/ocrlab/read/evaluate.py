@@ -18,7 +18,7 @@ from ocrlab.data.split import held_out_split, labels_digest, limit_rows, text_sp
 from ocrlab.errors import ConfigError, DatasetError, ImageError
 from ocrlab.metrics import accuracy, character_error_rate, exact_match, top_k_accuracy
 from ocrlab.read.hint import Hint, hinted
-from ocrlab.read.predictor import Predictor
+from ocrlab.read.predictor import Colour, Predictor
 from ocrlab.runtime.checkpoint import load_checkpoint
 from ocrlab.runtime.preprocess import prepare
 
@@ -133,6 +133,13 @@ def _in_colour(predictor: Predictor, folder: Path, workers: int, strict: bool) -
     return load_for(predictor, [folder], workers, strict, colour=True)
 
 
+def _looked(seen: ImageSet | None) -> Colour | None:
+    """The second look in colour over lines loaded up front (`_in_colour`)."""
+    if seen is None:
+        return None
+    return lambda idx: (np.arange(len(idx)), seen.images[idx])
+
+
 def evaluate_line(
     run: Path,
     dirs: Sequence[Path],
@@ -170,8 +177,7 @@ def evaluate_line(
         if not len(data):
             continue
         texts += data.texts
-        colour = None if seen is None else seen.images.__getitem__
-        read = reader.read_batch(data.images, colour=colour)  # type: ignore[attr-defined]
+        read = reader.read_batch(data.images, colour=_looked(seen))  # type: ignore[attr-defined]
         pred += [r.text for r in read]
         if (folder / MANIFEST).is_file():
             by_path = {r.path: r.background for r in read_manifest(folder / MANIFEST)}

@@ -18,6 +18,7 @@ import numpy as np
 import torch
 
 from ocrlab.charset import BOS, SPECIALS, Charset, Tokenizer
+from ocrlab.data.images import decode
 from ocrlab.errors import DatasetError
 from ocrlab.models import build
 from ocrlab.models.seq2seq import Seq2Seq
@@ -27,7 +28,7 @@ from ocrlab.runtime import checkpoint
 from ocrlab.runtime.checkpoint import Checkpoint
 from ocrlab.runtime.ctc import ctc_constrained, ctc_greedy
 from ocrlab.runtime.device import resolve_device
-from ocrlab.runtime.line import VIEWS, read_in_buckets, text_widths, view
+from ocrlab.runtime.line import VIEWS, in_colour, read_in_buckets, text_widths, view
 from ocrlab.runtime.preprocess import PREPROCESS, preprocess, scale
 
 __all__ = ["ImageLike", "Predictor", "Reading"]  # Reading lives in read/reading.py
@@ -173,18 +174,28 @@ def readings_from_columns(
     return readings
 
 
-Colour = Callable[[np.ndarray], np.ndarray]
-"""Lines by index (an int array) → the same lines in a grey that keeps their colour contrast."""
+Colour = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
+"""Lines by index (an int array) → which of them (positions in that array) have colour, and
+their lines in a grey that keeps their colour contrast."""
 
 
 def colour_look(reader: Any, images: Sequence[ImageLike]) -> Colour | None:
     """`images`' lines with their colour contrast kept (`ocrlab.runtime.line.grey`), prepared on
-    demand, where `reader` is a line model that looks again in colour (`Checkpoint.colour`)."""
+    demand for the images in colour, where `reader` is a line model that looks again in colour
+    (`Checkpoint.colour`). A grey image's line would come out as its first one: it is not
+    prepared again (a sixth of reading captcha_images_v2, whose unsure lines are a third)."""
     ckpt = reader.checkpoint
     if ckpt.kind != "line" or not ckpt.colour:
         return None
     steps = dataclasses.replace(ckpt.steps, chroma=True)
-    return lambda idx: preprocess("line", [images[i] for i in idx], reader.size, "L", steps)
+
+    def look(idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        decoded = [decode(images[i]) for i in idx]
+        which = np.flatnonzero([in_colour(image) for image in decoded])
+        lines = preprocess("line", [decoded[k] for k in which], reader.size, "L", steps)
+        return which, lines
+
+    return look
 
 
 def read_lines(
@@ -209,12 +220,12 @@ def read_lines(
     unsure = np.flatnonzero([r.confidence < SURE for r in out])
     if not len(unsure):
         return out
-    again = colour(unsure)
-    moved = [k for k, i in enumerate(unsure) if not np.array_equal(again[k], batch[i])]
+    which, again = colour(unsure)
+    moved = [k for k, i in enumerate(unsure[which]) if not np.array_equal(again[k], batch[i])]
     second = _read_lines(again[moved], column_probs, charset, hint, top_k) if moved else []
-    for k, reading in zip(moved, second, strict=True):
-        if reading.confidence > out[unsure[k]].confidence:
-            out[unsure[k]] = reading
+    for i, reading in zip(unsure[which][moved], second, strict=True):
+        if reading.confidence > out[i].confidence:
+            out[i] = reading
     return out
 
 

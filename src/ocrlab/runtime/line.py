@@ -119,7 +119,7 @@ def grey(image: np.ndarray, chroma: bool = False) -> np.ndarray:
         image = image[..., :3]
     im = Image.fromarray(image)
     luma = np.asarray(im if im.mode == "L" else im.convert("L"))
-    if not chroma or image.ndim == 2 or (image == image[..., :1]).all():  # no colour to keep
+    if not chroma or not in_colour(image):
         return luma
     ycc = np.asarray(im.convert("YCbCr"), np.float32)
     colour = ycc[..., 1:]
@@ -130,6 +130,15 @@ def grey(image: np.ndarray, chroma: bool = False) -> np.ndarray:
     lean = (ycc[..., 0] - np.median(_border(ycc[..., 0]))) * away
     sign = 1.0 if lean.sum() >= 0 else -1.0
     return np.clip(np.round(luma + sign * CHROMA * away), 0, 255).astype(np.uint8)
+
+
+def in_colour(image: np.ndarray) -> bool:
+    """Whether an (H, W[, C]) uint8 image's colour channels differ anywhere (alpha aside): a
+    grey image has no colour contrast for `grey` to keep."""
+    if image.ndim == 2 or image.shape[2] == 1:
+        return False
+    rgb = image[..., :3]
+    return not (rgb == rgb[..., :1]).all()
 
 
 def valid_fill(size: object) -> bool:
