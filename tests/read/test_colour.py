@@ -81,6 +81,7 @@ def test_the_colour_look_prepares_only_images_in_colour() -> None:
     which, lines = look(np.array([0, 1, 2]))
     assert which.tolist() == [1] and lines.shape == (1, *reader.size, 1)  # type: ignore[attr-defined]
     assert np.array_equal(lines[0], look(np.array([3]))[1][0])
+    assert not np.array_equal(lines[0], reader.preprocess([khaki])[0])  # type: ignore[attr-defined]
 
 
 def _khaki(text: str) -> bytes:

@@ -47,7 +47,7 @@ def test_int8_reads_like_float_with_an_8_bit_cnn(tmp_path: Path) -> None:
     lines = fast.preprocess(images)[:, :, :224]
     together = fast.run(lines)[0]
     alone = np.concatenate([fast.run(lines[i : i + 1])[0] for i in range(len(lines))])
-    np.testing.assert_array_equal(together, alone)  # a line reads the same beside any others
+    np.testing.assert_allclose(together, alone, atol=1e-5)  # a line reads so beside any others
 
 
 def test_int8_is_refused_for_other_kinds_and_without_images(

@@ -17,6 +17,7 @@ from ocrlab.runtime.line import (
     fill,
     frame,
     grey,
+    in_colour,
     line_width,
     read_in_buckets,
     text_widths,
@@ -267,3 +268,13 @@ def test_grey_keeps_the_colour_contrast_of_text_as_bright_as_its_paper() -> None
     assert np.array_equal(grey(plain, chroma=True), luma)
     assert np.array_equal(to_line(image, steps=LineSteps(chroma=False)), to_line(image))
     assert not np.array_equal(to_line(image, steps=LineSteps(chroma=True)), to_line(image))
+
+
+def test_an_image_is_in_colour_when_its_colour_channels_differ_whatever_its_alpha() -> None:
+    grey_rgb = np.full((4, 6, 3), 120, np.uint8)
+    assert not in_colour(grey_rgb[..., 0]) and not in_colour(grey_rgb[..., :1])
+    assert not in_colour(grey_rgb)
+    with_alpha = np.concatenate([grey_rgb, np.full((4, 6, 1), 7, np.uint8)], axis=2)
+    assert not in_colour(with_alpha) and not in_colour(with_alpha[..., 2:])  # RGBA, grey + alpha
+    grey_rgb[2, 3, 1] = 121
+    assert in_colour(grey_rgb) and in_colour(np.concatenate([grey_rgb, with_alpha[..., 3:]], 2))

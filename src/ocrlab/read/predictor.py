@@ -175,15 +175,17 @@ def readings_from_columns(
 
 
 Colour = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
-"""Lines by index (an int array) → which of them (positions in that array) have colour, and
-their lines in a grey that keeps their colour contrast."""
+"""Lines by index (an int array) → which of them (positions in that array, an int array) have
+colour, and their lines in a grey that keeps their colour contrast. It may name grey ones too:
+`read_lines` reads again only the lines that come back changed."""
 
 
 def colour_look(reader: Any, images: Sequence[ImageLike]) -> Colour | None:
     """`images`' lines with their colour contrast kept (`ocrlab.runtime.line.grey`), prepared on
     demand for the images in colour, where `reader` is a line model that looks again in colour
     (`Checkpoint.colour`). A grey image's line would come out as its first one: it is not
-    prepared again (a sixth of reading captcha_images_v2, whose unsure lines are a third)."""
+    prepared again (an eighth of the int8 export's reading of captcha_images_v2, whose unsure
+    lines are a third)."""
     ckpt = reader.checkpoint
     if ckpt.kind != "line" or not ckpt.colour:
         return None

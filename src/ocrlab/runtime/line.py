@@ -133,9 +133,9 @@ def grey(image: np.ndarray, chroma: bool = False) -> np.ndarray:
 
 
 def in_colour(image: np.ndarray) -> bool:
-    """Whether an (H, W[, C]) uint8 image's colour channels differ anywhere (alpha aside): a
+    """Whether an (H, W[, 1-4]) uint8 image's colour channels differ anywhere (alpha aside): a
     grey image has no colour contrast for `grey` to keep."""
-    if image.ndim == 2 or image.shape[2] == 1:
+    if image.ndim == 2 or image.shape[2] <= 2:  # grey, or grey and alpha
         return False
     rgb = image[..., :3]
     return not (rgb == rgb[..., :1]).all()
