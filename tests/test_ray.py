@@ -10,12 +10,14 @@ from pathlib import Path
 
 import pytest
 import ray  # the distributed extra, which `make test` installs
+from PIL import Image, ImageDraw, ImageFont
 
 from ocrlab.cli import main
 from ocrlab.errors import ConfigError
 from ocrlab.read.ray_read import read_ray
 from ocrlab.read.resolve import load
 from ocrlab.synth import GenerateConfig, generate
+from ocrlab.synth.fonts import default_fonts
 from ocrlab.synth.plan import make_plan
 from ocrlab.synth.ray_engine import generate_ray
 
@@ -84,6 +86,17 @@ def test_ray_reading_matches_ocrlab_read_and_resumes(
     assert len(texts) == 23 and all(len(t) == 3 and t.isdigit() for t in texts)
     with pytest.raises(ConfigError, match="cannot spell"):
         read_ray([data], tmp_path / "never.jsonl", charset="#")
+    # Told to read grey only, the general reader does not look again at khaki ink on kraft.
+    khaki = tmp_path / "khaki"
+    khaki.mkdir()
+    font = ImageFont.truetype(str(default_fonts()[0].path), 32)
+    image = Image.new("RGB", (200, 56), (196, 150, 96))
+    ImageDraw.Draw(image).text((10, 8), "Quartz", fill=(150, 160, 110), font=font)
+    image.save(khaki / "Quartz.png")
+    for colour, text in ((True, "Quartz"), (False, "")):
+        out = tmp_path / f"khaki-{colour}.jsonl"
+        assert read_ray([khaki], out, model="general", actors=1, colour=colour).written == 1
+        assert [line["text"] for line in _lines(out)] == [text]
 
 
 def test_ray_flags_need_the_ray_engine(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -67,11 +67,12 @@ def _cached(
     charset: str | None = None,
     length: int | str | tuple[int, int] | None = None,
     thorough: bool = False,
+    colour: bool = True,
 ) -> Reader:
     """`read` and `read_many` load a named model once per process, not once per call; a hint
     (`charset`, `length`: `ocrlab.read.hint`) makes a line model decode only what it allows,
-    `thorough` makes it read several views of each line, and `lines` reads an image line by
-    line (`ocrlab.read.lines.LinesReader`)."""
+    `thorough` makes it read several views of each line, `colour` False keeps it from looking
+    again in colour, and `lines` reads an image line by line (`ocrlab.read.lines.LinesReader`)."""
     from ocrlab.read.hint import Hint, hinted
 
     if isinstance(model, str | Path):
@@ -81,7 +82,7 @@ def _cached(
         reader = _readers[key]
     else:
         reader = model
-    reader = hinted(reader, Hint.parse(charset, length, thorough))
+    reader = hinted(reader, Hint.parse(charset, length, thorough, colour))
     if not lines:
         return reader
     from ocrlab.read.lines import by_lines
@@ -98,6 +99,7 @@ def read(
     charset: str | None = None,
     length: int | str | tuple[int, int] | None = None,
     thorough: bool = False,
+    colour: bool = True,
 ) -> Reading:
     """Read the text in one image: a path, `str`, encoded bytes, a Pillow image or a uint8
     array. Greedy decoding; `top_k` > 1 adds alternatives (beam search for sequence models).
@@ -106,8 +108,11 @@ def read(
     `length` (5, '4-6' or (4, 6)) tell a line model what the text may be, for each line.
     `thorough=True` has a line model read each line it is unsure of in seven views and keep the
     reading they agree on: a few points more on most CAPTCHAs for up to seven times the time
-    (docs/general.md)."""
-    return _cached(model, device, lines, charset, length, thorough).read([image], top_k)[0]
+    (docs/general.md). `colour=False` reads grey only: the general reader then does not read the
+    unsure lines of a colour image again in a grey that keeps their colour contrast, faster and
+    blind to text as bright as its paper (docs/general.md, "Colour")."""
+    reader = _cached(model, device, lines, charset, length, thorough, colour)
+    return reader.read([image], top_k)[0]
 
 
 def read_many(
@@ -120,10 +125,11 @@ def read_many(
     charset: str | None = None,
     length: int | str | tuple[int, int] | None = None,
     thorough: bool = False,
+    colour: bool = True,
 ) -> list[Reading]:
     """Read many images, `batch_size` at a time; one Reading per image, in order (the options
     as for `read`)."""
-    reader = _cached(model, device, lines, charset, length, thorough)
+    reader = _cached(model, device, lines, charset, length, thorough, colour)
     out: list[Reading] = []
     batch: list[ImageLike] = []
     for image in images:

@@ -8,6 +8,7 @@ import dataclasses
 import io
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -120,3 +121,43 @@ def test_the_general_reader_reads_khaki_on_kraft_on_every_path(
     assert json.loads(capsys.readouterr().out)["exact"] == 1.0
     grey = np.asarray(Image.open(io.BytesIO(image)).convert("RGB").convert("L").convert("RGB"))
     assert reader.read([grey])[0].text == ""  # no colour, no second look
+
+
+def test_told_not_to_the_general_reader_reads_grey_only_on_every_path(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import ocrlab.serve.label
+    from ocrlab.errors import ConfigError
+    from ocrlab.read.hint import Hint, hinted
+
+    image = _khaki("Quartz")
+    path = tmp_path / "khaki" / "Quartz.png"
+    path.parent.mkdir()
+    path.write_bytes(image)
+    assert Hint.parse(colour=False) == Hint(colour=False) and Hint.parse(colour=True) is None
+    with pytest.raises(ConfigError, match="without colour, is for a line model"):
+        hinted(ocrlab.load("words", "cpu"), Hint(colour=False))
+    assert ocrlab.read(image, "general", device="cpu").text == "Quartz"
+    assert ocrlab.read(image, "general", device="cpu", colour=False).text == ""
+    assert [r.text for r in ocrlab.read_many([image], "general", colour=False)] == [""]
+    assert main(["read", str(path), "--model", "general", "--no-colour"]) == 0
+    assert capsys.readouterr().out.startswith(f"{path}:   (")  # nothing read
+    app = create_app({"general": "general"}, ServeSettings(device="cpu"))
+    with TestClient(app) as client:
+        assert client.post("/v1/read?colour=false", content=image).json()["text"] == ""
+        form = client.post("/v1/read", files={"image": image}, data={"colour": "false"})
+        assert form.json()["text"] == ""
+        assert client.post("/v1/read", files={"image": image}, data={"colour": ""}).json()[
+            "text"
+        ] == "Quartz"  # an empty field leaves the default  # fmt: skip
+        assert client.post("/v1/read?colour=maybe", content=image).status_code == 422
+    assert main(["eval", "--model", "general", "--data", str(path.parent), "--no-colour"]) == 0
+    told = json.loads(capsys.readouterr().out)
+    assert told["exact"] == 0.0 and told["hint"]["colour"] is False
+    served: list[Any] = []  # the labelling page's pre-filled readings
+    monkeypatch.setattr(ocrlab.serve.label, "serve_labels", lambda app, *_: served.append(app))
+    for flags in ([], ["--no-colour"]):
+        assert main(["label", str(path.parent), "--model", "general", "--port", "0", *flags]) == 0
+    assert [[r.text for r in app.state.labeller.readings.values()] for app in served] == [
+        ["Quartz"], [""]
+    ]  # fmt: skip

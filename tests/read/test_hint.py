@@ -97,7 +97,9 @@ def test_eval_reads_told_the_format(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert main([*args, "--charset", "upper", "--length", "5"]) == 0
     told = json.loads(capsys.readouterr().out)
     assert told["images"] == 3
-    assert told["hint"] == {"charset": string.ascii_uppercase, "lengths": [5, 5], "thorough": False}
+    assert told["hint"] == {
+        "charset": string.ascii_uppercase, "lengths": [5, 5], "thorough": False, "colour": True
+    }  # fmt: skip
     assert main([*args, "--charset", "digits", "--length", "2"]) == 0
     assert json.loads(capsys.readouterr().out)["exact"] == 0.0  # no label is two digits
     assert main([*args[:2], "words", *args[3:], "--length", "5"]) == 2

@@ -37,7 +37,7 @@ def cmd_read(args: argparse.Namespace) -> int:
         return read_with_ray(args)
     if args.address is not None or args.actors is not None:
         raise ConfigError("--address and --actors are for --engine ray")
-    hint = Hint.parse(args.charset, args.length, args.thorough)
+    hint = Hint.parse(args.charset, args.length, args.thorough, args.colour)
     reader = hinted(load(args.model, args.device), hint)
     if args.lines:
         from ocrlab.read.lines import by_lines
@@ -122,6 +122,14 @@ def _add_read(sub: Any) -> None:
         "CAPTCHAs, up to seven times the time",
     )
     p.add_argument(
+        "--no-colour",
+        dest="colour",
+        action="store_false",
+        help="line models: read in grey only; the general reader otherwise reads a line it is "
+        "unsure of again in a grey that keeps colour contrast (text as bright as its paper), "
+        "which costs colour CAPTCHAs up to a second reading",
+    )
+    p.add_argument(
         "--debug",
         type=Path,
         metavar="DIR",
@@ -172,13 +180,14 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from ocrlab.read.hint import Hint
     from ocrlab.runtime.shipped import run_folder
 
-    hint = Hint.parse(args.charset, args.length, args.thorough)
+    hint = Hint.parse(args.charset, args.length, args.thorough, args.colour)
     if args.json_out is not None:
         _output_file(args.json_out, "--json-out")
     if len(args.data) == 1 and _is_letters_eval(args.data[0]):
         if hint is not None:
             raise ConfigError(
-                "--charset, --length and --thorough are for line models, not letters-eval sets"
+                "--charset, --length, --thorough and --no-colour are for line models, not "
+                "letters-eval sets"
             )
         metrics = _eval_letters(args)
     else:
@@ -252,6 +261,12 @@ def _add_eval(sub: Any) -> None:
     p.add_argument("--length", metavar="N|A-B", help="line models: read told the length")
     p.add_argument(
         "--thorough", action="store_true", help="line models: read as ocrlab read --thorough"
+    )
+    p.add_argument(
+        "--no-colour",
+        dest="colour",
+        action="store_false",
+        help="line models: read as ocrlab read --no-colour",
     )
     p.add_argument(
         "--strict",

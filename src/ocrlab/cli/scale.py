@@ -117,7 +117,7 @@ def read_with_ray(args: argparse.Namespace) -> int:
     tally = read_ray(
         [Path(p) for p in args.images], args.out, model=args.model, address=args.address,
         actors=args.actors, batch_size=args.batch_size, top_k=args.top_k, strict=args.strict,
-        charset=args.charset, length=args.length, thorough=args.thorough,
+        charset=args.charset, length=args.length, thorough=args.thorough, colour=args.colour,
     )  # fmt: skip
     print(
         f"wrote {tally.written:,} result(s) to {args.out}; {tally.skipped:,} were already "

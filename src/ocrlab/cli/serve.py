@@ -84,7 +84,7 @@ def cmd_label(args: argparse.Namespace) -> int:
     from ocrlab.read.resolve import load
     from ocrlab.serve.label import create_label_app, serve_labels
 
-    hint = Hint.parse(args.charset, args.length, args.thorough)  # a bad hint fails before reading
+    hint = Hint.parse(args.charset, args.length, args.thorough, args.colour)  # fails before reading
     _free(args.host, args.port)  # before minutes of reading, not after
     reader = hinted(load(args.model, args.device), hint)
     print(f"reading {args.folder} with {args.model} to order the images ...", flush=True)
@@ -134,6 +134,12 @@ def _add_label(sub: Any) -> None:
         action="store_true",
         help="line models: pre-fill reading each image it is unsure of in seven views (as "
         "ocrlab read --thorough): surer readings, up to seven times the start-up reading",
+    )
+    p.add_argument(
+        "--no-colour",
+        dest="colour",
+        action="store_false",
+        help="line models: pre-fill reading in grey only (as ocrlab read --no-colour)",
     )
     p.add_argument("--host", default="127.0.0.1", help="address to listen on")
     p.add_argument("--port", type=_port, default=8001, help="port (default 8001)")

@@ -125,10 +125,12 @@ def evaluate_seq(
     }
 
 
-def _in_colour(predictor: Predictor, folder: Path, workers: int, strict: bool) -> ImageSet | None:
+def _in_colour(
+    predictor: Predictor, hint: Hint | None, folder: Path, workers: int, strict: bool
+) -> ImageSet | None:
     """The folder's lines with their colour contrast kept, for a line model that looks again in
-    colour (`Checkpoint.colour`); None for one that does not."""
-    if not predictor.checkpoint.colour:
+    colour (`Checkpoint.colour`) unless told not to (`Hint.colour`); None otherwise."""
+    if not predictor.checkpoint.colour or (hint is not None and not hint.colour):
         return None
     return load_for(predictor, [folder], workers, strict, colour=True)
 
@@ -165,7 +167,7 @@ def evaluate_line(
     for folder in dirs:
         try:
             data = load_for(predictor, [folder], workers, strict or held_out)
-            seen = _in_colour(predictor, folder, workers, strict or held_out)
+            seen = _in_colour(predictor, hint, folder, workers, strict or held_out)
         except NoReadableImages as exc:  # only without --strict: the next folder may read
             failed += exc.skipped
             continue
@@ -240,7 +242,8 @@ def evaluate(
         return evaluate_line(run, dirs, device, workers, strict, hint, held_out)
     if hint is not None:
         raise ConfigError(
-            f"a charset or length hint, or a thorough reading, is for a line model; {run} is a "
+            f"a charset or length hint, a thorough reading or one without colour, is for a line "
+            f"model; {run} is a "
             f"{kind} model"
         )
     if kind == "seq":

@@ -6,7 +6,10 @@ Most CAPTCHA schemes spell one alphabet at one length, and whoever reads them kn
 character, and an `O` cannot stand for the `o` of a lower-case scheme. The model is unchanged and
 nothing is trained. A hint also says how hard to look: `thorough` (`ocrlab read --thorough`) has
 the model read each line in several views and keep the reading they agree on
-(`ocrlab.read.predictor.read_views`). Sequence and letter models decode otherwise and take no hint.
+(`ocrlab.read.predictor.read_views`), and `colour=False` (`ocrlab read --no-colour`) keeps a model
+that looks again in colour at the unsure lines of colour images from doing so, for speed
+(`ocrlab.read.predictor.colour_look`). Sequence and letter models decode otherwise and take no
+hint.
 """
 
 from __future__ import annotations
@@ -29,12 +32,15 @@ MAX_LENGTH = 64
 @dataclass(frozen=True)
 class Hint:
     """Characters the text may use (empty: any the model spells) and its length (fewest, most;
-    None: any); and whether to look twice: `thorough` reads each line in several views
-    (`ocrlab.runtime.line.VIEWS`) and keeps the reading they agree on, for seven times the work."""
+    None: any); and how hard to look: `thorough` reads each line in several views
+    (`ocrlab.runtime.line.VIEWS`) and keeps the reading they agree on, for seven times the work;
+    `colour` False reads grey only, without a model's second look in colour (`Checkpoint.colour`),
+    which costs a colour CAPTCHA's unsure lines a second reading."""
 
     charset: str = ""
     lengths: tuple[int, int] | None = None
     thorough: bool = False
+    colour: bool = True
 
     def __post_init__(self) -> None:
         if self.lengths is not None:
@@ -50,18 +56,20 @@ class Hint:
         charset: str | None = None,
         length: int | str | Sequence[int] | None = None,
         thorough: bool = False,
+        colour: bool = True,
     ) -> Hint | None:
         """A hint from user words: `charset` as `Charset.parse` reads it ('digits+upper' or the
         characters themselves); `length` N, 'N', 'A-B' or (A, B).
         None when none is given (an empty string gives nothing, as a blank form field)."""
         if length == "":
             length = None
-        if not charset and length is None and not thorough:
+        if not charset and length is None and not thorough and colour:
             return None
         return cls(
             Charset.parse(charset).chars if charset else "",
             None if length is None else _lengths(length),
             thorough,
+            colour,
         )
 
     def tokens(self, model_charset: str) -> np.ndarray:
@@ -86,7 +94,8 @@ def hinted(reader: Reader, hint: Hint | None) -> Reader:
         return reader
     if getattr(reader, "kind", None) != "line" or not hasattr(reader, "hint"):
         raise ConfigError(
-            "a charset or length hint, or a thorough reading, is for a line model (the general "
+            "a charset or length hint, a thorough reading or one without colour, is for a line "
+            "model (the general "
             "reader, a fine-tuned one or its export); this model reads otherwise"
         )
     hint.tokens(reader.checkpoint.charset)  # type: ignore[attr-defined]  # fail before reading

@@ -58,13 +58,14 @@ class ReadBatch:
         charset: str | None,
         length: int | str | tuple[int, int] | None,
         thorough: bool = False,
+        colour: bool = True,
     ) -> None:
         from ocrlab.read.auto import AutoReader
         from ocrlab.read.hint import Hint, hinted
         from ocrlab.read.letters import LetterReader
         from ocrlab.read.resolve import load
 
-        self.reader = hinted(load(model, device), Hint.parse(charset, length, thorough))
+        self.reader = hinted(load(model, device), Hint.parse(charset, length, thorough, colour))
         self.top_k = top_k
         # The letter readers take images one at a time: a batch of them gains nothing.
         self.chunk = 1 if isinstance(self.reader, LetterReader | AutoReader) else 64
@@ -100,24 +101,25 @@ def read_ray(
     charset: str | None = None,
     length: int | str | tuple[int, int] | None = None,
     thorough: bool = False,
+    colour: bool = True,
     progress: Callable[[int], None] | None = None,
 ) -> Tally:
     """Read every image of `sources` not yet read in `out` (one that failed is tried again) and
     append its line. `strict` stops at the first unreadable image (its error raised, its line
-    not written), as `ocrlab read --strict`; `charset`, `length` and `thorough` hint a line
-    model (`ocrlab.read.hint`)."""
+    not written), as `ocrlab read --strict`; `charset`, `length`, `thorough` and `colour` hint a
+    line model (`ocrlab.read.hint`)."""
     from ocrlab.read.hint import Hint, hinted
     from ocrlab.read.resolve import load
 
     if batch_size < 1 or (actors is not None and actors < 1):
         raise ConfigError("batch size and actors must be at least 1")
     images = [p for source in sources for p in list_images(source)]
-    hint = Hint.parse(charset, length, thorough)
+    hint = Hint.parse(charset, length, thorough, colour)
     hinted(load(model, "cpu"), hint)  # a bad model or hint fails here, once
     with ResultLog(out, images) as log:
         todo = [p for p in images if p not in log.done]
         reader = {"model": model, "top_k": top_k, "device": "cpu", "charset": charset,
-                  "length": length, "thorough": thorough}  # fmt: skip
+                  "length": length, "thorough": thorough, "colour": colour}  # fmt: skip
         for lines in _batches(todo, reader, address, actors, batch_size) if todo else ():
             for line in lines:
                 row = json.loads(line)

@@ -187,14 +187,19 @@ def _add_read(app: FastAPI, ctx: _Context) -> None:
             "they agree on: a few points more on most CAPTCHAs for up to seven times the time; "
             "line models only",
         ),
+        colour: bool = Query(
+            True,
+            description="false: read in grey only, without the general reader's second look in "
+            "colour at the lines it is unsure of (faster on colour CAPTCHAs); line models only",
+        ),
     ) -> ReadResponse:
         """Read one image: multipart field `image` (with optional form fields `model`, `top_k`,
-        `lines`, `charset`, `length`, `thorough`) or the raw image bytes as the body. The format
-        is sniffed from the bytes."""
+        `lines`, `charset`, `length`, `thorough`, `colour`) or the raw image bytes as the body.
+        The format is sniffed from the bytes."""
         start = time.perf_counter()
         query = {"model": model, "top_k": None if top_k is None else str(top_k),
                  "lines": str(lines).lower(), "charset": charset, "length": length,
-                 "thorough": str(thorough).lower()}  # fmt: skip
+                 "thorough": str(thorough).lower(), "colour": str(colour).lower()}  # fmt: skip
         progress = {"uploaded": False}
         try:
             return await asyncio.wait_for(
@@ -228,7 +233,8 @@ async def _read(
         loaded = ", ".join(ctx.readers)
         raise ApiError(404, "unknown_model", f"no model named {name!r}; loaded: {loaded}")
     top_k = _top_k(params["top_k"], ctx.settings.max_top_k)
-    hint = (params["charset"], params["length"], _flag(params["thorough"], "thorough"))
+    hint = (params["charset"], params["length"], _flag(params["thorough"], "thorough"),
+            _flag(params["colour"] or "true", "colour"))  # fmt: skip
     try:
         reader = hinted(ctx.readers[name], Hint.parse(*hint))
     except ConfigError as exc:
@@ -280,7 +286,7 @@ async def _unpack(request: Request, body: bytes) -> tuple[bytes, dict[str, str]]
         return await upload.read(), fields
 
 
-FIELDS = ("model", "top_k", "lines", "charset", "length", "thorough")
+FIELDS = ("model", "top_k", "lines", "charset", "length", "thorough", "colour")
 """The form fields a multipart read takes beside `image`; each wins over its query parameter."""
 
 
