@@ -135,16 +135,19 @@ def test_told_not_to_the_general_reader_reads_grey_only_on_every_path(
     path.parent.mkdir()
     path.write_bytes(image)
     assert Hint.parse(colour=False) == Hint(colour=False) and Hint.parse(colour=True) is None
-    with pytest.raises(ConfigError, match="without colour, is for a line model"):
-        hinted(ocrlab.load("words", "cpu"), Hint(colour=False))
+    words = ocrlab.load("words", "cpu")
+    assert hinted(words, Hint(colour=False)) is words  # it never looks in colour
+    with pytest.raises(ConfigError, match="thorough reading, is for a line model"):
+        hinted(words, Hint(thorough=True, colour=False))
     assert ocrlab.read(image, "general", device="cpu").text == "Quartz"
     assert ocrlab.read(image, "general", device="cpu", colour=False).text == ""
     assert [r.text for r in ocrlab.read_many([image], "general", colour=False)] == [""]
     assert main(["read", str(path), "--model", "general", "--no-colour"]) == 0
     assert capsys.readouterr().out.startswith(f"{path}:   (")  # nothing read
-    app = create_app({"general": "general"}, ServeSettings(device="cpu"))
+    app = create_app({"general": "general", "words": "words"}, ServeSettings(device="cpu"))
     with TestClient(app) as client:
         assert client.post("/v1/read?colour=false", content=image).json()["text"] == ""
+        assert client.post("/v1/read?model=words&colour=false", content=image).status_code == 200
         form = client.post("/v1/read", files={"image": image}, data={"colour": "false"})
         assert form.json()["text"] == ""
         assert client.post("/v1/read", files={"image": image}, data={"colour": ""}).json()[

@@ -12,12 +12,15 @@ import argparse
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ocrlab.cli._batch import add_batch_flags, run_batch
 from ocrlab.cli._common import _output_file, _positive, _progress_bar
 from ocrlab.cli.scale import _add_read_scale_flags, read_with_ray
 from ocrlab.errors import ConfigError, DatasetError
+
+if TYPE_CHECKING:
+    from ocrlab.read.hint import Hint
 
 _ANY_MODEL = (
     "a shipped model (default, general, words, captcha, letters, auto; see `python -c 'import "
@@ -184,12 +187,11 @@ def cmd_eval(args: argparse.Namespace) -> int:
     if args.json_out is not None:
         _output_file(args.json_out, "--json-out")
     if len(args.data) == 1 and _is_letters_eval(args.data[0]):
-        if hint is not None:
+        if hint is not None and hint.for_lines:
             raise ConfigError(
-                "--charset, --length, --thorough and --no-colour are for line models, not "
-                "letters-eval sets"
+                "--charset, --length and --thorough are for line models, not letters-eval sets"
             )
-        metrics = _eval_letters(args)
+        metrics = _eval_letters(args, hint)
     else:
         run = run_folder(args.model)
         metrics = evaluate(
@@ -214,13 +216,15 @@ def _is_letters_eval(folder: Path) -> bool:
     return config.is_file() and '"letters-eval"' in config.read_text(encoding="utf-8")
 
 
-def _eval_letters(args: argparse.Namespace) -> dict[str, Any]:
+def _eval_letters(args: argparse.Namespace, hint: Hint | None) -> dict[str, Any]:
+    """A letters-eval set read by any reader (`hint`: at most reading without colour)."""
     from ocrlab.read.evaluate import evaluate_letters
+    from ocrlab.read.hint import hinted
     from ocrlab.read.letters import LetterReader
     from ocrlab.read.resolve import load
     from ocrlab.synth.letters_eval import read_eval_manifest
 
-    reader = load(args.model, args.device)
+    reader = hinted(load(args.model, args.device), hint)
     naive = reader.model if isinstance(reader, LetterReader) else None
     rows = len(read_eval_manifest(args.data[0]))
     with _progress_bar(rows, f"reading {args.data[0]}") as bar:

@@ -240,10 +240,9 @@ def evaluate(
     kind = load_checkpoint(run).kind
     if kind == "line":
         return evaluate_line(run, dirs, device, workers, strict, hint, held_out)
-    if hint is not None:
+    if hint is not None and hint.for_lines:
         raise ConfigError(
-            f"a charset or length hint, a thorough reading or one without colour, is for a line "
-            f"model; {run} is a "
+            f"a charset or length hint, or a thorough reading, is for a line model; {run} is a "
             f"{kind} model"
         )
     if kind == "seq":

@@ -42,6 +42,12 @@ class Hint:
     thorough: bool = False
     colour: bool = True
 
+    @property
+    def for_lines(self) -> bool:
+        """Whether the hint asks what only a line model does: a charset, a length or a thorough
+        reading (reading without the look in colour is every other model's way anyway)."""
+        return bool(self.charset) or self.lengths is not None or self.thorough
+
     def __post_init__(self) -> None:
         if self.lengths is not None:
             fewest, most = self.lengths
@@ -89,13 +95,16 @@ class Hint:
 
 def hinted(reader: Reader, hint: Hint | None) -> Reader:
     """`reader` decoding with `hint`: a copy of a line model's reader sharing its model (the
-    reader given keeps decoding freely); any other reader is refused."""
+    reader given keeps decoding freely). Any other reader is refused a hint that asks for a line
+    model (`Hint.for_lines`), and given back as it is for one that only says not to look in
+    colour: it never does."""
     if hint is None:
         return reader
     if getattr(reader, "kind", None) != "line" or not hasattr(reader, "hint"):
+        if not hint.for_lines:
+            return reader
         raise ConfigError(
-            "a charset or length hint, a thorough reading or one without colour, is for a line "
-            "model (the general "
+            "a charset or length hint, or a thorough reading, is for a line model (the general "
             "reader, a fine-tuned one or its export); this model reads otherwise"
         )
     hint.tokens(reader.checkpoint.charset)  # type: ignore[attr-defined]  # fail before reading
