@@ -31,6 +31,7 @@ from ocrlab.serve.label import Labeller, create_label_app
 from ocrlab.serve.settings import ServeSettings
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "read"))
+from test_colour import _khaki
 from test_lines import TEXTS, _page
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -64,6 +65,11 @@ def running(app: FastAPI) -> Iterator[str]:
         server.should_exit = True
         thread.join(10)
         sock.close()
+
+
+def _written(path: Path, data: bytes) -> Path:
+    path.write_bytes(data)
+    return path
 
 
 def _draw_letter(page: Page) -> None:
@@ -123,6 +129,7 @@ def test_page_reads_an_upload_and_a_drawing(
         page.select_option("#read-model", "words")  # only a line model can be told the format
         expect(page.locator("#read-charset")).to_be_disabled()
         expect(page.locator("#read-thorough")).to_be_disabled()
+        expect(page.locator("#read-colour")).to_be_disabled()
         page.select_option("#read-model", "general")  # an image of two lines, read line by line
         expect(page.locator("#read-length")).to_be_enabled()
         page.check("#read-lines")
@@ -143,6 +150,15 @@ def test_page_reads_an_upload_and_a_drawing(
         page.select_option("#read-model", "words")  # the disabled hint is not sent: no 422
         page.set_input_files("#file", str(image))
         expect(page.locator("#reading-text")).to_have_text(expected)
+
+        page.select_option("#read-model", "general")  # khaki on kraft: read in colour, or blank
+        page.fill("#read-charset", "")
+        page.fill("#read-length", "")
+        page.set_input_files("#file", str(_written(tmp_path / "khaki.png", _khaki("Quartz"))))
+        expect(page.locator("#reading-text")).to_have_text("Quartz")
+        page.uncheck("#read-colour")
+        page.set_input_files("#file", str(_written(tmp_path / "grey.png", _khaki("Quartz"))))
+        expect(page.locator("#reading-text")).to_have_text("")
         browser.close()
     # The one error: Chromium logs the refused hint's 422 answer, which the page showed.
     assert len(errors) == 1 and "status of 422" in errors[0], errors

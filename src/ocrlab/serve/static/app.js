@@ -34,7 +34,9 @@ function showBars(list, entries) {
   );
 }
 
-function readImage(blob, model, topK, debug, lines = false, charset = "", length = "", thorough = false) {
+function readImage(
+  blob, model, topK, debug, lines = false, charset = "", length = "", thorough = false, colour = true,
+) {
   const form = new FormData();
   form.append("image", blob, "image");
   const query = new URLSearchParams({
@@ -44,17 +46,18 @@ function readImage(blob, model, topK, debug, lines = false, charset = "", length
   if (charset.trim()) query.set("charset", charset.trim());
   if (length.trim()) query.set("length", length.trim());
   if (thorough) query.set("thorough", "1");
+  if (!colour) query.set("colour", "0");
   return api(`/v1/read?${query}`, { method: "POST", body: form });
 }
 
 // ---- models -----------------------------------------------------------------------------
 
-// Hints (characters, length, thorough) are for line models: the fields are off for any other kind.
+// Hints (characters, length, thorough, colour) are for line models: off for any other kind.
 const modelKinds = new Map();
 
 function syncHints() {
   const off = modelKinds.get($("read-model").value) !== "line";
-  for (const id of ["read-charset", "read-length", "read-thorough"]) {
+  for (const id of ["read-charset", "read-length", "read-thorough", "read-colour"]) {
     $(id).disabled = off;
     if (off) $(id).title = "only a line model (such as general) can be told the format";
     else $(id).removeAttribute("title");
@@ -93,6 +96,7 @@ async function readFile(blob) {
       $("read-charset").disabled ? "" : $("read-charset").value,
       $("read-length").disabled ? "" : $("read-length").value,
       !$("read-thorough").disabled && $("read-thorough").checked,
+      $("read-colour").disabled || $("read-colour").checked,
     );
     showReading(r);
     $("read-status").textContent = "";
