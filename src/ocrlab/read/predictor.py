@@ -224,9 +224,10 @@ def read_lines(
     if not len(unsure):
         return out
     which, again = colour(unsure)
-    moved = [k for k, i in enumerate(unsure[which]) if not np.array_equal(again[k], batch[i])]
+    looked = unsure[which]  # the lines `again` holds, in its order
+    moved = [k for k, i in enumerate(looked) if not np.array_equal(again[k], batch[i])]
     second = _read_lines(again[moved], column_probs, charset, hint, top_k) if moved else []
-    for i, reading in zip(unsure[which][moved], second, strict=True):
+    for i, reading in zip(looked[moved], second, strict=True):
         if reading.confidence > out[i].confidence:
             out[i] = reading
     return out

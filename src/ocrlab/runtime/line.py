@@ -1,16 +1,16 @@
 """The general reader's one preprocessing: grey, the text line's shape kept, one fixed size.
 
 Every path (`ocrlab read`, the ONNX reader, the server, fine-tuning, the general trainer's
-validation) turns an image into the model's input through `to_line`, so one image gives one
-tensor everywhere. The image is converted to grey (ITU-R 601-2 luma, with its colour contrast
-kept for a model that learnt so: `grey`), resized to `HEIGHT` rows
-keeping its aspect ratio, and padded on the right with the median of its border, the likeliest
-background colour, up to `WIDTH` columns (a wider line is squeezed to it). A line turned by 3.5-20
-degrees is first stood upright and cropped to its text (`upright`), and a tight crop of clean
-text is given a margin (`frame`), except for a model fine-tuned on one scheme, which may also
-close its scheme's dot-screened glyphs into solid strokes first (`fill`). Stretching every
-image to one box, as the "Breaking CAPTCHA" readers did, turns a 3-letter crop and a 12-letter
-CAPTCHA into different fonts. Imports NumPy and Pillow only.
+validation) turns an image into the model's input through `to_line`, so one image gives one tensor
+everywhere. The image is converted to grey (ITU-R 601-2 luma; for the general reader's second look
+at an unsure colour line, with its colour contrast kept: `grey`), resized to `HEIGHT` rows keeping
+its aspect ratio, and padded on the right with the median of its border, the likeliest background
+colour, up to `WIDTH` columns (a wider line is squeezed to it). A line turned by 3.5-20 degrees is
+first stood upright and cropped to its text (`upright`), and a tight crop of clean text is given a
+margin (`frame`), except for a model fine-tuned on one scheme, which may also close its scheme's
+dot-screened glyphs into solid strokes first (`fill`). Stretching every image to one box, as the
+"Breaking CAPTCHA" readers did, turns a 3-letter crop and a 12-letter CAPTCHA into different fonts.
+Imports NumPy and Pillow only.
 """
 
 from __future__ import annotations
@@ -69,8 +69,9 @@ def line_width(height: int, width: int, out_height: int = HEIGHT, out_width: int
 
 @dataclass(frozen=True)
 class LineSteps:
-    """The optional steps of `to_line` a line model learnt its lines with, and so reads them
-    with (its `checkpoint.json` keeps them: `ocrlab.runtime.checkpoint.Checkpoint.steps`)."""
+    """The optional steps of `to_line`: `frame` and `fill` as a line model learnt its lines, and
+    so reads them (its `checkpoint.json` keeps them: `Checkpoint.steps`); `chroma` for the
+    general reader's second look in colour (`ocrlab.read.predictor.colour_look`)."""
 
     frame: bool = True
     """Give a tight crop a margin (`frame`), as the general reader wants; a model fine-tuned on
