@@ -13,7 +13,7 @@ import ray  # the distributed extra, which `make test` installs
 from PIL import Image, ImageDraw, ImageFont
 
 from ocrlab.cli import main
-from ocrlab.errors import ConfigError
+from ocrlab.errors import ConfigError, DatasetError
 from ocrlab.read.ray_read import read_ray
 from ocrlab.read.resolve import load
 from ocrlab.synth import GenerateConfig, generate
@@ -86,6 +86,8 @@ def test_ray_reading_matches_ocrlab_read_and_resumes(
     assert len(texts) == 23 and all(len(t) == 3 and t.isdigit() for t in texts)
     with pytest.raises(ConfigError, match="cannot spell"):
         read_ray([data], tmp_path / "never.jsonl", charset="#")
+    with pytest.raises(DatasetError, match="readings made with hint"):  # before Ray starts
+        read_ray([data], told, actors=1)  # its readings obey a hint this run does not give
     # Told to read grey only, the general reader does not look again at khaki ink on kraft.
     khaki = tmp_path / "khaki"
     khaki.mkdir()
@@ -97,6 +99,10 @@ def test_ray_reading_matches_ocrlab_read_and_resumes(
         out = tmp_path / f"khaki-{colour}.jsonl"
         assert read_ray([khaki], out, model="general", actors=1, colour=colour).written == 1
         assert [line["text"] for line in _lines(out)] == [text]
+    grey = tmp_path / "khaki-cli.jsonl"
+    args = ["read", "--engine", "ray", str(khaki), "--out", str(grey), "--actors", "1"]
+    assert main([*args, "--no-colour"]) == 0
+    assert [line["text"] for line in _lines(grey)] == [""]
 
 
 def test_ray_flags_need_the_ray_engine(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -16,7 +16,8 @@ from PIL import Image
 from ocrlab.cli import main
 from ocrlab.errors import DatasetError, ImageError
 from ocrlab.models import build
-from ocrlab.read.batch import ResultLog, read_each
+from ocrlab.read.batch import ResultLog, read_each, reader_settings
+from ocrlab.read.hint import Hint
 from ocrlab.runtime import checkpoint
 
 Draw = Callable[..., np.ndarray]
@@ -88,7 +89,7 @@ def test_out_streams_jsonl_and_a_rerun_skips_what_is_there(
     assert not any("error" in r for r in rows)
     (tmp_path / "notes.jsonl").write_text("not results\n", encoding="utf-8")
     with pytest.raises(DatasetError, match="not a results file"):
-        ResultLog(tmp_path / "notes.jsonl")
+        ResultLog(tmp_path / "notes.jsonl", reader_settings("default"))
 
 
 def test_read_each_reads_in_chunks_and_splits_only_a_chunk_with_a_bad_image() -> None:
@@ -155,6 +156,45 @@ def test_a_rerun_on_some_images_keeps_the_errors_of_the_others(tmp_path: Path) -
     out = tmp_path / "results.jsonl"
     out.write_text('{"image": "a", "error": "bad"}\n{"image": "b", "error": "bad"}\n'
                    '{"image": "c", "text": "x"}\n')  # fmt: skip
-    with ResultLog(out, ["a", "c"]) as log:  # this run: a (tried again) and c (done)
+    with ResultLog(out, reader_settings("default"), ["a", "c"]) as log:  # a tried again, c done
         assert log.done == {"b", "c"} and log.failed == {"b"}
     assert [json.loads(line)["image"] for line in out.read_text().splitlines()] == ["b", "c"]
+
+
+def test_out_refuses_a_file_another_model_or_hint_read(
+    tiny_run: Path,
+    images: list[str],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Skipping the images of a file read otherwise would hand back another reader's readings."""
+    out = tmp_path / "results.jsonl"
+    good = [images[0], images[2]]
+    assert main(["read", *good, "--model", str(tiny_run), "--out", str(out)]) == 0
+    first = out.read_bytes()
+    settings = json.loads((tmp_path / "results.jsonl.reader.json").read_text(encoding="utf-8"))
+    assert settings == {"model": str(tiny_run.resolve()), "top_k": 1, "lines": False, "hint": None}
+    capsys.readouterr()
+    assert main(["read", *good, "--model", str(tiny_run), "--out", str(out), "--top-k", "2"]) == 2
+    err = capsys.readouterr().err
+    assert "results.jsonl holds readings made with top_k 1; this run reads with top_k 2" in err
+    assert (
+        main(["predict", *good, "--model", str(tiny_run), "--out", str(out), "--top-k", "2"]) == 2
+    )
+    assert out.read_bytes() == first  # refused before anything was written
+    monkeypatch.chdir(tiny_run.parent)  # the same model by a relative path resumes
+    assert main(["read", *good, "--model", tiny_run.name, "--out", str(out)]) == 0
+    assert "wrote 0 result(s)" in capsys.readouterr().err
+    with pytest.raises(DatasetError, match=r"model .*; this run reads with model"):
+        ResultLog(out, reader_settings("default"))
+    (tmp_path / "results.jsonl.reader.json").unlink()  # a file from before settings were kept
+    with ResultLog(out, reader_settings("general", hint=Hint.parse(thorough=True))) as log:
+        assert log.done == set(good)
+    told = reader_settings("default", hint=Hint.parse(thorough=True))
+    ResultLog(out, told).close()  # 'default' is 'general'
+    assert json.loads((tmp_path / "results.jsonl.reader.json").read_bytes())["hint"] == {
+        "charset": "", "lengths": None, "thorough": True, "colour": True}  # fmt: skip
+    (tmp_path / "results.jsonl.reader.json").write_text("{torn", encoding="utf-8")
+    with pytest.raises(DatasetError, match="not a reader's settings"):
+        ResultLog(out, told)

@@ -4,7 +4,8 @@ An unreadable image is one line on stderr (or `{"image", "error"}` in `--json` a
 every other image is still read; the exit status is 1 when any image failed, 0 when none did (2
 stays for usage errors). `--strict` stops at the first bad image instead (exit 2). `--out`
 streams one JSON line per image as it is read and skips the images already in the file, so an
-interrupted run resumes. The reading itself is `ocrlab.read.batch`.
+interrupted run resumes (with the same model and hint only). The reading itself is
+`ocrlab.read.batch`.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ocrlab.read.batch import ReadFn, ResultLog, error_line, read_each
+from ocrlab.read.batch import ReadFn, ResultLog, Settings, error_line, read_each
 
 Show = Callable[[str, Any], None]
 """Print one reading as text: (image as given, reading)."""
@@ -33,16 +34,20 @@ def add_batch_flags(p: Any) -> None:
         type=Path,
         metavar="FILE.jsonl",
         help="append one JSON line per image as it is read, skipping images already in FILE "
-        "(an interrupted run resumes); nothing but a summary is printed",
+        "(an interrupted run resumes; FILE.reader.json records the model and hint, and another "
+        "model or hint is refused); nothing but a summary is printed",
     )
 
 
-def run_batch(args: argparse.Namespace, read: ReadFn, show: Show, chunk: int = 64) -> int:
+def run_batch(
+    args: argparse.Namespace, read: ReadFn, show: Show, settings: Settings, chunk: int = 64
+) -> int:
     """Read `args.images` with `read`, `chunk` at a time (1 for readers that take images one by
-    one anyway), and print or log each outcome; returns the exit status."""
+    one anyway), and print or log each outcome (`settings`: what reads, for `--out`); returns
+    the exit status."""
     images: list[str] = list(args.images)
     if args.out is not None:
-        return _to_file(args.out, images, read, args.strict, chunk)
+        return _to_file(args.out, images, read, settings, args.strict, chunk)
     failed, results = 0, []
     for outcome in read_each(read, images, args.strict, chunk):
         failed += outcome.error is not None
@@ -57,10 +62,12 @@ def run_batch(args: argparse.Namespace, read: ReadFn, show: Show, chunk: int = 6
     return 1 if failed else 0
 
 
-def _to_file(path: Path, images: list[str], read: ReadFn, strict: bool, chunk: int) -> int:
-    """Stream outcomes to `path` (a rerun tries the images that failed again); exit 1 when any
-    of `images` failed."""
-    with ResultLog(path, images) as log:
+def _to_file(
+    path: Path, images: list[str], read: ReadFn, settings: Settings, strict: bool, chunk: int
+) -> int:
+    """Stream outcomes to `path` (a rerun tries the images that failed again, and is refused
+    with other `settings`); exit 1 when any of `images` failed."""
+    with ResultLog(path, settings, images) as log:
         todo = [p for p in images if p not in log.done]
         for outcome in read_each(read, todo, strict, chunk):
             log.write(outcome)

@@ -18,6 +18,7 @@ from ocrlab.cli._batch import add_batch_flags, run_batch
 from ocrlab.cli._common import _output_file, _positive, _progress_bar
 from ocrlab.cli.scale import _add_read_scale_flags, read_with_ray
 from ocrlab.errors import ConfigError, DatasetError
+from ocrlab.read.batch import reader_settings
 
 if TYPE_CHECKING:
     from ocrlab.read.hint import Hint
@@ -72,7 +73,8 @@ def cmd_read(args: argparse.Namespace) -> int:
 
     # The letter readers take images one at a time: a batch of them gains nothing.
     one_by_one = debug is not None or isinstance(reader, LetterReader | AutoReader)
-    status = run_batch(args, read, show, 1 if one_by_one else 64)
+    settings = reader_settings(args.model, args.top_k, hint, args.lines)
+    status = run_batch(args, read, show, settings, 1 if one_by_one else 64)
     if debug is not None:
         print(f"stages in {debug}/<image name>/", file=sys.stderr)
     return status
@@ -153,7 +155,10 @@ def cmd_predict(args: argparse.Namespace) -> int:
         alternatives = ", ".join(f"{t} {100 * p:.1f}%" for t, p in reading.topk)
         print(f"{path}: {reading.text} ({100 * reading.confidence:.1f}%)  [{alternatives}]")
 
-    return run_batch(args, lambda paths: predictor.read(paths, top_k=args.top_k), show)
+    def read(paths: list[Path]) -> list[Any]:
+        return predictor.read(paths, top_k=args.top_k)
+
+    return run_batch(args, read, show, reader_settings(args.model, args.top_k))
 
 
 def _add_predict(sub: Any) -> None:

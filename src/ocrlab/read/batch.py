@@ -5,13 +5,15 @@ reads images in chunks (so a model still sees batches) and, when a chunk holds a
 refuses (`UserError`), reads its halves again the same way down to single images, so each image
 gets its own `Outcome`: a reading or the one-sentence error. `strict` stops at the first error.
 `ResultLog` streams outcomes to a JSON Lines file as they come and tells a restarted run which
-images are already there (a failed one is tried again). Bugs (anything but `UserError`) still
-stop the run. Imports the standard library, `ocrlab.errors` and `ocrlab.data.atomic` only; the
-reader is passed in.
+images are already there (a failed one is tried again), and refuses to add to a file whose
+readings another model or hint made. Bugs (anything but `UserError`) still
+stop the run. Imports the standard library and ocrlab's standard-library-only modules (`errors`,
+`data.atomic`, `runtime.shipped`); the reader is passed in.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass
@@ -20,6 +22,7 @@ from typing import IO, Any
 
 from ocrlab.data.atomic import atomic_write_bytes
 from ocrlab.errors import DatasetError, UserError
+from ocrlab.runtime.shipped import model_name
 
 ReadFn = Callable[[list[Path]], Sequence[Any]]
 """Paths → one reading (anything with `to_dict()`) per path; raises `UserError` on a bad image."""
@@ -77,6 +80,20 @@ def error_line(outcome: Outcome) -> str:
     return f"ocrlab: error: {error if outcome.image in error else f'{outcome.image}: {error}'}"
 
 
+Settings = dict[str, Any]
+"""`reader_settings`: kept beside a results file as `<file>.reader.json`."""
+
+
+def reader_settings(
+    model: str | Path, top_k: int = 1, hint: Any = None, lines: bool = False
+) -> Settings:
+    """What decides an image's reading besides the image: the model (one name for each:
+    `model_name`), the alternatives asked for, the hint (`ocrlab.read.hint.Hint`, a dataclass)
+    and reading by lines."""
+    told = None if hint is None else json.loads(json.dumps(dataclasses.asdict(hint)))
+    return {"model": model_name(model), "top_k": top_k, "lines": lines, "hint": told}
+
+
 class ResultLog:
     """A JSON Lines file of outcomes, one object per line, appended and flushed as they come.
 
@@ -84,10 +101,14 @@ class ResultLog:
     skips them; the errors of the images in `retry` (this run's) are dropped instead and tried
     again, since an image may have been fixed, as is the torn last line a killed run leaves. The
     file is then rewritten without them, atomically. `failed` holds the images recorded as errors.
+    The reader's `settings` are written beside the file (`<file>.reader.json`), and a file read
+    with other settings is refused: skipping its images would give this run's caller another
+    model's or hint's readings. A file without them (written before ocrlab kept them) is taken.
     """
 
-    def __init__(self, path: Path, retry: Collection[str] = ()) -> None:
+    def __init__(self, path: Path, settings: Settings, retry: Collection[str] = ()) -> None:
         self.path, self.done, self.failed = path, set[str](), set[str]()
+        _settle(path, settings)
         if path.is_file():
             again = set(retry)
             lines = path.read_bytes().splitlines(keepends=True)
@@ -122,6 +143,29 @@ class ResultLog:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _settle(path: Path, settings: Settings) -> None:
+    """Check `settings` against those `path`'s readings were made with, and record them."""
+    side = path.with_name(path.name + ".reader.json")
+    if path.is_file() and side.is_file():
+        try:
+            before = json.loads(side.read_bytes())
+        except ValueError:
+            raise DatasetError(f"{side} is not a reader's settings; delete it") from None
+        changed = sorted(k for k in {*before, *settings} if before.get(k) != settings.get(k))
+        if changed:
+            was = ", ".join(f"{k} {json.dumps(before.get(k))}" for k in changed)
+            now = ", ".join(f"{k} {json.dumps(settings.get(k))}" for k in changed)
+            raise DatasetError(
+                f"{path} holds readings made with {was}; this run reads with {now}: give another "
+                f"output file, or delete {path.name} and {side.name} to read every image again"
+            )
+        return
+    try:
+        atomic_write_bytes(side, json.dumps(settings, indent=1).encode() + b"\n")
+    except OSError as exc:
+        raise DatasetError(f"cannot write {side}: {exc.strerror or exc}") from None
 
 
 def _row(line: bytes, path: Path) -> dict[str, Any]:

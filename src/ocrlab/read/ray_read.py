@@ -7,8 +7,8 @@ batch is read by `ocrlab.read.batch.read_each`, so one bad image is one error li
 are read. The driver appends the lines to the same `ResultLog` that `ocrlab read --out` writes:
 `{"image": path, **reading}` or `{"image": path, "error": sentence}`, one per image, flushed as
 they come (in the order batches finish), and a rerun skips the images already there, dropping a
-line a killed run cut short. Ray is imported here only, when asked for (`pip install
-'ocrlab[distributed]'`).
+line a killed run cut short; a rerun with another model or hint is refused. Ray is imported here
+only, when asked for (`pip install 'ocrlab[distributed]'`).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from ocrlab.errors import ConfigError, DatasetError
-from ocrlab.read.batch import ResultLog, read_each
+from ocrlab.read.batch import ResultLog, read_each, reader_settings
 
 SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff")
 
@@ -105,9 +105,10 @@ def read_ray(
     progress: Callable[[int], None] | None = None,
 ) -> Tally:
     """Read every image of `sources` not yet read in `out` (one that failed is tried again) and
-    append its line. `strict` stops at the first unreadable image (its error raised, its line
-    not written), as `ocrlab read --strict`; `charset`, `length`, `thorough` and `colour` hint a
-    line model (`ocrlab.read.hint`)."""
+    append its line; `out` read with another model, `top_k` or hint is refused. `strict` stops
+    at the first unreadable image (its error raised, its line not written), as `ocrlab read
+    --strict`; `charset`, `length`, `thorough` and `colour` hint a line model
+    (`ocrlab.read.hint`)."""
     from ocrlab.read.hint import Hint, hinted
     from ocrlab.read.resolve import load
 
@@ -116,7 +117,7 @@ def read_ray(
     images = [p for source in sources for p in list_images(source)]
     hint = Hint.parse(charset, length, thorough, colour)
     hinted(load(model, "cpu"), hint)  # a bad model or hint fails here, once
-    with ResultLog(out, images) as log:
+    with ResultLog(out, reader_settings(model, top_k, hint), images) as log:
         todo = [p for p in images if p not in log.done]
         reader = {"model": model, "top_k": top_k, "device": "cpu", "charset": charset,
                   "length": length, "thorough": thorough, "colour": colour}  # fmt: skip

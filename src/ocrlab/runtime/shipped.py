@@ -54,6 +54,15 @@ def shipped_folder(name: str) -> Path:
     return path
 
 
+def model_name(name_or_path: str | Path) -> str:
+    """One name per model, to tell whether two runs read with the same one: a shipped model's
+    folder ('default' is 'general'), 'auto', or the path made absolute."""
+    name = str(name_or_path)
+    if name in SHIPPED:
+        return SHIPPED[name].folder
+    return name if name == AUTO else str(Path(name).resolve())
+
+
 def run_folder(name_or_path: str | Path) -> Path:
     """A shipped name → its folder; anything else is a path, which must exist."""
     if str(name_or_path) in SHIPPED:
