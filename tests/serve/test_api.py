@@ -110,7 +110,14 @@ def test_models_health_docs_and_page(client: TestClient) -> None:
         "default": True,
     }
     assert client.get("/health").json() == {"status": "ok", "models": ["words"]}
-    assert "/v1/read" in client.get("/openapi.json").json()["paths"]
+    read = client.get("/openapi.json").json()["paths"]["/v1/read"]["post"]
+    query = {p["name"]: p["schema"] for p in read["parameters"]}
+    form = read["requestBody"]["content"]["multipart/form-data"]["schema"]["properties"]
+    assert form.pop("image") == {"type": "string", "format": "binary"}
+    assert sorted(form) == sorted(set(query) - {"debug"})  # every parameter but debug
+    for name, field in form.items():  # of the query parameter's type, or one of them
+        kinds = [query[name].get("type")] + [k.get("type") for k in query[name].get("anyOf", [])]
+        assert field["type"] in kinds, name
     page = client.get("/")
     assert page.status_code == 200 and "<canvas" in page.text
     assert "default-src 'self'" in page.headers["content-security-policy"]

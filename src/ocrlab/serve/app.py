@@ -48,6 +48,7 @@ from ocrlab.serve.gallery import Gallery
 from ocrlab.serve.gate import Busy, Gate
 from ocrlab.serve.schemas import (
     ERRORS,
+    FORM_FIELDS,
     READ_BODY,
     ApiError,
     ErrorResponse,
@@ -274,7 +275,9 @@ async def _unpack(request: Request, body: bytes) -> tuple[bytes, dict[str, str]]
     async def replay() -> Message:
         return {"type": "http.request", "body": body, "more_body": False}
 
-    async with Request(request.scope, replay).form(max_files=1, max_fields=8) as form:
+    async with Request(request.scope, replay).form(
+        max_files=1, max_fields=1 + len(FORM_FIELDS)
+    ) as form:
         upload = form.get("image")
         if not isinstance(upload, UploadFile):
             found = ", ".join(repr(k) for k in form) or "none"
@@ -282,12 +285,8 @@ async def _unpack(request: Request, body: bytes) -> tuple[bytes, dict[str, str]]
                 422, "missing_image", f"the form has no file field 'image' (fields: {found})"
             )
         fields = {k: v for k, v in form.items()
-                  if k in FIELDS and isinstance(v, str)}  # fmt: skip
+                  if k in FORM_FIELDS and isinstance(v, str)}  # fmt: skip
         return await upload.read(), fields
-
-
-FIELDS = ("model", "top_k", "lines", "charset", "length", "thorough", "colour")
-"""The form fields a multipart read takes beside `image`; each wins over its query parameter."""
 
 
 def _top_k(raw: str | None, limit: int) -> int:

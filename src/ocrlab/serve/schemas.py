@@ -97,6 +97,14 @@ class GalleryResponse(BaseModel):
 ERRORS: dict[int | str, dict[str, Any]] = {  # the statuses POST /v1/read may answer
     status: {"model": ErrorResponse} for status in (400, 404, 408, 413, 415, 422, 503, 504)
 }
+FORM_FIELDS: dict[str, dict[str, Any]] = {
+    name: {"type": kind, "description": f"as the query parameter {name}, which it overrides"}
+    for name, kind in (("model", "string"), ("top_k", "integer"), ("lines", "boolean"),
+                       ("charset", "string"), ("length", "string"), ("thorough", "boolean"),
+                       ("colour", "boolean"))
+}  # fmt: skip
+"""The form fields a multipart read takes beside `image`; each wins over its query parameter."""
+
 READ_BODY = {  # the request body of POST /v1/read, which the handler parses itself
     "requestBody": {
         "required": True,
@@ -105,11 +113,7 @@ READ_BODY = {  # the request body of POST /v1/read, which the handler parses its
                 "schema": {
                     "type": "object",
                     "required": ["image"],
-                    "properties": {
-                        "image": {"type": "string", "format": "binary"},
-                        "model": {"type": "string"},
-                        "top_k": {"type": "integer"},
-                    },
+                    "properties": {"image": {"type": "string", "format": "binary"}, **FORM_FIELDS},
                 }
             },
             "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
