@@ -20,7 +20,8 @@ import time
 from pathlib import Path
 
 from _common import report
-from ocrlab.read.ray_read import list_images, read_ray
+from ocrlab.data.sources import list_images
+from ocrlab.read.ray_read import read_ray
 from ocrlab.read.resolve import load
 from ocrlab.synth import PRESETS, generate
 from ocrlab.synth.plan import make_plan

@@ -87,9 +87,19 @@ def test_out_streams_jsonl_and_a_rerun_skips_what_is_there(
     rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     assert [r["image"] for r in rows] == [images[0], images[2], images[1]]
     assert not any("error" in r for r in rows)
-    (tmp_path / "notes.jsonl").write_text("not results\n", encoding="utf-8")
-    with pytest.raises(DatasetError, match="not a results file"):
-        ResultLog(tmp_path / "notes.jsonl", reader_settings("default"))
+
+
+def test_read_takes_a_folder(
+    tiny_run: Path, images: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A folder is its images, sorted (100,000 of them overflow a shell's `*.png`)."""
+    assert main(["read", str(tmp_path), "--model", str(tiny_run), "--json"]) == 1
+    rows = json.loads(capsys.readouterr().out)
+    assert [r["image"] for r in rows] == sorted(images)
+    assert ["error" in r for r in rows] == [False, False, True]  # good1, good2, truncated
+    (tmp_path / "empty").mkdir()
+    assert main(["predict", str(tmp_path / "empty"), "--model", str(tiny_run)]) == 2
+    assert "holds no images" in capsys.readouterr().err
 
 
 def test_read_each_reads_in_chunks_and_splits_only_a_chunk_with_a_bad_image() -> None:
@@ -175,6 +185,8 @@ def test_out_refuses_a_file_another_model_or_hint_read(
     first = out.read_bytes()
     settings = json.loads((tmp_path / "results.jsonl.reader.json").read_text(encoding="utf-8"))
     assert settings == {"model": str(tiny_run.resolve()), "top_k": 1, "lines": False, "hint": None}
+    flags = ["--model", str(tiny_run), "--out", str(out)]
+    assert main(["read", *good, *flags, "--no-colour"]) == 0  # a letters model never looks
     capsys.readouterr()
     assert main(["read", *good, "--model", str(tiny_run), "--out", str(out), "--top-k", "2"]) == 2
     err = capsys.readouterr().err
@@ -195,6 +207,25 @@ def test_out_refuses_a_file_another_model_or_hint_read(
     ResultLog(out, told).close()  # 'default' is 'general'
     assert json.loads((tmp_path / "results.jsonl.reader.json").read_bytes())["hint"] == {
         "charset": "", "lengths": None, "thorough": True, "colour": True}  # fmt: skip
-    (tmp_path / "results.jsonl.reader.json").write_text("{torn", encoding="utf-8")
-    with pytest.raises(DatasetError, match="not a reader's settings"):
-        ResultLog(out, told)
+    with pytest.raises(DatasetError, match="lines false; this run reads with lines true"):
+        ResultLog(out, {**told, "lines": True})
+    for torn in ("{torn", "[]"):
+        (tmp_path / "results.jsonl.reader.json").write_text(torn, encoding="utf-8")
+        with pytest.raises(DatasetError, match="not a reader's settings"):
+            ResultLog(out, told)
+    out.write_bytes(b'{"image": "to')  # no reading yet: any reader may start it
+    ResultLog(out, reader_settings("words")).close()
+    assert json.loads((tmp_path / "results.jsonl.reader.json").read_bytes())["model"] == "words"
+
+
+def test_settings_name_what_changes_a_reading_and_are_written_with_the_results(
+    tmp_path: Path,
+) -> None:
+    digits_upper = reader_settings("general", hint=Hint.parse("digits+upper", 5))
+    assert digits_upper == reader_settings("default", hint=Hint.parse("upper+digits", "5"))
+    (tmp_path / "notes.jsonl").write_text("not results\n", encoding="utf-8")
+    with pytest.raises(DatasetError, match="not a results file"):
+        ResultLog(tmp_path / "notes.jsonl", digits_upper)
+    with pytest.raises(DatasetError, match=r"cannot write .*nowhere[/\\]r\.jsonl:"):
+        ResultLog(tmp_path / "nowhere" / "r.jsonl", digits_upper)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.jsonl"]  # no settings left

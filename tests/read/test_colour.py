@@ -95,11 +95,16 @@ def _khaki(text: str) -> bytes:
     return buf.getvalue()
 
 
-def test_the_general_reader_reads_khaki_on_kraft_on_every_path(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+@pytest.fixture(scope="module")
+def general_onnx(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from ocrlab.read.onnx import export_onnx
 
+    return export_onnx("general", tmp_path_factory.mktemp("onnx") / "general.onnx")
+
+
+def test_the_general_reader_reads_khaki_on_kraft_on_every_path(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], general_onnx: Path
+) -> None:
     image = _khaki("Quartz")
     reader = ocrlab.load("general", "cpu")
     assert reader.checkpoint.colour is True  # type: ignore[attr-defined]
@@ -108,8 +113,9 @@ def test_the_general_reader_reads_khaki_on_kraft_on_every_path(
     assert grey_only.read([image])[0].text == ""  # its grey is a blank line
     torch_reading = reader.read([image])[0]
     assert torch_reading.text == "Quartz"
-    onnx = ocrlab.load(export_onnx("general", tmp_path / "general.onnx"))
+    onnx = ocrlab.load(general_onnx)
     assert onnx.read([image])[0].text == "Quartz"
+    assert ocrlab.read(image, "general", device="cpu", lines=True).text == "Quartz"
     app = create_app({"general": "general"}, ServeSettings(device="cpu"))
     with TestClient(app) as client:
         assert client.post("/v1/read", content=image).json()["text"] == "Quartz"
@@ -124,7 +130,10 @@ def test_the_general_reader_reads_khaki_on_kraft_on_every_path(
 
 
 def test_told_not_to_the_general_reader_reads_grey_only_on_every_path(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    general_onnx: Path,
 ) -> None:
     import ocrlab.serve.label
     from ocrlab.errors import ConfigError
@@ -142,6 +151,8 @@ def test_told_not_to_the_general_reader_reads_grey_only_on_every_path(
     assert ocrlab.read(image, "general", device="cpu").text == "Quartz"
     assert ocrlab.read(image, "general", device="cpu", colour=False).text == ""
     assert [r.text for r in ocrlab.read_many([image], "general", colour=False)] == [""]
+    assert ocrlab.read(image, general_onnx, colour=False).text == ""
+    assert ocrlab.read(image, "general", device="cpu", lines=True, colour=False).text == ""
     assert main(["read", str(path), "--model", "general", "--no-colour"]) == 0
     assert capsys.readouterr().out.startswith(f"{path}:   (")  # nothing read
     app = create_app({"general": "general", "words": "words"}, ServeSettings(device="cpu"))

@@ -4,7 +4,7 @@ An unreadable image is one line on stderr (or `{"image", "error"}` in `--json` a
 every other image is still read; the exit status is 1 when any image failed, 0 when none did (2
 stays for usage errors). `--strict` stops at the first bad image instead (exit 2). `--out`
 streams one JSON line per image as it is read and skips the images already in the file, so an
-interrupted run resumes (with the same model and hint only). The reading itself is
+interrupted run resumes (with the same model, options and hint only). The reading itself is
 `ocrlab.read.batch`.
 """
 
@@ -17,6 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from ocrlab.data.sources import all_images
 from ocrlab.read.batch import ReadFn, ResultLog, Settings, error_line, read_each
 
 Show = Callable[[str, Any], None]
@@ -34,18 +35,19 @@ def add_batch_flags(p: Any) -> None:
         type=Path,
         metavar="FILE.jsonl",
         help="append one JSON line per image as it is read, skipping images already in FILE "
-        "(an interrupted run resumes; FILE.reader.json records the model and hint, and another "
-        "model or hint is refused); nothing but a summary is printed",
+        "(an interrupted run resumes; FILE.jsonl.reader.json beside it records the model, "
+        "--top-k, --lines and hint, and a rerun with others is refused); nothing but a summary "
+        "is printed",
     )
 
 
 def run_batch(
     args: argparse.Namespace, read: ReadFn, show: Show, settings: Settings, chunk: int = 64
 ) -> int:
-    """Read `args.images` with `read`, `chunk` at a time (1 for readers that take images one by
-    one anyway), and print or log each outcome (`settings`: what reads, for `--out`); returns
-    the exit status."""
-    images: list[str] = list(args.images)
+    """Read `args.images` (files, folders, manifests: `all_images`) with `read`, `chunk` at a
+    time (1 for readers that take images one by one anyway), and print or log each outcome
+    (`settings`: what reads, for `--out`); returns the exit status."""
+    images = all_images(args.images)
     if args.out is not None:
         return _to_file(args.out, images, read, settings, args.strict, chunk)
     failed, results = 0, []

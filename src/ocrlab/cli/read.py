@@ -28,6 +28,11 @@ _ANY_MODEL = (
     "ocrlab; print(ocrlab.models())'`), a run folder, an MLP model.npz or an .onnx file"
 )
 
+_IMAGES = (
+    "images (any size and mode: PNG, JPEG, ...), folders (every image under them, sorted) or a "
+    "dataset's manifest.csv (its folder will do)"
+)
+
 
 def cmd_read(args: argparse.Namespace) -> int:
     from ocrlab.read.auto import AutoReader
@@ -43,6 +48,8 @@ def cmd_read(args: argparse.Namespace) -> int:
         raise ConfigError("--address and --actors are for --engine ray")
     hint = Hint.parse(args.charset, args.length, args.thorough, args.colour)
     reader = hinted(load(args.model, args.device), hint)
+    took = getattr(reader, "hint", None)  # a model that never looks in colour ignores --no-colour
+    settings = reader_settings(args.model, args.top_k, took, args.lines)
     if args.lines:
         from ocrlab.read.lines import by_lines
 
@@ -73,7 +80,6 @@ def cmd_read(args: argparse.Namespace) -> int:
 
     # The letter readers take images one at a time: a batch of them gains nothing.
     one_by_one = debug is not None or isinstance(reader, LetterReader | AutoReader)
-    settings = reader_settings(args.model, args.top_k, hint, args.lines)
     status = run_batch(args, read, show, settings, 1 if one_by_one else 64)
     if debug is not None:
         print(f"stages in {debug}/<image name>/", file=sys.stderr)
@@ -93,7 +99,7 @@ def _add_read(sub: Any) -> None:
         "letter or several lines, else the more confident of the two), or a run folder, MLP "
         ".npz or .onnx file.",
     )
-    p.add_argument("images", nargs="+", help="image files (any size and mode)")
+    p.add_argument("images", nargs="+", help=_IMAGES)
     p.add_argument("--model", default="default", help=f"{_ANY_MODEL} (default: default)")
     p.add_argument(
         "--top-k",
@@ -168,7 +174,7 @@ def _add_predict(sub: Any) -> None:
         description="Classify images with a trained model.",
     )
     p.add_argument("--model", required=True, help=f"{_ANY_MODEL}")
-    p.add_argument("images", nargs="+", help="image files (any size, PNG/JPEG/...)")
+    p.add_argument("images", nargs="+", help=_IMAGES)
     p.add_argument(
         "--top-k",
         type=_positive,

@@ -91,9 +91,8 @@ def _add_read_scale_flags(p: Any) -> None:
         "--engine",
         choices=["local", "ray"],
         default="local",
-        help="local: read here; ray: read the images (files, folders, manifest.csv files) with "
-        "Ray Data, one reader per actor, into --out FILE.jsonl (pip install "
-        "'ocrlab[distributed]')",
+        help="local: read here; ray: read the images with Ray Data, one reader per actor, into "
+        "--out FILE.jsonl (pip install 'ocrlab[distributed]')",
     )
     p.add_argument("--address", help="with --engine ray: auto or ray://HOST:PORT (default local)")
     p.add_argument(

@@ -21,9 +21,9 @@ import numpy as np
 from ocrlab.data.images import Prepare, decode, decode_all, decode_readable
 from ocrlab.data.manifest import MANIFEST, read_manifest
 from ocrlab.data.packed import PackedImages
+from ocrlab.data.sources import IMAGE_SUFFIXES
 from ocrlab.errors import DatasetError, ImageError
 
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff")
 Progress = Callable[[int], None]
 Shape = tuple[int, ...]
 Fill = Callable[[np.ndarray, Progress | None], None]

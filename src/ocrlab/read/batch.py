@@ -18,11 +18,14 @@ import json
 from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from ocrlab.data.atomic import atomic_write_bytes
 from ocrlab.errors import DatasetError, UserError
 from ocrlab.runtime.shipped import model_name
+
+if TYPE_CHECKING:
+    from ocrlab.read.hint import Hint
 
 ReadFn = Callable[[list[Path]], Sequence[Any]]
 """Paths → one reading (anything with `to_dict()`) per path; raises `UserError` on a bad image."""
@@ -85,12 +88,15 @@ Settings = dict[str, Any]
 
 
 def reader_settings(
-    model: str | Path, top_k: int = 1, hint: Any = None, lines: bool = False
+    model: str | Path, top_k: int = 1, hint: Hint | None = None, lines: bool = False
 ) -> Settings:
     """What decides an image's reading besides the image: the model (one name for each:
-    `model_name`), the alternatives asked for, the hint (`ocrlab.read.hint.Hint`, a dataclass)
-    and reading by lines."""
-    told = None if hint is None else json.loads(json.dumps(dataclasses.asdict(hint)))
+    `model_name`), the alternatives asked for, the hint the reader took (its charset as a set:
+    `digits+upper` reads as `upper+digits`) and reading by lines."""
+    told = None
+    if hint is not None:
+        told = json.loads(json.dumps(dataclasses.asdict(hint)))
+        told["charset"] = "".join(sorted(set(hint.charset)))
     return {"model": model_name(model), "top_k": top_k, "lines": lines, "hint": told}
 
 
@@ -101,18 +107,23 @@ class ResultLog:
     skips them; the errors of the images in `retry` (this run's) are dropped instead and tried
     again, since an image may have been fixed, as is the torn last line a killed run leaves. The
     file is then rewritten without them, atomically. `failed` holds the images recorded as errors.
-    The reader's `settings` are written beside the file (`<file>.reader.json`), and a file read
-    with other settings is refused: skipping its images would give this run's caller another
-    model's or hint's readings. A file without them (written before ocrlab kept them) is taken.
+    The reader's `settings` are written beside the file (`<file>.reader.json`), and a file of
+    readings made with other settings is refused: skipping its images would give this run's
+    caller another model's or hint's readings. A file without them (written before ocrlab kept
+    them) is taken, and so is one that holds no reading yet.
     """
 
     def __init__(self, path: Path, settings: Settings, retry: Collection[str] = ()) -> None:
         self.path, self.done, self.failed = path, set[str](), set[str]()
-        _settle(path, settings)
+        side = path.with_name(path.name + ".reader.json")
+        known = False  # whether side holds the settings of rows in path
         if path.is_file():
-            again = set(retry)
             lines = path.read_bytes().splitlines(keepends=True)
             rows = [(line, _row(line, path)) for line in lines if line.endswith(b"\n")]
+            known = bool(rows) and side.is_file()
+            if known:
+                _same(path, side, settings)
+            again = set(retry)
             kept = [(line, row) for line, row in rows
                     if "error" not in row or row["image"] not in again]  # fmt: skip
             self.done = {row["image"] for _, row in kept}
@@ -122,7 +133,13 @@ class ResultLog:
         try:
             self._fh: IO[str] = path.open("a", encoding="utf-8")
         except OSError as exc:
-            raise DatasetError(f"cannot write {path}: {exc.strerror or exc}") from None
+            raise _cannot_write(path, exc) from None
+        if not known:
+            try:
+                atomic_write_bytes(side, json.dumps(settings, indent=1).encode() + b"\n")
+            except OSError as exc:
+                self._fh.close()
+                raise _cannot_write(side, exc) from None
 
     def write(self, outcome: Outcome) -> None:
         self.write_row(outcome.to_dict())
@@ -145,27 +162,26 @@ class ResultLog:
         self.close()
 
 
-def _settle(path: Path, settings: Settings) -> None:
-    """Check `settings` against those `path`'s readings were made with, and record them."""
-    side = path.with_name(path.name + ".reader.json")
-    if path.is_file() and side.is_file():
-        try:
-            before = json.loads(side.read_bytes())
-        except ValueError:
-            raise DatasetError(f"{side} is not a reader's settings; delete it") from None
-        changed = sorted(k for k in {*before, *settings} if before.get(k) != settings.get(k))
-        if changed:
-            was = ", ".join(f"{k} {json.dumps(before.get(k))}" for k in changed)
-            now = ", ".join(f"{k} {json.dumps(settings.get(k))}" for k in changed)
-            raise DatasetError(
-                f"{path} holds readings made with {was}; this run reads with {now}: give another "
-                f"output file, or delete {path.name} and {side.name} to read every image again"
-            )
-        return
+def _cannot_write(path: Path, exc: OSError) -> DatasetError:
+    return DatasetError(f"cannot write {path}: {exc.strerror or exc}")
+
+
+def _same(path: Path, side: Path, settings: Settings) -> None:
+    """Refuse to add to `path` if its readings, per `side`, were made with other settings."""
     try:
-        atomic_write_bytes(side, json.dumps(settings, indent=1).encode() + b"\n")
-    except OSError as exc:
-        raise DatasetError(f"cannot write {side}: {exc.strerror or exc}") from None
+        before = json.loads(side.read_bytes())
+    except ValueError:
+        before = None
+    if not isinstance(before, dict):
+        raise DatasetError(f"{side} is not a reader's settings; delete it")
+    changed = sorted(k for k in {*before, *settings} if before.get(k) != settings.get(k))
+    if changed:
+        was = ", ".join(f"{k} {json.dumps(before.get(k))}" for k in changed)
+        now = ", ".join(f"{k} {json.dumps(settings.get(k))}" for k in changed)
+        raise DatasetError(
+            f"{path} holds readings made with {was}; this run reads with {now}: give another "
+            f"output file, or delete {path.name} and {side.name} to read every image again"
+        )
 
 
 def _row(line: bytes, path: Path) -> dict[str, Any]:

@@ -1,19 +1,18 @@
 """`ocrlab read --engine ray`: read millions of images with Ray Data into a JSON-lines file.
 
-The images (files, folders, or the `path` column of a manifest.csv) become a Ray Dataset of
-paths; `map_batches` sends batches to a pool of actors, each holding one reader that
+The images (files, folders, or the `path` column of a manifest.csv: `ocrlab.data.sources`) become a
+Ray Dataset of paths; `map_batches` sends batches to a pool of actors, each holding one reader that
 `ocrlab.read.resolve.load` built once (any model name, run folder, MLP or `.onnx` file), and each
-batch is read by `ocrlab.read.batch.read_each`, so one bad image is one error line and the rest
-are read. The driver appends the lines to the same `ResultLog` that `ocrlab read --out` writes:
-`{"image": path, **reading}` or `{"image": path, "error": sentence}`, one per image, flushed as
-they come (in the order batches finish), and a rerun skips the images already there, dropping a
-line a killed run cut short; a rerun with another model or hint is refused. Ray is imported here
-only, when asked for (`pip install 'ocrlab[distributed]'`).
+batch is read by `ocrlab.read.batch.read_each`, so one bad image is one error line and the rest are
+read. The driver appends the lines to the same `ResultLog` that `ocrlab read --out` writes:
+`{"image": path, **reading}` or `{"image": path, "error": sentence}`, one per image, flushed as they
+come (in the order batches finish), and a rerun skips the images already there, dropping a line a
+killed run cut short; a rerun with another model or hint is refused. Ray is imported here only, when
+asked for (`pip install 'ocrlab[distributed]'`).
 """
 
 from __future__ import annotations
 
-import csv
 import json
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -21,30 +20,9 @@ from pathlib import Path
 
 import numpy as np
 
+from ocrlab.data.sources import all_images
 from ocrlab.errors import ConfigError, DatasetError
 from ocrlab.read.batch import ResultLog, read_each, reader_settings
-
-SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff")
-
-
-def list_images(source: Path) -> list[str]:
-    """The image paths of a manifest's `path` column, of a dataset folder's manifest (not its
-    preview), of every image under a folder (sorted), or the image file itself."""
-    if source.is_dir() and (source / "manifest.csv").is_file():
-        source = source / "manifest.csv"
-    if source.is_dir():
-        return sorted(str(p) for p in source.rglob("*") if p.suffix.lower() in SUFFIXES)
-    if source.suffix != ".csv":
-        return [str(source)]  # one image; a missing or bad file is that image's error line
-    if not source.is_file():
-        raise DatasetError(f"{source} is neither a folder of images nor a manifest .csv")
-    with source.open(encoding="utf-8", newline="") as fh:
-        rows = list(csv.DictReader(fh))
-    if rows and "path" not in rows[0]:
-        raise DatasetError(f"{source} has no 'path' column")
-    if any("#" in r["path"] for r in rows):
-        raise DatasetError(f"{source} is a packed dataset; read a PNG dataset or a folder")
-    return [str(source.parent / r["path"]) for r in rows]
 
 
 class ReadBatch:
@@ -114,10 +92,10 @@ def read_ray(
 
     if batch_size < 1 or (actors is not None and actors < 1):
         raise ConfigError("batch size and actors must be at least 1")
-    images = [p for source in sources for p in list_images(source)]
+    images = all_images(sources)
     hint = Hint.parse(charset, length, thorough, colour)
-    hinted(load(model, "cpu"), hint)  # a bad model or hint fails here, once
-    with ResultLog(out, reader_settings(model, top_k, hint), images) as log:
+    took = getattr(hinted(load(model, "cpu"), hint), "hint", None)  # a bad one fails here, once
+    with ResultLog(out, reader_settings(model, top_k, took), images) as log:
         todo = [p for p in images if p not in log.done]
         reader = {"model": model, "top_k": top_k, "device": "cpu", "charset": charset,
                   "length": length, "thorough": thorough, "colour": colour}  # fmt: skip

@@ -275,9 +275,8 @@ async def _unpack(request: Request, body: bytes) -> tuple[bytes, dict[str, str]]
     async def replay() -> Message:
         return {"type": "http.request", "body": body, "more_body": False}
 
-    async with Request(request.scope, replay).form(
-        max_files=1, max_fields=1 + len(FORM_FIELDS)
-    ) as form:
+    most = len(FORM_FIELDS) + 1  # room for one field the API does not know, which it ignores
+    async with Request(request.scope, replay).form(max_files=1, max_fields=most) as form:
         upload = form.get("image")
         if not isinstance(upload, UploadFile):
             found = ", ".join(repr(k) for k in form) or "none"
