@@ -96,7 +96,7 @@ def test_model_from_another_class_list_is_refused(
     [
         (["predict", "--model", "{data}", "{image}"], "not a trained model"),
         (["predict", "--model", "{run}", "{data}/missing.png", "--strict"], "image not found"),
-        (["predict", "--model", "{run}", "{data}/easy/manifest.csv", "--strict"], "cannot decode"),
+        (["predict", "--model", "{run}", "{data}/easy/config.json", "--strict"], "cannot decode"),
         (["train", "classifier", "--data", "{data}/nowhere", "--out", "{data}/r2"], "not found"),
         (
             [

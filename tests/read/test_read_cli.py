@@ -89,6 +89,15 @@ def test_json_top_k_and_debug_stages(
         "00-input.png", "01-working.png", "02-kmeans.png", "03-binary.png", "04-segments.png"
     ]  # fmt: skip
     assert files[-1] == "10-letter2-blur.png"
+    (tmp_path / "days" / "2").mkdir(parents=True)
+    for name in ("days/1.png", "days/2/1.png"):
+        Image.fromarray(draw("OK")).save(tmp_path / name)
+    stages = tmp_path / "stages"
+    assert (
+        main(["read", str(tmp_path / "days"), "--model", str(tiny_run), "--debug", str(stages)])
+        == 0
+    )
+    assert sorted(p.name for p in stages.iterdir()) == ["1", "1-2"]  # days/1.png, days/2/1.png
     assert main(args) == 0
     assert capsys.readouterr().out.count("[") == 2  # each letter's alternatives
 

@@ -55,6 +55,7 @@ def cmd_read(args: argparse.Namespace) -> int:
 
         reader = by_lines(reader)
     debug: Path | None = args.debug
+    named: dict[str, int] = {}  # --debug folders by image name: a.png of two folders gets a, a-2
 
     def read(paths: list[Path]) -> list[Any]:
         if debug is None:
@@ -62,7 +63,8 @@ def cmd_read(args: argparse.Namespace) -> int:
         readings = []
         for path in paths:
             reading, stages = read_with_stages(reader, path, args.top_k)
-            stages.save(debug / path.stem)
+            named[path.stem] = seen = named.get(path.stem, 0) + 1
+            stages.save(debug / (path.stem if seen == 1 else f"{path.stem}-{seen}"))
             readings.append(reading)
         return readings
 
@@ -144,7 +146,8 @@ def _add_read(sub: Any) -> None:
         "--debug",
         type=Path,
         metavar="DIR",
-        help="write every preprocessing stage as DIR/<image name>/NN-stage.png",
+        help="write every preprocessing stage as DIR/<image name>/NN-stage.png (a second image "
+        "of the same name: DIR/<image name>-2/)",
     )
     p.add_argument("--device", default="auto", help="auto, cpu or cuda (default auto)")
     add_batch_flags(p)
