@@ -20,6 +20,13 @@ def ctc_greedy(probs: np.ndarray) -> list[list[tuple[int, float]]]:
     return [_spell(path, p) for path, p in zip(probs.argmax(-1), probs, strict=True)]
 
 
+def first_spelt(probs: np.ndarray) -> np.ndarray:
+    """(B, T, V) per-column probabilities → the column where each line's greedy path spells its
+    first character (-1 for a line it reads as nothing)."""
+    spells = probs.argmax(-1) != BLANK
+    return np.where(spells.any(1), spells.argmax(1), -1)
+
+
 def ctc_constrained(
     probs: np.ndarray, allowed: np.ndarray, lengths: tuple[int, int] | None = None
 ) -> list[list[tuple[int, float]]]:

@@ -337,6 +337,17 @@ def view(lines: np.ndarray, across: float, down: float) -> np.ndarray:
     return out
 
 
+def from_column(lines: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """(N, H, W, 1) lines, each begun at its column of `starts` (the columns before it cut off)
+    and topped up on the right with its last column, `to_line`'s padding."""
+    out = np.empty_like(lines)
+    for i, start in enumerate(starts.tolist()):
+        kept = lines.shape[2] - start
+        out[i, :, :kept] = lines[i, :, start:]
+        out[i, :, kept:] = lines[i, :, -1:]
+    return out
+
+
 def text_widths(lines: np.ndarray, chunk: int = 4096) -> np.ndarray:
     """Columns of each (N, H, W, 1) line before `to_line`'s flat padding on the right (all W
     when the last column is not one colour: the text reaches the edge). Works through `chunk`

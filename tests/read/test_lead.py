@@ -1,0 +1,90 @@
+"""The look at a line begun near its first character: a letter after a long stretch of paper,
+dropped in the plain reading, is read there; nothing else the cut line reads is taken."""
+
+from __future__ import annotations
+
+import importlib
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw, ImageFont
+
+import ocrlab
+from ocrlab.charset import SPECIALS, Charset
+from ocrlab.read.predictor import LEAD, LEAD_ROOM, Reading, lead_look, read_lines
+from ocrlab.runtime.line import from_column
+from ocrlab.synth.backgrounds import marble
+from ocrlab.synth.fonts import default_fonts
+
+predictor = importlib.import_module("ocrlab.read.predictor")  # `ocrlab.read` is a function too
+
+INK = {10: "a", 20: "b"}
+"""A fake model reads a mark of these grey levels in the first row of a line as these letters."""
+
+
+def _line(**marks: int) -> np.ndarray:
+    """A (1, 32, 256, 1) line on paper of 200 with a mark of each letter at its column."""
+    line = np.full((1, 32, 256, 1), 200, np.uint8)
+    for letter, column in marks.items():
+        line[0, 0, column : column + 4, 0] = {v: k for k, v in INK.items()}[letter]
+    return line
+
+
+def _columns(lines: np.ndarray) -> np.ndarray:
+    """(n, w/4, V) probabilities, one column in four: a mark's letter where it is (at 0.99),
+    blank elsewhere; but a `b` more than 40 columns into the line is missed, as the general
+    reader misses a word's first letter after a long stretch of textured paper."""
+    probs = np.zeros((len(lines), lines.shape[2] // 4, len(SPECIALS) + 2), np.float32)
+    probs[:, :, 0] = 1.0  # blank = <pad>, token 0
+    for i, row in enumerate(lines[:, 0, ::4, 0]):
+        for t, mark in enumerate(row.tolist()):
+            letter = INK.get(mark)
+            if letter is None or (letter == "b" and t * 4 > 40):
+                continue
+            probs[i, t] = [0.01, 0, 0, 0, 0, 0]
+            probs[i, t, len(SPECIALS) + "ab".index(letter)] = 0.99
+    return probs
+
+
+def test_a_letter_dropped_far_in_is_read_with_the_line_begun_before_it() -> None:
+    lines = np.concatenate([_line(b=96, a=108), _line(a=108), _line(b=20, a=30), _line()])
+    seen: list[int] = []
+
+    def columns(cut: np.ndarray) -> np.ndarray:
+        seen.append(len(cut))
+        return _columns(cut)
+
+    readings = read_lines(lines, columns, Charset("ab"))
+    assert [r.text for r in readings] == ["ba", "a", "ba", ""]
+    assert sum(seen) == 3 + 2  # the far lines are read again; a near one and a blank one are not
+    assert readings[0].confidence == pytest.approx(0.99**2)
+    assert LEAD < 108 - 4 and 108 - LEAD_ROOM < 96 + 40  # the `b` is in the cut, near its start
+
+
+def test_only_one_more_letter_in_front_read_surely_enough_is_taken() -> None:
+    plain = Reading("RAMe", 1.0)
+    assert lead_look(plain, Reading("fRAMe", 0.6)).text == "fRAMe"
+    assert lead_look(plain, Reading("fRAMe", 0.4)) is plain  # no surer than a guess
+    assert lead_look(plain, Reading("ffRAMe", 0.9)) is plain
+    assert lead_look(plain, Reading("RAMEe", 0.9)) is plain
+
+
+def test_from_column_begins_each_line_at_its_column() -> None:
+    lines = np.arange(2 * 2 * 6, dtype=np.uint8).reshape(2, 2, 6, 1)
+    out = from_column(lines, np.array([2, 0]))
+    assert out[0, :, :, 0].tolist() == [[2, 3, 4, 5, 5, 5], [8, 9, 10, 11, 11, 11]]
+    assert np.array_equal(out[1], lines[1])
+
+
+def test_the_general_reader_reads_a_first_letter_after_marble(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`fRAMe` at the right of a wide canvas of the hard set's marble paper: read plainly,
+    `RAMe` at full confidence."""
+    image = Image.fromarray(marble(np.random.default_rng(0), 48, 336))
+    font = ImageFont.truetype(str(default_fonts()[0].path), 30)
+    ImageDraw.Draw(image).text((200, 6), "fRAMe", fill=(30, 40, 120), font=font)
+    assert ocrlab.read(image, "general", device="cpu").text == "fRAMe"
+    monkeypatch.setattr(predictor, "LEAD", 10**6)  # no second look
+    plain = ocrlab.read(image, "general", device="cpu")
+    assert (plain.text, round(plain.confidence, 2)) == ("RAMe", 1.0)
