@@ -221,12 +221,13 @@ def read_lines(
     (`read_views`). A blank line (one grey level, give or take `BLANK`) reads as no text: the
     model, which has seen text in every image it trained on, would name a letter in it.
 
-    Two second looks, each kept only where it reads better (docs/general.md, "Second looks"):
-    with `colour`, a line read with a confidence under `SURE` whose image has colour contrast its
-    grey lost is read again in `colour` (so, told and thoroughly), and the surer reading is kept:
-    khaki text on kraft paper reads there, while shadows and textures that colour contrast
-    darkens as much as the text keep their grey reading. And a line whose first character comes
-    more than `LEAD` columns in is read again begun just before it (`lead_look`)."""
+    Two second looks, each kept only where it reads better (docs/general.md, "Colour" and "A
+    first letter far in"): with `colour`, a line read with a confidence under `SURE` whose image
+    has colour contrast its grey lost is read again in `colour` (so, told and thoroughly), and
+    the surer reading is kept: khaki text on kraft paper reads there, while shadows and textures
+    that colour contrast darkens as much as the text keep their grey reading. And a line whose
+    first character comes more than `LEAD` columns in is read again begun just before it
+    (`lead_look`)."""
     out, first = _read_lines(batch, column_probs, charset, hint, top_k)
     if colour is not None:
         _colour_look(batch, out, colour, column_probs, charset, hint, top_k)
