@@ -11,7 +11,9 @@ from PIL import Image, ImageDraw, ImageFont
 
 import ocrlab
 from ocrlab.charset import SPECIALS, Charset
+from ocrlab.read.hint import Hint
 from ocrlab.read.predictor import LEAD, LEAD_ROOM, Reading, lead_look, read_lines
+from ocrlab.runtime.ctc import first_spelt
 from ocrlab.runtime.line import from_column
 from ocrlab.synth.backgrounds import marble
 from ocrlab.synth.fonts import default_fonts
@@ -61,6 +63,32 @@ def test_a_letter_dropped_far_in_is_read_with_the_line_begun_before_it() -> None
     assert LEAD < 108 - 4 and 108 - LEAD_ROOM < 96 + 40  # the `b` is in the cut, near its start
 
 
+def test_a_line_reads_the_same_alone_and_in_company_and_a_hint_reaches_the_second_reading() -> None:
+    far = _line(b=96, a=108)
+    batch = np.concatenate([_line(a=8), far, _line(b=20, a=140), _line()])
+    alone = read_lines(far, _columns, Charset("ab"))[0]
+    assert read_lines(batch, _columns, Charset("ab"))[1] == alone and alone.text == "ba"
+    assert read_lines(far, _columns, Charset("ab"), Hint(thorough=True))[0] == alone
+    assert read_lines(far, _columns, Charset("ab"), Hint.parse("a"))[0].text == "a"  # b is out
+    seen: list[int] = []
+
+    def columns(cut: np.ndarray) -> np.ndarray:
+        seen.append(len(cut))
+        return _columns(cut)
+
+    assert read_lines(far, columns, Charset("ab"), Hint.parse(length=1))[0].text == "a"
+    assert seen == [1]  # told one letter, no room for a letter more: not read again
+    assert read_lines(far, _columns, Charset("ab"), Hint.parse(length="1-2"))[0].text == "ba"
+
+
+def test_the_first_letter_is_where_the_hinted_path_spells_it() -> None:
+    probs = _columns(_line(b=20, a=108))  # b spelt at column 20 / 4, a at 108 / 4
+    assert first_spelt(probs).tolist() == [5]
+    allowed = np.array([len(SPECIALS)])  # `a` only
+    assert first_spelt(probs, allowed).tolist() == [27]
+    assert first_spelt(_columns(_line())).tolist() == [-1]
+
+
 def test_only_one_more_letter_in_front_read_surely_enough_is_taken() -> None:
     plain = Reading("RAMe", 1.0)
     assert lead_look(plain, Reading("fRAMe", 0.6)).text == "fRAMe"
@@ -74,6 +102,8 @@ def test_from_column_begins_each_line_at_its_column() -> None:
     out = from_column(lines, np.array([2, 0]))
     assert out[0, :, :, 0].tolist() == [[2, 3, 4, 5, 5, 5], [8, 9, 10, 11, 11, 11]]
     assert np.array_equal(out[1], lines[1])
+    with pytest.raises(ValueError, match="begins at a column"):
+        from_column(lines, np.array([6, 0]))
 
 
 def test_the_general_reader_reads_a_first_letter_after_marble(

@@ -221,18 +221,19 @@ def read_lines(
     (`read_views`). A blank line (one grey level, give or take `BLANK`) reads as no text: the
     model, which has seen text in every image it trained on, would name a letter in it.
 
-    Two second looks, each kept only where it reads better (docs/general.md, "Colour" and "A
-    first letter far in"): with `colour`, a line read with a confidence under `SURE` whose image
-    has colour contrast its grey lost is read again in `colour` (so, told and thoroughly), and
-    the surer reading is kept: khaki text on kraft paper reads there, while shadows and textures
-    that colour contrast darkens as much as the text keep their grey reading. And a line whose
+    Two second looks, each kept by its own rule (docs/general.md, "Colour" and "A first letter
+    far in"): with `colour`, a line read with a confidence under `SURE` whose image has colour
+    contrast its grey lost is read again in `colour` (so, told and thoroughly), and the surer
+    reading is kept: khaki text on kraft paper reads there, while shadows and textures that
+    colour contrast darkens as much as the text keep their grey reading. And a grey line whose
     first character comes more than `LEAD` columns in is read again begun just before it
-    (`lead_look`)."""
+    (`lead_look`), unless a hint fixes the length, which leaves no room for a letter more."""
     out, first = _read_lines(batch, column_probs, charset, hint, top_k)
     if colour is not None:
         _colour_look(batch, out, colour, column_probs, charset, hint, top_k)
+    fixed = hint is not None and hint.lengths is not None and hint.lengths[0] == hint.lengths[1]
     far = np.flatnonzero(first > LEAD)
-    if len(far):
+    if len(far) and not fixed:
         again, _ = _read_lines(
             from_column(batch[far], first[far] - LEAD_ROOM), column_probs, charset, hint, top_k
         )
@@ -249,13 +250,18 @@ textured paper the reader can drop a word's first letter at full confidence (`fR
 word anywhere on a wide one (9 of its 55 misses among 400 images, seed 4)."""
 
 
+LEAD_SURE = 0.5
+"""The confidence at which `lead_look` takes the letter more: better than a guess, and far below
+the plain reading's, which is sure of its letters whether or not it missed one before them."""
+
+
 def lead_look(plain: Reading, begun: Reading) -> Reading:
     """The reading of a line begun just before its first character where it is the plain
-    reading with one character more in front, read with a confidence of at least a half: a
+    reading with one character more in front, read with a confidence of at least `LEAD_SURE`: a
     letter the stretch before it hid. Anything else it reads is no better evidence than the
     plain reading."""
     added = len(begun.text) == len(plain.text) + 1 and begun.text[1:] == plain.text
-    return begun if added and begun.confidence >= 0.5 else plain
+    return begun if added and begun.confidence >= LEAD_SURE else plain
 
 
 def _colour_look(
@@ -298,9 +304,11 @@ def _read_lines(
         return out, first
     lines = batch if len(inked) == len(batch) else batch[inked]
 
+    allowed = hint.tokens(charset.chars) if hint is not None and hint.charset else None
+
     def decode(part: np.ndarray) -> list[tuple[Reading, int]]:
         probs = column_probs(part)
-        at = first_spelt(probs)
+        at = first_spelt(probs, allowed)
         columns = np.where(at < 0, -1, at * (part.shape[2] // probs.shape[1])).tolist()
         return list(zip(readings_from_columns(probs, charset, hint), columns, strict=True))
 

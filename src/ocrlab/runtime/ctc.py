@@ -20,9 +20,11 @@ def ctc_greedy(probs: np.ndarray) -> list[list[tuple[int, float]]]:
     return [_spell(path, p) for path, p in zip(probs.argmax(-1), probs, strict=True)]
 
 
-def first_spelt(probs: np.ndarray) -> np.ndarray:
-    """(B, T, V) per-column probabilities → the column where each line's greedy path spells its
-    first character (-1 for a line it reads as nothing)."""
+def first_spelt(probs: np.ndarray, allowed: np.ndarray | None = None) -> np.ndarray:
+    """(B, T, V) per-column probabilities → the column where each line's greedy path (among the
+    `allowed` tokens, if given) spells its first character (-1 for a line it reads as nothing)."""
+    if allowed is not None:
+        probs = probs[:, :, np.union1d(allowed, [BLANK])]  # the blank stays token 0
     spells = probs.argmax(-1) != BLANK
     return np.where(spells.any(1), spells.argmax(1), -1)
 

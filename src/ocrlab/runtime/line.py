@@ -338,8 +338,11 @@ def view(lines: np.ndarray, across: float, down: float) -> np.ndarray:
 
 
 def from_column(lines: np.ndarray, starts: np.ndarray) -> np.ndarray:
-    """(N, H, W, 1) lines, each begun at its column of `starts` (the columns before it cut off)
-    and topped up on the right with its last column, `to_line`'s padding."""
+    """(N, H, W, 1) lines, each begun at its column of `starts` (0 <= start < W; the columns
+    before it cut off) and topped up on the right with its last column: `to_line`'s padding, or
+    the text's last column for a line it fills."""
+    if len(starts) and not (starts.min() >= 0 and starts.max() < lines.shape[2]):
+        raise ValueError(f"a line begins at a column in 0..{lines.shape[2] - 1}")
     out = np.empty_like(lines)
     for i, start in enumerate(starts.tolist()):
         kept = lines.shape[2] - start
