@@ -3,10 +3,12 @@ image is read, the exit status is 1; --strict stops at the first (exit 2); --out
 
 from __future__ import annotations
 
+import importlib
 import json
 import shutil
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -229,3 +231,32 @@ def test_settings_name_what_changes_a_reading_and_are_written_with_the_results(
     with pytest.raises(DatasetError, match=r"cannot write .*nowhere[/\\]r\.jsonl:"):
         ResultLog(tmp_path / "nowhere" / "r.jsonl", digits_upper)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.jsonl"]  # no settings left
+
+
+def test_out_counts_each_image_on_a_progress_bar(
+    tiny_run: Path, images: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    counts: list[int | None] = []
+
+    class Bar:  # tqdm's part that `--out` uses (tqdm draws nothing off a terminal)
+        def __init__(self, total: int | None, desc: str) -> None:
+            counts.append(total)
+
+        def __enter__(self) -> Bar:
+            return self
+
+        def __exit__(self, *exc: object) -> None:
+            pass
+
+        def update(self, n: int) -> None:
+            counts.append(n)
+
+        def write(self, line: str, file: Any) -> None:
+            print(line, file=file)
+
+    monkeypatch.setattr(importlib.import_module("ocrlab.cli._batch"), "_progress_bar", Bar)
+    out = tmp_path / "results.jsonl"
+    assert main(["read", *images, "--model", str(tiny_run), "--out", str(out)]) == 1
+    assert counts == [3, 1, 1, 1]
+    assert "truncated.png" in capsys.readouterr().err  # the error line, above the bar

@@ -2,10 +2,10 @@
 
 An unreadable image is one line on stderr (or `{"image", "error"}` in `--json` and `--out`) and
 every other image is still read; the exit status is 1 when any image failed, 0 when none did (2
-stays for usage errors). `--strict` stops at the first bad image instead (exit 2). `--out`
-streams one JSON line per image as it is read and skips the images already in the file, so an
-interrupted run resumes (with the same model, options and hint only). The reading itself is
-`ocrlab.read.batch`.
+stays for usage errors). `--strict` stops at the first bad image instead (exit 2). `--out` streams
+one JSON line per image as it is read (a progress bar on a terminal) and skips the images already
+in the file, so an interrupted run resumes (with the same model, options and hint only). The
+reading itself is `ocrlab.read.batch`.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from ocrlab.cli._common import _progress_bar
 from ocrlab.data.sources import all_images
 from ocrlab.read.batch import ReadFn, ResultLog, Settings, error_line, read_each
 
@@ -36,8 +37,8 @@ def add_batch_flags(p: Any) -> None:
         metavar="FILE.jsonl",
         help="append one JSON line per image as it is read, skipping images already in FILE "
         "(an interrupted run resumes; FILE.jsonl.reader.json beside it records the model, "
-        "--top-k, --lines and hint, and a rerun with others is refused); nothing but a summary "
-        "is printed",
+        "--top-k, --lines and hint, and a rerun with others is refused); nothing but a "
+        "progress bar (on a terminal) and a summary is printed",
     )
 
 
@@ -71,10 +72,12 @@ def _to_file(
     with other `settings`); exit 1 when any of `images` failed."""
     with ResultLog(path, settings, images) as log:
         todo = [p for p in images if p not in log.done]
-        for outcome in read_each(read, todo, strict, chunk):
-            log.write(outcome)
-            if outcome.error is not None:
-                print(error_line(outcome), file=sys.stderr, flush=True)
+        with _progress_bar(len(todo), f"read → {path}") as bar:
+            for outcome in read_each(read, todo, strict, chunk):
+                log.write(outcome)
+                bar.update(1)
+                if outcome.error is not None:
+                    bar.write(error_line(outcome), file=sys.stderr)
         failed = len({p for p in images if p in log.failed})
     print(
         f"wrote {len(todo):,} result(s) to {path}; {len(images) - len(todo):,} were already "

@@ -33,7 +33,8 @@ def _rank0() -> bool:
     return os.environ.get("RANK", "0") == "0"
 
 
-def _progress_bar(total: int, desc: str) -> Any:
+def _progress_bar(total: int | None, desc: str) -> Any:
+    """A tqdm bar over images on a terminal (none in a log or a pipe); `total` None: a count."""
     from tqdm import tqdm
 
     return tqdm(total=total, desc=desc, unit="img", disable=None, smoothing=0.1)

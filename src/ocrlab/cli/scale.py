@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ocrlab.cli._common import _positive
+from ocrlab.cli._common import _positive, _progress_bar
 
 
 def _add_generate_scale_flags(p: Any) -> None:
@@ -113,11 +113,13 @@ def read_with_ray(args: argparse.Namespace) -> int:
         raise ConfigError("--engine ray reads into --out FILE.jsonl")
     if args.debug is not None:
         raise ConfigError("--debug is for the local engine")
-    tally = read_ray(
-        [Path(p) for p in args.images], args.out, model=args.model, address=args.address,
-        actors=args.actors, batch_size=args.batch_size, top_k=args.top_k, strict=args.strict,
-        charset=args.charset, length=args.length, thorough=args.thorough, colour=args.colour,
-    )  # fmt: skip
+    with _progress_bar(None, f"read → {args.out}") as bar:
+        tally = read_ray(
+            [Path(p) for p in args.images], args.out, model=args.model, address=args.address,
+            actors=args.actors, batch_size=args.batch_size, top_k=args.top_k, strict=args.strict,
+            charset=args.charset, length=args.length, thorough=args.thorough, colour=args.colour,
+            progress=bar.update,
+        )  # fmt: skip
     print(
         f"wrote {tally.written:,} result(s) to {args.out}; {tally.skipped:,} were already "
         f"there; {tally.failed:,} image(s) failed",
