@@ -191,9 +191,8 @@ def colour_look(reader: Any, images: Sequence[ImageLike]) -> Colour | None:
     """`images`' lines with their colour contrast kept (`ocrlab.runtime.line.grey`), prepared on
     demand for the images in colour, where `reader` is a line model that looks again in colour
     (`Checkpoint.colour`) and its hint does not say otherwise (`Hint.colour`). A grey image's
-    line would come out as its first one: it is not
-    prepared again (an eighth of the int8 export's reading of captcha_images_v2, whose unsure
-    lines are a third)."""
+    line would come out as its first one: it is not prepared again (an eighth of the int8
+    export's reading of captcha_images_v2, whose unsure lines are a third)."""
     ckpt, hint = reader.checkpoint, getattr(reader, "hint", None)
     if ckpt.kind != "line" or not ckpt.colour or (hint is not None and not hint.colour):
         return None
