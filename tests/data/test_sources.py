@@ -36,7 +36,9 @@ def test_what_cannot_be_read_is_named(tmp_path: Path) -> None:
                  "packed.csv": "path,text\npart-0.bin#3,a\n"}  # fmt: skip
     for name, text in manifests.items():
         (tmp_path / name).write_text(text)
+    (tmp_path / "latin.csv").write_bytes("path\nstra\xdfe.png\n".encode("latin-1"))
     errors = {"empty": "holds no images", "none.csv": "lists no images",
+              "latin.csv": "cannot read .*latin.csv as a manifest",
               "image.CSV": "no 'path' column", "packed.csv": "packed dataset",
               "gone.csv": "neither a folder of images nor a manifest"}  # fmt: skip
     for name, error in errors.items():

@@ -47,8 +47,11 @@ def _folder(folder: Path) -> list[str]:
 
 
 def _manifest(path: Path) -> list[str]:
-    with path.open(encoding="utf-8", newline="") as fh:
-        rows = list(csv.DictReader(fh))
+    try:
+        with path.open(encoding="utf-8", newline="") as fh:
+            rows = list(csv.DictReader(fh))
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise DatasetError(f"cannot read {path} as a manifest: {exc}") from None
     if not rows:
         raise DatasetError(f"{path} lists no images")
     if "path" not in rows[0]:
