@@ -52,6 +52,34 @@ def test_read_many_batches_and_keeps_order(word: Image.Image) -> None:
     assert [r.text for r in many] == one_by_one
 
 
+def test_read_many_takes_a_folder_or_one_path_not_its_characters(
+    word: Image.Image, tmp_path: Path
+) -> None:
+    from ocrlab.data.sources import list_images
+
+    other = ocrlab.render("World", style="easy", seed=2)
+    (tmp_path / "sub").mkdir()
+    word.save(tmp_path / "b.png")
+    other.save(tmp_path / "sub" / "a.png")
+    (tmp_path / "notes.txt").write_text("not an image")
+    paths = list_images(tmp_path)
+    assert [Path(p).name for p in paths] == ["b.png", "a.png"]  # sorted: b.png before sub/
+    expected = [r.text for r in ocrlab.read_many(paths, model="captcha", device="cpu")]
+    for source in (tmp_path, str(tmp_path)):
+        got = ocrlab.read_many(source, model="captcha", device="cpu")
+        assert [r.text for r in got] == expected
+    one = ocrlab.read_many(str(tmp_path / "b.png"), model="captcha", device="cpu")
+    assert [r.text for r in one] == expected[:1]
+    buf = io.BytesIO()
+    word.save(buf, "PNG")
+    assert [r.text for r in ocrlab.read_many(buf.getvalue(), "captcha", device="cpu")] == [
+        expected[0]
+    ]
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(DatasetError, match="holds no images"):
+        ocrlab.read_many(tmp_path / "empty", model="captcha", device="cpu")
+
+
 def test_load_and_models_name_the_same_readers() -> None:
     names = ocrlab.models()
     assert {"default", "words", "captcha", "letters", "auto"} <= names.keys()

@@ -116,7 +116,7 @@ def read(
 
 
 def read_many(
-    images: Iterable[ImageLike],
+    images: Iterable[ImageLike] | str | Path | bytes,
     model: str | Path | Reader = "default",
     top_k: int = 1,
     batch_size: int = 64,
@@ -128,7 +128,17 @@ def read_many(
     colour: bool = True,
 ) -> list[Reading]:
     """Read many images, `batch_size` at a time; one Reading per image, in order (the options
-    as for `read`)."""
+    as for `read`). `images` may also name them with one path (`str` or `Path`), as `ocrlab
+    read` takes it: a folder (nested folders too), a dataset folder or manifest, or one image;
+    they are read in the order `ocrlab.data.sources.list_images` lists them, so
+    `zip(list_images(src), read_many(src))` pairs each path with its reading. One encoded image
+    (`bytes`) reads as one."""
+    if isinstance(images, str | Path):  # a str is iterable: never read its characters as images
+        from ocrlab.data.sources import list_images
+
+        images = list_images(images)
+    elif isinstance(images, bytes | bytearray):  # one encoded image, not a sequence of ints
+        images = [bytes(images)]
     reader = _cached(model, device, lines, charset, length, thorough, colour)
     out: list[Reading] = []
     batch: list[ImageLike] = []
