@@ -107,13 +107,15 @@ def to_line(
 
 
 def grey(image: np.ndarray, chroma: bool = False) -> np.ndarray:
-    """(H, W[, 1, 3 or 4]) uint8 → (H, W) uint8 luma; with `chroma`, each pixel also moves
-    `CHROMA` grey levels per unit by which its colour (Cb, Cr) is further from the paper's (the
-    border's median) than the paper's own colours are (the border's 99th percentile), in the
-    direction the colourful pixels' luma leans. Luma alone loses khaki text on kraft paper, whose
-    colours differ where their brightness does not: the general reader read 28 % of the hard
-    set's khaki lines and 43 % of its orange ones (docs/general.md, "Colour"). A grey image, and
-    one in the paper's colours, is unchanged."""
+    """(H, W[, 1, 3 or 4]) uint8 → (H, W) uint8 luma; with `chroma`, each pixel whose
+    neighbourhood's colour (Cb, Cr, mean over 3 × 3) is further from the paper's (the border's
+    median) than the paper's own neighbourhoods are (the border's 99th percentile) also moves
+    `CHROMA` grey levels per unit of its own colour's distance from the paper's, in the direction
+    the colourful pixels' luma leans. Luma alone loses khaki text on kraft paper, whose colours
+    differ where their brightness does not: the general reader read 28 % of the hard set's khaki
+    lines and 43 % of its orange ones (docs/general.md, "Colour"). Judging by the neighbourhood
+    lets text through on paper whose pixel-wise colour noise hides it from a pixel's own colour,
+    and keeps that noise out. A grey image, and one in the paper's colours, is unchanged."""
     if image.ndim == 3 and image.shape[2] == 1:
         image = image[..., 0]
     if image.ndim == 3 and image.shape[2] == 4:
@@ -122,15 +124,22 @@ def grey(image: np.ndarray, chroma: bool = False) -> np.ndarray:
     luma = np.asarray(im if im.mode == "L" else im.convert("L"))
     if not chroma or not in_colour(image):
         return luma
-    ycc = np.asarray(im.convert("YCbCr"), np.float32)
-    colour = ycc[..., 1:]
-    away = np.sqrt(((colour - np.median(_border(colour), axis=0)) ** 2).sum(-1))
-    away = np.maximum(away - np.percentile(_border(away), 99), 0)  # the paper's own colours
+    ycc = im.convert("YCbCr")
+    near = np.stack([np.asarray(c.filter(ImageFilter.BoxBlur(1)), np.float32)
+                     for c in ycc.split()[1:]], axis=-1)  # fmt: skip
+    ycc = np.asarray(ycc, np.float32)
+    off, near_off = _colour_off(ycc[..., 1:]), _colour_off(near)
+    away = np.where(near_off > np.percentile(_border(near_off), 99), off, 0.0)
     if not away.any():
         return luma
     lean = (ycc[..., 0] - np.median(_border(ycc[..., 0]))) * away
     sign = 1.0 if lean.sum() >= 0 else -1.0
     return np.clip(np.round(luma + sign * CHROMA * away), 0, 255).astype(np.uint8)
+
+
+def _colour_off(colour: np.ndarray) -> np.ndarray:
+    """Each pixel's distance from the paper's colour, the median of the border's (H, W, 2)."""
+    return np.sqrt(((colour - np.median(_border(colour), axis=0)) ** 2).sum(-1))
 
 
 def in_colour(image: np.ndarray) -> bool:
