@@ -195,6 +195,21 @@ def test_a_tight_crop_is_framed_as_if_cut_with_room_round_it() -> None:
     assert frame(framed) is framed  # and leaves a line with room round it alone
 
 
+def test_text_with_room_a_page_round_it_is_cut_to_its_text_and_framed() -> None:
+    tight = _tight()
+    h, w = tight.shape
+    paper = int(np.median(tight[0]))
+    page = np.full((6 * h, w + 5 * h), paper, np.uint8)
+    page[3 * h : 4 * h, 4 * h : 4 * h + w] = tight  # below the middle, right of it
+    assert (frame(page) == frame(tight)).all()  # read as the text cut out with its frame
+    assert (to_line(page) == to_line(tight)).all()
+    roomy = page[5 * h // 2 : 9 * h // 2]  # half the height: room the reader learnt, left alone
+    assert frame(roomy) is roomy
+    specked = page.copy()
+    specked[:3, :3] = specked[-3:, -3:] = 0  # ink in two corners: a CAPTCHA's clutter
+    assert frame(specked) is specked
+
+
 def test_a_line_with_ink_in_its_corners_is_not_framed() -> None:
     tight = _tight()
     hatched = tight.copy()
