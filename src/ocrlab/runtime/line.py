@@ -127,10 +127,10 @@ def grey(image: np.ndarray, chroma: bool = False) -> np.ndarray:
     luma = np.asarray(im if im.mode == "L" else im.convert("L"))
     if not chroma or not in_colour(image):
         return luma
-    ycc = im.convert("YCbCr")
+    ycc_im = im.convert("YCbCr")
     near = np.stack([np.asarray(c.filter(ImageFilter.BoxBlur(1)), np.float32)
-                     for c in ycc.split()[1:]], axis=-1)  # fmt: skip
-    ycc = np.asarray(ycc, np.float32)
+                     for c in ycc_im.split()[1:]], axis=-1)  # fmt: skip
+    ycc = np.asarray(ycc_im, np.float32)
     off, near_off = _colour_off(ycc[..., 1:]), _colour_off(near)
     away = np.where(near_off > np.percentile(_border(near_off), 99), off, 0.0)
     if not away.any():
