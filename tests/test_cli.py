@@ -140,6 +140,28 @@ def test_outputs_that_cannot_be_written_are_refused_first(
     assert picture.read_bytes() == b"\x89PNG not really"
 
 
+def test_models_lists_the_shipped_names(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["models"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split()[0] for line in lines][:2] == ["default", "general"]
+    assert {"words", "captcha", "letters", "auto"} <= {line.split()[0] for line in lines}
+
+
+def test_a_reader_that_leaves_the_pipe_costs_no_traceback() -> None:
+    """`ocrlab fonts list | head -1`: the rest is dropped quietly, exit status 141 as a shell's."""
+    import subprocess
+    import sys
+
+    cmd = [sys.executable, "-m", "ocrlab.cli", "fonts", "list"]
+    with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as proc:
+        assert proc.stdout is not None and proc.stderr is not None
+        first = proc.stdout.readline()
+        proc.stdout.close()
+        err = proc.stderr.read().decode()
+        assert proc.wait(timeout=120) == 141, err
+    assert first and err == ""
+
+
 def test_an_os_error_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from ocrlab import render
 

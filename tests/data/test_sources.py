@@ -15,7 +15,9 @@ def test_files_folders_and_manifests(tmp_path: Path) -> None:
     scraped = tmp_path / "scraped"
     (scraped / "day2").mkdir(parents=True)
     (scraped / "odd.png").mkdir()  # a folder, whatever its name
-    for name in ("b.PNG", "a.jpg", "day2/c.webp", "notes.txt", "labels.csv"):
+    (scraped / ".thumbs").mkdir()  # hidden: a tool's, not the user's images
+    hidden = ("._b.PNG", ".thumbs/a.png")  # macOS's metadata beside a copied b.PNG
+    for name in ("b.PNG", "a.jpg", "day2/c.webp", "notes.txt", "labels.csv", *hidden):
         (scraped / name).write_bytes(b"")
     found = list_images(scraped)
     assert found == [str(scraped / n) for n in ("a.jpg", "b.PNG", "day2/c.webp")]

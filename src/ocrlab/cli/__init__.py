@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import select
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -26,7 +27,7 @@ from ocrlab.cli.experiment import _add_experiment
 from ocrlab.cli.finetune import _add_audit, _add_train_finetune
 from ocrlab.cli.fonts import _add_fonts
 from ocrlab.cli.generate import _add_generate
-from ocrlab.cli.read import _add_eval, _add_export, _add_predict, _add_read
+from ocrlab.cli.read import _add_eval, _add_export, _add_models, _add_predict, _add_read
 from ocrlab.cli.serve import _add_label, _add_serve
 from ocrlab.cli.train_general import _add_train_general
 from ocrlab.cli.train_letters import _add_train_letters_cnn, _add_train_mlp
@@ -61,6 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_generate(sub)
     _add_fonts(sub)
     _add_train(sub)
+    _add_models(sub)
     _add_eval(sub)
     _add_predict(sub)
     _add_read(sub)
@@ -78,7 +80,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     handler: Handler = args.handler
     try:
-        return handler(args)
+        status = handler(args)
+        sys.stdout.flush()  # here, not at exit, where a reader that left costs a traceback
+        return status
     except UserError as exc:
         print(f"ocrlab: error: {exc}", file=sys.stderr)
         return 2
@@ -99,10 +103,21 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _stdout_gone() -> bool:
     """Whether standard output is a pipe whose reader has left; if so, it is pointed at the null
-    device, so that Python's own flush at exit stays quiet."""
+    device, so that Python's own flush at exit stays quiet. A write that failed has already
+    dropped its text, so a flush may succeed on a broken pipe: poll asks the pipe itself."""
     try:
         sys.stdout.flush()
+        fd = sys.stdout.fileno()
     except BrokenPipeError:
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return True
-    return False
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # no file behind it (a test's capture)
+        return False
+    else:
+        if not hasattr(select, "poll"):
+            return False
+        poll = select.poll()
+        poll.register(fd, select.POLLOUT)
+        if not any(events & select.POLLERR for _, events in poll.poll(0)):
+            return False
+    os.dup2(os.open(os.devnull, os.O_WRONLY), fd)
+    return True

@@ -1,7 +1,7 @@
-"""The reading side of the CLI: `read`, `predict`, `eval` and `export`.
+"""The reading side of the CLI: `models`, `read`, `predict`, `eval` and `export`.
 
-It owns those subcommands' flags and handlers: reading images with a shipped model, run folder,
-MLP or ONNX file (`read`), top-k readings with probabilities (`predict`), scoring a model on
+It owns those subcommands' flags and handlers: the shipped models (`models`), reading images
+with a shipped model, run folder, MLP or ONNX file (`read`), top-k readings with probabilities (`predict`), scoring a model on
 datasets or a reader on a letters-eval set (`eval`), and exporting a model to ONNX (`export`).
 Every `--model` goes through the one resolver, `ocrlab.read.resolve.load`.
 """
@@ -24,14 +24,33 @@ if TYPE_CHECKING:
     from ocrlab.read.hint import Hint
 
 _ANY_MODEL = (
-    "a shipped model (default, general, words, captcha, letters, auto; see `python -c 'import "
-    "ocrlab; print(ocrlab.models())'`), a run folder, an MLP model.npz or an .onnx file"
+    "a shipped model (default, general, words, captcha, letters, auto; `ocrlab models` says "
+    "what each reads), a run folder, an MLP model.npz or an .onnx file"
 )
 
 _IMAGES = (
     "images (any size and mode: PNG, JPEG, ...), folders (every image under them, sorted) or a "
     "dataset's manifest.csv (its folder will do)"
 )
+
+
+def cmd_models(args: argparse.Namespace) -> int:
+    import ocrlab
+
+    names = ocrlab.models()
+    width = max(map(len, names))
+    for name, line in names.items():
+        print(f"{name:{width}}  {line}")
+    return 0
+
+
+def _add_models(sub: Any) -> None:
+    p = sub.add_parser(
+        "models",
+        help="list the shipped models",
+        description="The shipped models `--model` takes by name (ocrlab.models()), one line each.",
+    )
+    p.set_defaults(handler=cmd_models)
 
 
 def cmd_read(args: argparse.Namespace) -> int:
@@ -325,7 +344,9 @@ def _add_export(sub: Any) -> None:
         "OUT.onnx` then runs it with onnxruntime.",
     )
     p.add_argument(
-        "--model", required=True, help="a shipped name (words, captcha, letters) or a run folder"
+        "--model",
+        required=True,
+        help="a shipped name (default, general, words, captcha, letters) or a run folder",
     )
     p.add_argument("--onnx", type=Path, required=True, help="ONNX file to write")
     p.add_argument(

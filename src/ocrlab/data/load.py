@@ -21,7 +21,7 @@ import numpy as np
 from ocrlab.data.images import Prepare, decode, decode_all, decode_readable
 from ocrlab.data.manifest import MANIFEST, read_manifest
 from ocrlab.data.packed import PackedImages
-from ocrlab.data.sources import IMAGE_SUFFIXES
+from ocrlab.data.sources import is_image
 from ocrlab.errors import DatasetError, ImageError
 
 Progress = Callable[[int], None]
@@ -245,8 +245,8 @@ def _copy_packed(
 
 
 def image_files(folder: Path) -> list[Path]:
-    """The images of `folder` (by suffix, `IMAGE_SUFFIXES`), sorted by name."""
-    return sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+    """The images of `folder` (`ocrlab.data.sources.is_image`), sorted by name."""
+    return sorted(p for p in folder.iterdir() if is_image(p))
 
 
 def unlabelled_images(

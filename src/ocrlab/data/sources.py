@@ -17,10 +17,17 @@ from ocrlab.errors import DatasetError
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff")
 
 
+def is_image(path: Path) -> bool:
+    """Whether a folder's entry is an image to read: an image suffix (`IMAGE_SUFFIXES`), and not
+    hidden (`.name`: a copy's metadata such as macOS's `._scan.png` is not an image)."""
+    return path.suffix.lower() in IMAGE_SUFFIXES and not path.name.startswith(".")
+
+
 def list_images(source: str | Path) -> list[str]:
     """The images `source` names: a manifest's `path` column, in its order; a folder's images
-    (sorted, nested folders too, but not symbolic links to folders), where a folder holding a
-    manifest stands for its dataset (not its preview); or the image file itself, as given."""
+    (`is_image`, sorted, nested folders too, but not hidden ones or symbolic links to folders),
+    where a folder holding a manifest stands for its dataset (not its preview); or the image
+    file itself, as given."""
     path = Path(source)
     if path.is_dir():
         found = _folder(path)
@@ -39,9 +46,9 @@ def _folder(folder: Path) -> list[str]:
         return _manifest(folder / MANIFEST)
     found = []
     for path in sorted(folder.iterdir()):
-        if path.is_dir() and not path.is_symlink():
+        if path.is_dir() and not path.is_symlink() and not path.name.startswith("."):
             found += _folder(path)
-        elif path.is_file() and path.suffix.lower() in IMAGE_SUFFIXES:
+        elif path.is_file() and is_image(path):
             found.append(str(path))
     return found
 
