@@ -1,8 +1,9 @@
 """The reading side of the CLI: `models`, `read`, `predict`, `eval` and `export`.
 
 It owns those subcommands' flags and handlers: the shipped models (`models`), reading images
-with a shipped model, run folder, MLP or ONNX file (`read`), top-k readings with probabilities (`predict`), scoring a model on
-datasets or a reader on a letters-eval set (`eval`), and exporting a model to ONNX (`export`).
+with a shipped model, run folder, MLP or ONNX file (`read`), top-k readings with probabilities
+(`predict`), scoring a model on datasets or a reader on a letters-eval set (`eval`), and
+exporting a model to ONNX (`export`).
 Every `--model` goes through the one resolver, `ocrlab.read.resolve.load`.
 """
 
