@@ -162,6 +162,24 @@ def test_a_reader_that_leaves_the_pipe_costs_no_traceback() -> None:
     assert first and err == ""
 
 
+def test_eval_says_what_it_scores_instead(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from ocrlab import render
+
+    words = tmp_path / "words"
+    words.mkdir()
+    render("ab3de", style="easy").save(words / "ab3de.png")
+    cases = {
+        ("auto", str(words)): "auto chooses the letters or the words model",
+        ("letters", str(words)): "not among the model's 26 classes ('A', 'B'",
+        ("captcha", str(words / "ab3de.png")): "is a file, not a dataset folder",
+    }
+    for (model, data), said in cases.items():
+        assert main(["eval", "--model", model, "--data", data]) == 2
+        assert said in capsys.readouterr().err
+
+
 def test_an_os_error_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from ocrlab import render
 

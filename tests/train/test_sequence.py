@@ -82,9 +82,15 @@ def test_onnx_matches_torch(run: Path, folder: Path, tmp_path: Path) -> None:
         assert a.confidence == pytest.approx(b.confidence, rel=1e-4, abs=1e-6)
 
 
-def test_evaluate_held_out_split(run: Path, folder: Path) -> None:
+def test_evaluate_held_out_split(run: Path, folder: Path, tmp_path: Path) -> None:
     metrics = evaluate_seq(run, [folder], "cpu", held_out=True)
     assert metrics["images"] == 4 and metrics["cer"] >= 0.0
+    part = tmp_path / "part"  # some of the images it trained on: no split of its own
+    part.mkdir()
+    for image in sorted(folder.iterdir())[:8]:
+        (part / image.name).write_bytes(image.read_bytes())
+    with pytest.raises(DatasetError, match="trained on 12 images and tested on 4"):
+        evaluate_seq(run, [part], "cpu", held_out=True)
 
 
 def test_text_metrics() -> None:

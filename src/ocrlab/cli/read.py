@@ -215,7 +215,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
     from ocrlab.read.evaluate import evaluate
     from ocrlab.read.hint import Hint
-    from ocrlab.runtime.shipped import run_folder
+    from ocrlab.runtime.shipped import AUTO, run_folder
 
     hint = Hint.parse(args.charset, args.length, args.thorough, args.colour)
     if args.json_out is not None:
@@ -227,6 +227,11 @@ def cmd_eval(args: argparse.Namespace) -> int:
             )
         metrics = _eval_letters(args, hint)
     else:
+        if args.model == AUTO:
+            raise ConfigError(
+                "auto chooses the letters or the words model per image; score one of them on "
+                "labelled folders (--model words), or auto on a letters-eval set"
+            )
         run = run_folder(args.model)
         metrics = evaluate(
             run, args.data, args.device, args.workers, args.held_out, args.strict, hint

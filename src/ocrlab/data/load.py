@@ -163,6 +163,11 @@ class _How:
 
 
 def _plan(root: Path, how: _How, skip_bad: bool) -> _Planned:
+    if root.is_file():
+        raise DatasetError(
+            f"{root} is a file, not a dataset folder (a folder of labelled images, or a dataset "
+            "ocrlab generate wrote)"
+        )
     if not root.is_dir():
         raise DatasetError(f"dataset folder not found: {root}")
     if (root / MANIFEST).is_file():

@@ -61,9 +61,12 @@ def evaluate_classifier(
     index = {w: i for i, w in enumerate(predictor.classes)}
     unknown = sorted({w for w in data.words if w not in index})
     if unknown:
+        known = ", ".join(map(repr, predictor.classes[:5]))
         raise DatasetError(
-            f"{len(unknown)} word(s) of the data are not among the model's classes, e.g. "
-            f"{unknown[:3]}: the model was trained on another class list"
+            f"{len(unknown)} label(s) of the data are not among the model's "
+            f"{len(predictor.classes):,} classes ({known}, ...), e.g. {unknown[:3]}: it was "
+            "trained on other labels (a letters model is scored on words and lines by a "
+            "letters-eval set: ocrlab data letters-eval)"
         )
     labels = np.array([index[w] for w in data.words], dtype=np.int64)
     probs = predictor.probabilities(data.images)
@@ -113,7 +116,8 @@ def evaluate_seq(
         seed = int(saved["train"]["seed"])
         rows = limit_rows(len(data), saved.get("limit"), seed)
         texts = [data.texts[i] for i in rows]
-        _, test = text_split(texts, saved["split"], float(saved["test_fraction"]), seed)
+        train, test = text_split(texts, saved["split"], float(saved["test_fraction"]), seed)
+        _check_seq_split(predictor.checkpoint.split, run, [texts[i] for i in test], len(train))
         data = data.subset(rows[test])
     pred = [r.text for r in predictor.read_batch(data.images, top_k=1)]
     return {
@@ -123,6 +127,19 @@ def evaluate_seq(
         "held_out": held_out,
         **_failed(data),
     }
+
+
+def _check_seq_split(split: dict[str, Any], run: Path, test: list[str], train: int) -> None:
+    """Refuse to call a split of other folders the run's own test split: recomputed on data it
+    was not trained on, the same seed splits off images it may have trained on."""
+    counts = (int(split.get("train", train)), int(split.get("test", len(test))))
+    words = sorted({t.lower() for t in test})[:2000]
+    if counts != (train, len(test)) or split.get("test_words", words) != words:
+        raise DatasetError(
+            f"{run} was trained on {counts[0]:,} images and tested on {counts[1]:,}; these "
+            f"folders split into {train:,} and {len(test):,} other ones: --held-out needs the "
+            "folders it was trained on, in order"
+        )
 
 
 def _in_colour(
