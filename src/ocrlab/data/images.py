@@ -29,8 +29,9 @@ from ocrlab.errors import ImageError
 ImageLike = str | Path | bytes | np.ndarray | Image.Image
 """What readers accept: a path, encoded bytes, a Pillow image or a uint8 (H, W[, 1|3|4]) array."""
 
-MAX_PIXELS = 40_000_000
-"""Largest image accepted (about 6,300 × 6,300): beyond it a file is a decompression bomb."""
+MAX_PIXELS = 100_000_000
+"""Largest image accepted (10,000 × 10,000; a 48-megapixel phone photo is well within it), checked
+from the header before decoding: beyond it a file is a decompression bomb, or a photo to crop."""
 
 
 def open_image(source: ImageLike, mode: str = "RGB", max_pixels: int = MAX_PIXELS) -> Image.Image:
@@ -43,17 +44,22 @@ def open_image(source: ImageLike, mode: str = "RGB", max_pixels: int = MAX_PIXEL
         return _flatten(source, mode)
     source = Path(source) if isinstance(source, str) else source
     name = str(source) if isinstance(source, Path) else "the image"
+    if isinstance(source, Path) and source.is_dir():
+        raise ImageError(
+            f"{name} is a folder, not an image: ocrlab.read_many({str(source)!r}) or `ocrlab "
+            "read FOLDER` reads its images"
+        )
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)  # e.g. a TIFF tag of the wrong length
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # ours names the size
             fp = io.BytesIO(source) if isinstance(source, bytes) else source
             with Image.open(fp) as im:
                 _check_pixels(name, im.width, im.height, max_pixels)
                 im.load()
                 return _flatten(im, mode)
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise ImageError(f"{name} exceeds the pixel limit (decompression bomb?)") from None
+    except Image.DecompressionBombError:  # over twice Pillow's own limit: it gives no size
+        raise ImageError(f"{name} is over the limit of {max_pixels:,} pixels") from None
     except FileNotFoundError:
         raise ImageError(f"image not found: {name}") from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
