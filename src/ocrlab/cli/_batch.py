@@ -71,14 +71,14 @@ def _to_file(
     """Stream outcomes to `path` (a rerun tries the images that failed again, and is refused
     with other `settings`); exit 1 when any of `images` failed."""
     with ResultLog(path, settings, images) as log:
-        todo = [p for p in images if p not in log.done]
+        todo = [p for p in images if not log.holds(p)]
         with _progress_bar(len(todo), f"read → {path}") as bar:
             for outcome in read_each(read, todo, strict, chunk):
                 log.write(outcome)
                 bar.update(1)
                 if outcome.error is not None:
                     bar.write(error_line(outcome), file=sys.stderr)
-        failed = len({p for p in images if p in log.failed})
+        failed = len({p for p in images if log.failed_on(p)})
     print(
         f"wrote {len(todo):,} result(s) to {path}; {len(images) - len(todo):,} were already "
         f"there; {failed:,} image(s) failed",

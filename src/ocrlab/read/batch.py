@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -103,10 +104,11 @@ def reader_settings(
 class ResultLog:
     """A JSON Lines file of outcomes, one object per line, appended and flushed as they come.
 
-    Opening an existing file keeps its lines and `done` holds their images, so a restarted run
+    Opening an existing file keeps its lines, whose images it then `holds`, so a restarted run
     skips them; the errors of the images in `retry` (this run's) are dropped instead and tried
     again, since an image may have been fixed, as is the torn last line a killed run leaves. The
-    file is then rewritten without them, atomically. `failed` holds the images recorded as errors.
+    file is then rewritten without them, atomically. `failed_on` tells the images recorded as
+    errors. An image is known by its file, however its path was typed (`_file`).
     The reader's `settings` are written beside the file (`<file>.reader.json`), and a file of
     readings made with other settings is refused: skipping its images would give this run's
     caller another model's or hint's readings. A file without them (written before ocrlab kept
@@ -114,7 +116,7 @@ class ResultLog:
     """
 
     def __init__(self, path: Path, settings: Settings, retry: Collection[str] = ()) -> None:
-        self.path, self.done, self.failed = path, set[str](), set[str]()
+        self.path, self._done, self._failed = path, set[str](), set[str]()
         side = path.with_name(path.name + ".reader.json")
         known = False  # whether side holds the settings of rows in path
         if path.is_file():
@@ -123,11 +125,11 @@ class ResultLog:
             known = bool(rows) and side.is_file()
             if known:
                 _same(path, side, settings)
-            again = set(retry)
+            again = {_file(image) for image in retry}
             kept = [(line, row) for line, row in rows
-                    if "error" not in row or row["image"] not in again]  # fmt: skip
-            self.done = {row["image"] for _, row in kept}
-            self.failed = {row["image"] for _, row in kept if "error" in row}
+                    if "error" not in row or _file(row["image"]) not in again]  # fmt: skip
+            self._done = {_file(row["image"]) for _, row in kept}
+            self._failed = {_file(row["image"]) for _, row in kept if "error" in row}
             if len(kept) < len(lines):
                 atomic_write_bytes(path, b"".join(line for line, _ in kept))
         try:
@@ -141,6 +143,14 @@ class ResultLog:
                 self._fh.close()
                 raise _cannot_write(side, exc) from None
 
+    def holds(self, image: str) -> bool:
+        """Whether the file has an outcome for `image`."""
+        return _file(image) in self._done
+
+    def failed_on(self, image: str) -> bool:
+        """Whether the file's outcome for `image` is an error."""
+        return _file(image) in self._failed
+
     def write(self, outcome: Outcome) -> None:
         self.write_row(outcome.to_dict())
 
@@ -148,9 +158,9 @@ class ResultLog:
         """Append an outcome that is already a dict (as the Ray reader's actors send them)."""
         self._fh.write(json.dumps(row, ensure_ascii=False) + "\n")
         self._fh.flush()
-        self.done.add(row["image"])
+        self._done.add(_file(row["image"]))
         if "error" in row:
-            self.failed.add(row["image"])
+            self._failed.add(_file(row["image"]))
 
     def close(self) -> None:
         self._fh.close()
@@ -160,6 +170,12 @@ class ResultLog:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _file(image: str) -> str:
+    """One name for an image's file, however its path was typed (`scans/a.png`, `./scans/a.png`,
+    `$PWD/scans/a.png`), so a rerun with the folder named otherwise skips what it read."""
+    return os.path.realpath(image)
 
 
 def _cannot_write(path: Path, exc: OSError) -> DatasetError:

@@ -96,7 +96,7 @@ def read_ray(
     hint = Hint.parse(charset, length, thorough, colour)
     took = getattr(hinted(load(model, "cpu"), hint), "hint", None)  # a bad one fails here, once
     with ResultLog(out, reader_settings(model, top_k, took), images) as log:
-        todo = [p for p in images if p not in log.done]
+        todo = [p for p in images if not log.holds(p)]
         reader = {"model": model, "top_k": top_k, "device": "cpu", "charset": charset,
                   "length": length, "thorough": thorough, "colour": colour}  # fmt: skip
         for lines in _batches(todo, reader, address, actors, batch_size) if todo else ():
@@ -107,7 +107,7 @@ def read_ray(
                 log.write_row(row)
             if progress is not None:
                 progress(len(lines))
-        failed = len({p for p in images if p in log.failed})
+        failed = len({p for p in images if log.failed_on(p)})
     return Tally(len(todo), len(images) - len(todo), failed)
 
 
