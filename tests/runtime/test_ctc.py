@@ -73,3 +73,53 @@ def test_repeated_or_blank_allowed_tokens_change_nothing_and_none_is_an_error() 
     assert spelt(once[0]) == [A, B]  # 'a' over two columns is one 'a', repeated token or not
     with pytest.raises(ValueError, match="at least one"):
         ctc_constrained(probs, np.array([0]), (1, 2))
+
+
+def _every_labelling(probs: np.ndarray) -> dict[tuple[int, ...], float]:
+    """Each labelling's probability summed over every column path that spells it (brute force)."""
+    import itertools
+
+    total: dict[tuple[int, ...], float] = {}
+    for path in itertools.product(range(probs.shape[1]), repeat=probs.shape[0]):
+        spelt_, prev = [], -1
+        for tok in path:
+            if tok and tok != prev:
+                spelt_.append(tok)
+            prev = tok
+        p = float(np.prod(probs[np.arange(len(path)), path]))
+        total[tuple(spelt_)] = total.get(tuple(spelt_), 0.0) + p
+    return total
+
+
+def test_beam_search_ranks_labellings_by_their_summed_paths(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from ocrlab.runtime import ctc
+
+    monkeypatch.setattr(ctc, "BEAM_FLOOR", 0.0)  # every token, so it can match brute force
+    probs = np.random.default_rng(0).dirichlet(np.full(5, 0.6), size=5)
+    exact = sorted(_every_labelling(probs).items(), key=lambda item: -item[1])
+    got = ctc.ctc_beam(probs, 6, width=10_000)
+    assert [p for _, p in got] == pytest.approx([p for _, p in exact[:6]])
+    assert [t for t, _ in got] == [t for t, _ in exact[:6]]
+    two = [(t, p) for t, p in exact if len(t) == 2 and set(t) <= {1, 3}][:3]
+    told = ctc.ctc_beam(probs, 3, np.array([1, 3]), (2, 2), 10_000)
+    assert [t for t, _ in told] == [t for t, _ in two]
+    assert [p for _, p in told] == pytest.approx([p for _, p in two])
+    flat = np.full((500, 5), 0.2)  # a path's product is 0.2 ** 500, under float64's least
+    assert ctc.ctc_beam(flat, 1)[0][1] > 0
+
+
+def test_a_line_models_alternatives_follow_its_reading() -> None:
+    from ocrlab.charset import Charset
+    from ocrlab.read.hint import Hint
+    from ocrlab.read.predictor import readings_from_columns
+
+    probs = columns({A: 0.6, C: 0.35}, {0: 0.9}, {B: 0.7, C: 0.25})  # 'ab', 'cb', 'ac', ...
+    (one,) = readings_from_columns(probs, Charset("abc"))
+    assert one.text == "ab" and one.topk == [("ab", one.confidence)]
+    (three,) = readings_from_columns(probs, Charset("abc"), top_k=3)
+    assert three.text == "ab" and [t for t, _ in three.topk] == ["ab", "cb", "ac"]
+    assert three.topk[1][1] == pytest.approx(0.35 * 0.9 * 0.7, rel=0.05)
+    (told,) = readings_from_columns(probs, Charset("abc"), Hint.parse("bc"), top_k=3)
+    assert told.text == "cb" and all(set(t) <= {"b", "c"} for t, _ in told.topk)

@@ -127,7 +127,8 @@ def _add_read(sub: Any) -> None:
         "--top-k",
         type=_positive,
         default=1,
-        help="alternatives per image, or per letter (default 1: greedy; more: beam search)",
+        help="alternatives per image, or per letter (default 1: greedy; more: beam search, "
+        "which for a line model ranks the texts after its reading by their CTC probability)",
     )
     p.add_argument("--json", action="store_true", help="print JSON instead of text")
     p.add_argument(

@@ -26,7 +26,7 @@ from ocrlab.read.hint import Hint
 from ocrlab.read.reading import ImageLike, Reading
 from ocrlab.runtime import checkpoint
 from ocrlab.runtime.checkpoint import Checkpoint
-from ocrlab.runtime.ctc import ctc_constrained, ctc_greedy, first_spelt
+from ocrlab.runtime.ctc import ctc_beam, ctc_constrained, ctc_greedy, first_spelt
 from ocrlab.runtime.device import resolve_device
 from ocrlab.runtime.line import (
     VIEWS,
@@ -162,22 +162,31 @@ BLANK = 8
 
 
 def readings_from_columns(
-    probs: np.ndarray, charset: Charset, hint: Hint | None = None
+    probs: np.ndarray, charset: Charset, hint: Hint | None = None, top_k: int = 1
 ) -> list[Reading]:
     """Readings from (N, T, V) column probabilities of a CTC line model, decoded greedily, or
     by the best path `hint` allows; the confidence is the product of the characters'
-    probabilities. A line model gives one reading per image here: its alternatives come from a
-    thorough reading (`agree`); the encoder-decoder's from beam search."""
-    if hint is None or (not hint.charset and hint.lengths is None):
+    probabilities. `top_k` > 1 adds the next likeliest texts `hint` allows as alternatives, each
+    with its probability summed over its paths (`ctc_beam`); a thorough reading replaces them
+    with its views' (`agree`)."""
+    told = hint is not None and (bool(hint.charset) or hint.lengths is not None)
+    allowed = hint.tokens(charset.chars) if hint is not None and hint.charset else None
+    lengths = hint.lengths if hint is not None else None
+    if not told:
         paths = ctc_greedy(probs)
     else:
-        paths = ctc_constrained(probs, hint.tokens(charset.chars), hint.lengths)
+        paths = ctc_constrained(probs, hint.tokens(charset.chars), lengths)  # type: ignore[union-attr]
     readings = []
-    for chars in paths:
+    for chars, line in zip(paths, probs, strict=True):
         pairs = [(charset.chars[t - len(SPECIALS)], p) for t, p in chars if t >= len(SPECIALS)]
         text = "".join(c for c, _ in pairs)
         confidence = float(np.prod([p for _, p in pairs])) if pairs else 0.0
-        readings.append(Reading(text, confidence, pairs, [(text, confidence)]))
+        topk = [(text, confidence)]
+        if top_k > 1:
+            spelt = (("".join(charset.chars[t - len(SPECIALS)] for t in tokens), p)
+                     for tokens, p in ctc_beam(line, top_k, allowed, lengths))  # fmt: skip
+            topk += [(other, p) for other, p in spelt if other != text][: top_k - 1]
+        readings.append(Reading(text, confidence, pairs, topk))
     return readings
 
 
@@ -309,7 +318,8 @@ def _read_lines(
         probs = column_probs(part)
         at = first_spelt(probs, allowed)
         columns = np.where(at < 0, -1, at * (part.shape[2] // probs.shape[1])).tolist()
-        return list(zip(readings_from_columns(probs, charset, hint), columns, strict=True))
+        readings = readings_from_columns(probs, charset, hint, top_k)
+        return list(zip(readings, columns, strict=True))
 
     plain = read_in_buckets(lines, decode)
     readings = read_views(

@@ -1,6 +1,7 @@
 """CTC decoding, shared by the torch and the onnxruntime readers (NumPy only).
 
-Greedy: the best class per column, repeats merged, blanks dropped (Graves et al. 2006). A
+Greedy: the best class per column, repeats merged, blanks dropped (Graves et al. 2006);
+alternatives by prefix beam search (`ctc_beam`). A
 character's probability is the best one among the columns that emitted it, so a confident
 character spread over several columns is not penalised for its width. Told what the text may be
 (some characters only, so many of them), the reader takes the best path that obeys
@@ -111,3 +112,53 @@ def _spell(path: np.ndarray, probs: np.ndarray) -> list[tuple[int, float]]:
             chars.append((tok, p))
         prev = tok
     return chars
+
+
+BEAM_FLOOR = 1e-3
+"""A column's tokens below this probability extend no prefix in `ctc_beam`: they cannot lift a
+labelling into the top few, and skipping them keeps the search to a handful of tokens a column."""
+
+
+def ctc_beam(
+    probs: np.ndarray,
+    k: int,
+    allowed: np.ndarray | None = None,
+    lengths: tuple[int, int] | None = None,
+    width: int = 16,
+) -> list[tuple[tuple[int, ...], float]]:
+    """The `k` likeliest labellings of one line's (T, V) column probabilities, each with its
+    probability summed over every path that spells it (CTC prefix beam search, Hannun et al.
+    2014; `width` prefixes kept per column), best first; only `allowed` tokens and, with
+    `lengths` (fewest, most), only so many of them. A line's alternatives: greedy decoding gives
+    its reading, the one best path, and this the next likeliest texts."""
+    keep = np.ones(probs.shape[1], bool)
+    if allowed is not None:
+        keep = np.isin(np.arange(probs.shape[1]), allowed)
+    keep[BLANK] = False
+    most = lengths[1] if lengths is not None else probs.shape[0]
+    beams: dict[tuple[int, ...], tuple[float, float]] = {(): (1.0, 0.0)}  # (ends blank, not)
+    scale = 0.0  # log of what the probabilities were divided by, so long lines do not underflow
+    for column in probs.astype(np.float64):
+        tokens = np.flatnonzero(keep & (column >= BEAM_FLOOR)).tolist()
+        grown: dict[tuple[int, ...], list[float]] = {}
+        for prefix, (blank, spelt) in beams.items():
+            total = blank + spelt
+            here = grown.setdefault(prefix, [0.0, 0.0])
+            here[0] += total * column[BLANK]
+            if prefix:  # the last character again, with no blank between: the same character
+                here[1] += spelt * column[prefix[-1]]
+            if len(prefix) == most:
+                continue
+            for t in tokens:
+                longer = grown.setdefault((*prefix, t), [0.0, 0.0])
+                longer[1] += (blank if prefix and prefix[-1] == t else total) * column[t]
+        best = sorted(grown.items(), key=lambda item: -(item[1][0] + item[1][1]))[:width]
+        top = best[0][1][0] + best[0][1][1]
+        if top <= 0:
+            return []
+        scale += float(np.log(top))
+        beams = {prefix: (b / top, s / top) for prefix, (b, s) in best}
+    fewest = lengths[0] if lengths is not None else 0
+    found = [(prefix, (b + s) * float(np.exp(scale))) for prefix, (b, s) in beams.items()
+             if len(prefix) >= fewest]  # fmt: skip
+    return sorted(found, key=lambda item: -item[1])[:k]
