@@ -211,7 +211,7 @@ def test_out_refuses_a_file_another_model_or_hint_read(
     capsys.readouterr()
     assert main(["read", *good, "--model", str(tiny_run), "--out", str(out), "--top-k", "2"]) == 2
     err = capsys.readouterr().err
-    assert "results.jsonl holds readings made with top_k 1; this run reads with top_k 2" in err
+    assert "results.jsonl holds readings made with --top-k 1; this run reads with --top-k 2" in err
     assert (
         main(["predict", *good, "--model", str(tiny_run), "--out", str(out), "--top-k", "2"]) == 2
     )
@@ -219,7 +219,7 @@ def test_out_refuses_a_file_another_model_or_hint_read(
     monkeypatch.chdir(tiny_run.parent)  # the same model by a relative path resumes
     assert main(["read", *good, "--model", tiny_run.name, "--out", str(out)]) == 0
     assert "wrote 0 result(s)" in capsys.readouterr().err
-    with pytest.raises(DatasetError, match=r"model .*; this run reads with model"):
+    with pytest.raises(DatasetError, match=r"--model .*; this run reads with --model"):
         ResultLog(out, reader_settings("default"))
     (tmp_path / "results.jsonl.reader.json").unlink()  # a file from before settings were kept
     with ResultLog(out, reader_settings("general", hint=Hint.parse(thorough=True))) as log:
@@ -228,8 +228,12 @@ def test_out_refuses_a_file_another_model_or_hint_read(
     ResultLog(out, told).close()  # 'default' is 'general'
     assert json.loads((tmp_path / "results.jsonl.reader.json").read_bytes())["hint"] == {
         "charset": "", "lengths": None, "thorough": True, "colour": True}  # fmt: skip
-    with pytest.raises(DatasetError, match="lines false; this run reads with lines true"):
+    with pytest.raises(DatasetError, match="no --lines; this run reads with --lines"):
         ResultLog(out, {**told, "lines": True})
+    other = reader_settings("default", hint=Hint.parse("digits", "5", False, False))
+    with pytest.raises(DatasetError, match="made with --thorough; this run reads with --charset "
+                       "0123456789 --length 5 --no-colour: give"):  # fmt: skip
+        ResultLog(out, other)
     for torn in ("{torn", "[]"):
         (tmp_path / "results.jsonl.reader.json").write_text(torn, encoding="utf-8")
         with pytest.raises(DatasetError, match="not a reader's settings"):

@@ -192,12 +192,33 @@ def _same(path: Path, side: Path, settings: Settings) -> None:
         raise DatasetError(f"{side} is not a reader's settings; delete it")
     changed = sorted(k for k in {*before, *settings} if before.get(k) != settings.get(k))
     if changed:
-        was = ", ".join(f"{k} {json.dumps(before.get(k))}" for k in changed)
-        now = ", ".join(f"{k} {json.dumps(settings.get(k))}" for k in changed)
+        was = ", ".join(_as_flags(k, before.get(k)) for k in changed)
+        now = ", ".join(_as_flags(k, settings.get(k)) for k in changed)
         raise DatasetError(
             f"{path} holds readings made with {was}; this run reads with {now}: give another "
             f"output file, or delete {path.name} and {side.name} to read every image again"
         )
+
+
+def _as_flags(key: str, value: Any) -> str:
+    """A reader setting as the flags of `ocrlab read` that give it, so a refusal says which."""
+    if key == "model":
+        return f"--model {value}"
+    if key == "top_k":
+        return f"--top-k {value}"
+    if key == "lines":
+        return "--lines" if value else "no --lines"
+    if key == "hint" and (value is None or isinstance(value, dict)):
+        told = value or {}
+        lengths = told.get("lengths")
+        flags = [
+            f"--charset {told['charset']}" if told.get("charset") else "",
+            f"--length {'-'.join(map(str, dict.fromkeys(lengths)))}" if lengths else "",
+            "--thorough" if told.get("thorough") else "",
+            "--no-colour" if told.get("colour") is False else "",
+        ]
+        return " ".join(f for f in flags if f) or "no --charset, --length, --thorough, --no-colour"
+    return f"{key} {json.dumps(value)}"
 
 
 def _row(line: bytes, path: Path) -> dict[str, Any]:
