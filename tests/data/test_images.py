@@ -37,6 +37,15 @@ def test_16_bit_and_float_grey_decode_as_their_8_bit_image() -> None:
             got = decode(_encoded(image, fmt), None, mode)
             want = expected if mode == "L" else np.repeat(expected, 3, axis=2)
             assert np.abs(got.astype(int) - want).max() <= 1, (image.mode, fmt, mode)
+    colour = np.repeat(grey[..., None], 3, axis=2)
+    arrays = (grey.astype(np.uint16) * 257, floats, floats / 255, colour.astype(np.float64) / 255)
+    for array in arrays:  # the same pictures as arrays read as their files do
+        got = decode(array, None, "L")
+        assert np.abs(got.astype(int) - expected).max() <= 1, (array.dtype, array.shape)
+    assert decode(grey > 127, None, "L").max() == 255
+    for bad in (floats * np.nan, grey.astype(np.int64), grey[None, None]):
+        with pytest.raises(ImageError, match="image array"):
+            decode(bad)
 
 
 def _png_header(width: int, height: int) -> bytes:

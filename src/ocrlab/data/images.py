@@ -27,7 +27,8 @@ from PIL import Image, UnidentifiedImageError
 from ocrlab.errors import ImageError
 
 ImageLike = str | Path | bytes | np.ndarray | Image.Image
-"""What readers accept: a path, encoded bytes, a Pillow image or a uint8 (H, W[, 1|3|4]) array."""
+"""What readers accept: a path, encoded bytes, a Pillow image or an (H, W[, 1|3|4]) array (uint8,
+or uint16, floats or booleans, scaled to 8 bits)."""
 
 MAX_PIXELS = 100_000_000
 """Largest image accepted (10,000 × 10,000; a 48-megapixel phone photo is well within it), checked
@@ -72,17 +73,26 @@ def _check_pixels(name: str, width: int, height: int, max_pixels: int) -> None:
 
 
 def _from_array(source: np.ndarray, max_pixels: int) -> Image.Image:
+    """An (H, W[, 1|3|4]) array as an 8-bit image: uint8 as it is; uint16 (a 16-bit scan),
+    floats (in [0, 1], or [0, 255] when any value is above 1) and booleans scaled to 8 bits, as
+    the same image decoded from a file would be (`_flatten`)."""
     arr = source[..., 0] if source.ndim == 3 and source.shape[2] == 1 else source
-    if (
-        arr.dtype != np.uint8
-        or arr.ndim not in (2, 3)
-        or (arr.ndim == 3 and arr.shape[2] not in (3, 4))
-    ):
+    kinds = arr.dtype in (np.uint8, np.uint16, np.bool_) or arr.dtype.kind == "f"
+    if not kinds or arr.ndim not in (2, 3) or (arr.ndim == 3 and arr.shape[2] not in (3, 4)):
         raise ImageError(
-            f"an image array must be uint8 (H, W[, 1|3|4]), got {source.dtype} {source.shape}"
+            "an image array must be (H, W[, 1|3|4]) of uint8, uint16, floats or booleans, got "
+            f"{source.dtype} {source.shape}"
         )
     _check_pixels("the image", arr.shape[1], arr.shape[0], max_pixels)
-    return Image.fromarray(np.ascontiguousarray(arr))
+    if arr.dtype == np.uint16:
+        arr = np.round(arr / 257.0)
+    elif arr.dtype.kind == "f":
+        if not np.isfinite(arr).all():
+            raise ImageError("an image array of floats must be finite (no NaN or infinity)")
+        arr = np.round(np.clip(arr, 0, None) * (255.0 if arr.max(initial=0) <= 1 else 1.0))
+    elif arr.dtype == np.bool_:
+        arr = arr * 255.0
+    return Image.fromarray(np.ascontiguousarray(np.clip(arr, 0, 255).astype(np.uint8)))
 
 
 def _flatten(im: Image.Image, mode: str) -> Image.Image:
