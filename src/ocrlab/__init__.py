@@ -101,8 +101,9 @@ def read(
     thorough: bool = False,
     colour: bool = True,
 ) -> Reading:
-    """Read the text in one image: a path, `str`, encoded bytes, a Pillow image or a uint8
-    array. Greedy decoding; `top_k` > 1 adds alternatives (beam search for sequence models).
+    """Read the text in one image: a path, `str`, encoded bytes, a Pillow image or an
+    array (uint8; uint16, floats and booleans are scaled to 8 bits). Greedy decoding; `top_k`
+    > 1 adds alternatives (beam search: the likeliest other texts).
     `lines=True` cuts an image of several lines into lines and joins their readings with "\n".
     `charset` (a name such as 'digits', 'alnum-lower', 'digits+upper', or the characters) and
     `length` (5, '4-6' or (4, 6)) tell a line model what the text may be, for each line.
