@@ -74,6 +74,9 @@ def test_predictor_reading_has_probabilities(run: Path, folder: Path) -> None:
 
 def test_onnx_matches_torch(run: Path, folder: Path, tmp_path: Path) -> None:
     path = export_onnx(run, tmp_path / "m.onnx")
+    exported = evaluate_seq(path, [folder], "cpu", held_out=True)
+    torch_run = evaluate_seq(run, [folder], "cpu", held_out=True)
+    assert {**exported, "model": ""} == {**torch_run, "model": ""}
     images = sorted(folder.iterdir())[:6]
     torch_readings = Predictor.load(run, "cpu").read(images, top_k=1)
     onnx_readings = OnnxPredictor(path).read(images, top_k=1)

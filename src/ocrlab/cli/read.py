@@ -283,7 +283,8 @@ def _add_eval(sub: Any) -> None:
     p.add_argument(
         "--model",
         required=True,
-        help="a shipped name (default, words, captcha) or a run folder; on a letters-eval set "
+        help="a shipped name (default, words, captcha), a run folder or its exported .onnx "
+        "file (int8 too: scored as it reads); on a letters-eval set "
         "anything `ocrlab read` takes (letters, auto, an MLP model.npz, an .onnx file)",
     )
     p.add_argument("--data", type=Path, nargs="+", required=True, help="dataset folders")

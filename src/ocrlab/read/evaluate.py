@@ -47,6 +47,17 @@ def load_for(
         )
 
 
+def _predictor(run: Path, device: str) -> Any:
+    """The model to score: a run folder's through torch, an exported `.onnx` file's through
+    onnxruntime (`OnnxPredictor`: the same preprocessing and decoding), so an export, int8
+    included, is measured as it will read."""
+    if run.suffix == ".onnx":
+        from ocrlab.read.onnx import OnnxPredictor
+
+        return OnnxPredictor(run)
+    return Predictor.load(run, device)
+
+
 def _failed(data: ImageSet) -> dict[str, Any]:
     return {"failed": data.skipped} if data.skipped else {}
 
@@ -56,7 +67,7 @@ def evaluate_classifier(
 ) -> dict[str, Any]:
     """Accuracy and top-5 accuracy of a trained classifier on dataset folders; images that
     cannot be read are listed under `failed` (see `load_for`)."""
-    predictor = Predictor.load(run, device)
+    predictor = _predictor(run, device)
     data = load_for(predictor, dirs, workers, strict)
     index = {w: i for i, w in enumerate(predictor.classes)}
     unknown = sorted({w for w in data.words if w not in index})
@@ -109,7 +120,7 @@ def evaluate_seq(
     """Text metrics of a sequence model; `held_out` keeps only the run's own test split (which
     needs every image: leaving one out would shift the split). Otherwise images that cannot be
     read are listed under `failed`."""
-    predictor = Predictor.load(run, device)
+    predictor = _predictor(run, device)
     data = load_for(predictor, dirs, workers, strict or held_out)
     if held_out:
         saved = predictor.checkpoint.config
@@ -176,7 +187,7 @@ def evaluate_line(
     it was trained on, every image readable)."""
     from ocrlab.data.manifest import MANIFEST, read_manifest
 
-    predictor = Predictor.load(run, device)
+    predictor = _predictor(run, device)
     reader = hinted(predictor, hint)
     kept, total = _line_held_out(predictor, run) if held_out else (None, 0)
     texts, pred, groups, failed = [], [], [], []
@@ -254,7 +265,7 @@ def evaluate(
 ) -> dict[str, Any]:
     """Metrics of any trained model on dataset folders, by the model's kind; `hint` tells a line
     model what the text may be (`ocrlab.read.hint`)."""
-    kind = load_checkpoint(run).kind
+    kind = _predictor(run, "cpu").kind if run.suffix == ".onnx" else load_checkpoint(run).kind
     if kind == "line":
         return evaluate_line(run, dirs, device, workers, strict, hint, held_out)
     if hint is not None and hint.for_lines:

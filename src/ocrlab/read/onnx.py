@@ -167,7 +167,8 @@ def _quantise_cnn(path: Path, lines: np.ndarray) -> Path:
 class OnnxPredictor:
     """`read(images, top_k)` through onnxruntime, with the torch Predictor's preprocessing.
 
-    The graph decodes greedily, so `top_k` adds alternatives for classifiers only.
+    A sequence model's graph decodes greedily, so `top_k` adds alternatives for classifiers
+    and line models (whose columns the graph gives: `readings_from_columns`).
     """
 
     def __init__(self, path: Path) -> None:
@@ -227,7 +228,9 @@ class OnnxPredictor:
                 )
             return read_views(
                 batch,
-                lambda lines: readings_from_columns(self.run(lines)[0], charset, self.hint),
+                lambda lines: readings_from_columns(
+                    self.run(lines)[0], charset, self.hint, top_k
+                ),
                 self.hint,
                 top_k,
             )
