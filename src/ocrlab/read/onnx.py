@@ -228,9 +228,7 @@ class OnnxPredictor:
                 )
             return read_views(
                 batch,
-                lambda lines: readings_from_columns(
-                    self.run(lines)[0], charset, self.hint, top_k
-                ),
+                lambda lines: readings_from_columns(self.run(lines)[0], charset, self.hint, top_k),
                 self.hint,
                 top_k,
             )
