@@ -54,6 +54,31 @@ def test_turned_strings_are_tilted_tight_crops_and_seeded(tmp_path: Path) -> Non
     assert {np.sign(t) for t in turns if t} == {-1.0, 1.0}
 
 
+def test_page_strings_are_the_tight_strings_with_a_page_round_them(tmp_path: Path) -> None:
+    """The same texts and fonts as the tight layout of the same seed, each on a page 3-6 times
+    its height, which the general reader's preprocessing cuts back to the text."""
+    import numpy as np
+
+    from ocrlab.runtime.line import HEIGHT, text_widths, to_line
+
+    make_text_eval(TextEvalConfig(count=6, layouts=("page",), seed=4), tmp_path / "page")
+    make_text_eval(TextEvalConfig(count=6, layouts=("tight",), seed=4), tmp_path / "tight")
+    pages, tights = (
+        list(csv.DictReader((tmp_path / kind / "manifest.csv").read_text().splitlines()))
+        for kind in ("page", "tight")
+    )
+    assert [(r["text"], r["font"]) for r in pages] == [(r["text"], r["font"]) for r in tights]
+    for page, tight in zip(pages, tights, strict=True):
+        with Image.open(tmp_path / "page" / page["path"]) as a, Image.open(
+            tmp_path / "tight" / tight["path"]
+        ) as b:
+            assert a.height >= 3 * (b.height - 6) and a.width > b.width
+            lines = np.stack([to_line(np.asarray(im.convert("L"))) for im in (a, b)])[..., None]
+        assert lines.shape[1] == HEIGHT
+        wide, narrow = text_widths(lines)  # the page's line is its text, as the tight crop's
+        assert abs(int(wide) - int(narrow)) <= 0.25 * narrow
+
+
 def test_named_reserved_fonts_make_the_same_set_whatever_else_is_installed(
     tmp_path: Path,
 ) -> None:

@@ -4,8 +4,10 @@ Dark text on light paper, in the reserved families (Liberation, Arimo/Tinos/Cous
 FreeFont, URW base35 and its derivatives, TeX Gyre) found on this machine: a score on it is a
 score on faces the general reader never saw. Two layouts, half each: a tight crop around the ink
 (a few pixels of margin, the way a detector crops a word) and the same string on the 48 × 336
-canvas of ocrlab's hard set at that set's text height; a third layout, `turned` (not drawn by
-default), is the tight crop turned by 4-15 degrees either way, as a photo or a scan tilts a word.
+canvas of ocrlab's hard set at that set's text height. Two more are not drawn by default:
+`turned`, the tight crop turned by 4-15 degrees either way, as a photo or a scan tilts a word, and
+`page`, the string anywhere on a page 3-6 times its height and 1-8 heights wider than it, as a
+word sits in a screenshot or on a form.
 Sample *i* is a pure function of (seed, i).
 Imports NumPy and Pillow only.
 """
@@ -27,7 +29,7 @@ from ocrlab.synth.effects.glyphs import lay_out
 from ocrlab.synth.fonts import FontSpec, font_pool, load_font, pinned
 from ocrlab.synth.sets import Progress, write_set
 
-Layout = Literal["tight", "canvas", "turned"]
+Layout = Literal["tight", "canvas", "turned", "page"]
 LAYOUTS = get_args(Layout)
 
 
@@ -79,9 +81,14 @@ class TextEval:
         text = "".join(chars[int(k)] for k in rng.integers(len(chars), size=length))
         layout = cfg.layouts[i % len(cfg.layouts)]
         ink = lay_out(text, load_font(spec.path, cfg.font_size), rng).mask
-        if layout != "canvas":
+        if layout in ("tight", "turned"):
             top, bottom, left, right = (int(v) for v in rng.integers(0, 4, 4))
             h, w = ink.shape[0] + top + bottom, ink.shape[1] + left + right
+        elif layout == "page":
+            h = int(ink.shape[0] * rng.uniform(3, 6))
+            w = ink.shape[1] + int(ink.shape[0] * rng.uniform(1, 8))
+            top = int(rng.integers(0, h - ink.shape[0] + 1))
+            left = int(rng.integers(0, w - ink.shape[1] + 1))
         else:
             h, w = CANVAS
             if ink.shape[0] > h or ink.shape[1] > w:  # a long string in a wide face: shrink it
