@@ -69,9 +69,10 @@ def test_page_strings_are_the_tight_strings_with_a_page_round_them(tmp_path: Pat
     )
     assert [(r["text"], r["font"]) for r in pages] == [(r["text"], r["font"]) for r in tights]
     for page, tight in zip(pages, tights, strict=True):
-        with Image.open(tmp_path / "page" / page["path"]) as a, Image.open(
-            tmp_path / "tight" / tight["path"]
-        ) as b:
+        with (
+            Image.open(tmp_path / "page" / page["path"]) as a,
+            Image.open(tmp_path / "tight" / tight["path"]) as b,
+        ):
             assert a.height >= 3 * (b.height - 6) and a.width > b.width
             lines = np.stack([to_line(np.asarray(im.convert("L"))) for im in (a, b)])[..., None]
         assert lines.shape[1] == HEIGHT

@@ -49,7 +49,7 @@ def _add_text_eval(kinds: Any) -> None:
         "the font families no ocrlab training pool may use (Liberation, Arimo/Tinos/Cousine, GNU "
         "FreeFont, URW base35 and derivatives, TeX Gyre) found on this machine: half tightly "
         "cropped, half on the 48 x 336 canvas of the hard set (--set 'layouts=[\"turned\"]': tight "
-        "crops turned by 4-15 degrees; \"page\": anywhere on a page 3-6 times their height). The "
+        'crops turned by 4-15 degrees; "page": anywhere on a page 3-6 times their height). The '
         "manifest's background column says which. Score a "
         "reader with `ocrlab eval --model default --data DIR`.",
     )
