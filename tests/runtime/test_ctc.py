@@ -99,15 +99,40 @@ def test_beam_search_ranks_labellings_by_their_summed_paths(
     monkeypatch.setattr(ctc, "BEAM_FLOOR", 0.0)  # every token, so it can match brute force
     probs = np.random.default_rng(0).dirichlet(np.full(5, 0.6), size=5)
     exact = sorted(_every_labelling(probs).items(), key=lambda item: -item[1])
-    got = ctc.ctc_beam(probs, 6, width=10_000)
-    assert [p for _, p in got] == pytest.approx([p for _, p in exact[:6]])
-    assert [t for t, _ in got] == [t for t, _ in exact[:6]]
+    every = np.arange(1, 5)
+    got = ctc.ctc_beam(probs, 6, every, width=10_000)
+    nonempty = [(t, p) for t, p in exact if t][:6]
+    assert [p for _, p in got] == pytest.approx([p for _, p in nonempty])
+    assert [t for t, _ in got] == [t for t, _ in nonempty]
     two = [(t, p) for t, p in exact if len(t) == 2 and set(t) <= {1, 3}][:3]
     told = ctc.ctc_beam(probs, 3, np.array([1, 3]), (2, 2), 10_000)
     assert [t for t, _ in told] == [t for t, _ in two]
     assert [p for _, p in told] == pytest.approx([p for _, p in two])
-    flat = np.full((500, 5), 0.2)  # a path's product is 0.2 ** 500, under float64's least
-    assert ctc.ctc_beam(flat, 1)[0][1] > 0
+
+
+def test_beam_search_told_a_length_finds_it_in_a_line_read_short() -> None:
+    """40 columns spelling 4 characters, told 5 or 6: short prefixes must not fill the beam, nor
+    the extra character's unlikely tokens be skipped (the best 5-character texts, by brute
+    force's reasoning: one more of the line's own characters where it is least unlikely)."""
+    from ocrlab.runtime import ctc
+
+    probs = np.full((40, 8), 1e-5)
+    probs[:, 0] = 1.0
+    for k, tok in enumerate((4, 5, 6, 7)):
+        probs[5 + 10 * k, 0], probs[5 + 10 * k, tok] = 0.01, 0.99
+    probs[20, 0], probs[20, 3] = 0.99, 0.01  # one column slightly doubts its blank: a 3 there
+    probs /= probs.sum(1, keepdims=True)
+    (best, p), *_ = ctc.ctc_beam(probs, 3, np.arange(3, 8), (5, 6))
+    assert best == (4, 5, 3, 6, 7) and p > 0
+    assert ctc.ctc_beam(probs, 3, np.arange(3, 8), (41, 41)) == []  # more than it has columns
+
+
+def test_beam_search_keeps_its_ranking_where_probabilities_underflow() -> None:
+    from ocrlab.runtime import ctc
+
+    flat = np.full((250, 40), 1 / 40)  # a labelling's probability is about 0.05 ** 250
+    got = ctc.ctc_beam(flat, 3, np.arange(1, 40))
+    assert len(got) == 3 and got[0][1] >= got[1][1] >= got[2][1]
 
 
 def test_a_line_models_alternatives_follow_its_reading() -> None:
@@ -116,7 +141,7 @@ def test_a_line_models_alternatives_follow_its_reading() -> None:
     from ocrlab.read.predictor import readings_from_columns
 
     probs = columns({A: 0.6, C: 0.35}, {0: 0.9}, {B: 0.7, C: 0.25})  # 'ab', 'cb', 'ac', ...
-    (one,) = readings_from_columns(probs, Charset("abc"))
+    (one,) = readings_from_columns(probs, Charset("abc"))  # greedy: no alternative
     assert one.text == "ab" and one.topk == [("ab", one.confidence)]
     (three,) = readings_from_columns(probs, Charset("abc"), top_k=3)
     assert three.text == "ab" and [t for t, _ in three.topk] == ["ab", "cb", "ac"]

@@ -117,7 +117,8 @@ def _stdout_gone() -> bool:
             return False
         poll = select.poll()
         poll.register(fd, select.POLLOUT)
-        if not any(events & select.POLLERR for _, events in poll.poll(0)):
+        gone = select.POLLERR | select.POLLHUP  # Linux says ERR, BSD and macOS HUP
+        if not any(events & gone for _, events in poll.poll(0)):
             return False
     os.dup2(os.open(os.devnull, os.O_WRONLY), fd)
     return True

@@ -84,15 +84,16 @@ def _from_array(source: np.ndarray, max_pixels: int) -> Image.Image:
             f"{source.dtype} {source.shape}"
         )
     _check_pixels("the image", arr.shape[1], arr.shape[0], max_pixels)
-    if arr.dtype == np.uint16:
-        arr = np.round(arr / 257.0)
+    if arr.dtype == np.uint16:  # integers, rounded: no float copy of a 100-megapixel scan
+        arr = ((arr.astype(np.uint32) + 128) // 257).astype(np.uint8)
     elif arr.dtype.kind == "f":
         if not np.isfinite(arr).all():
             raise ImageError("an image array of floats must be finite (no NaN or infinity)")
-        arr = np.round(np.clip(arr, 0, None) * (255.0 if arr.max(initial=0) <= 1 else 1.0))
+        top = np.float32(255 if arr.max(initial=0) <= 1 else 1)
+        arr = np.clip(np.rint(arr.astype(np.float32) * top), 0, 255).astype(np.uint8)
     elif arr.dtype == np.bool_:
-        arr = arr * 255.0
-    return Image.fromarray(np.ascontiguousarray(np.clip(arr, 0, 255).astype(np.uint8)))
+        arr = arr.astype(np.uint8) * np.uint8(255)
+    return Image.fromarray(np.ascontiguousarray(arr))
 
 
 def _flatten(im: Image.Image, mode: str) -> Image.Image:

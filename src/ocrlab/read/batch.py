@@ -16,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import shlex
 from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -212,7 +213,7 @@ def _as_flags(key: str, value: Any) -> str:
         told = value or {}
         lengths = told.get("lengths")
         flags = [
-            f"--charset {told['charset']}" if told.get("charset") else "",
+            f"--charset {shlex.quote(told['charset'])}" if told.get("charset") else "",
             f"--length {'-'.join(map(str, dict.fromkeys(lengths)))}" if lengths else "",
             "--thorough" if told.get("thorough") else "",
             "--no-colour" if told.get("colour") is False else "",

@@ -58,6 +58,24 @@ def _predictor(run: Path, device: str) -> Any:
     return Predictor.load(run, device)
 
 
+def _onnx_kind(path: Path) -> str:
+    """The model kind an exported file's metadata records, read without starting a session."""
+    import json
+
+    import onnx
+
+    from ocrlab.runtime.checkpoint import ONNX_META_KEY
+
+    try:
+        model = onnx.load(str(path), load_external_data=False)
+    except Exception as exc:  # protobuf's own errors, for a file that is no ONNX model
+        raise DatasetError(f"cannot load ONNX model {path}: {exc}") from None
+    props = {p.key: p.value for p in model.metadata_props}
+    if ONNX_META_KEY not in props:
+        raise DatasetError(f"{path} was not exported by ocrlab (no metadata)")
+    return str(json.loads(props[ONNX_META_KEY])["kind"])
+
+
 def _failed(data: ImageSet) -> dict[str, Any]:
     return {"failed": data.skipped} if data.skipped else {}
 
@@ -265,7 +283,7 @@ def evaluate(
 ) -> dict[str, Any]:
     """Metrics of any trained model on dataset folders, by the model's kind; `hint` tells a line
     model what the text may be (`ocrlab.read.hint`)."""
-    kind = _predictor(run, "cpu").kind if run.suffix == ".onnx" else load_checkpoint(run).kind
+    kind = _onnx_kind(run) if run.suffix == ".onnx" else load_checkpoint(run).kind
     if kind == "line":
         return evaluate_line(run, dirs, device, workers, strict, hint, held_out)
     if hint is not None and hint.for_lines:

@@ -226,9 +226,10 @@ class OnnxPredictor:
                 return read_lines(
                     batch, lambda lines: self.run(lines)[0], charset, self.hint, top_k, colour
                 )
+            beam = 1 if self.hint is not None and self.hint.thorough else top_k
             return read_views(
                 batch,
-                lambda lines: readings_from_columns(self.run(lines)[0], charset, self.hint, top_k),
+                lambda lines: readings_from_columns(self.run(lines)[0], charset, self.hint, beam),
                 self.hint,
                 top_k,
             )

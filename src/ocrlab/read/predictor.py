@@ -167,10 +167,13 @@ def readings_from_columns(
     """Readings from (N, T, V) column probabilities of a CTC line model, decoded greedily, or
     by the best path `hint` allows; the confidence is the product of the characters'
     probabilities. `top_k` > 1 adds the next likeliest texts `hint` allows as alternatives, each
-    with its probability summed over its paths (`ctc_beam`); a thorough reading replaces them
-    with its views' (`agree`)."""
+    with its probability summed over its paths (`ctc_beam`), which can exceed the reading's own
+    confidence, a product over its characters; a thorough reading gives its views' instead
+    (`agree`)."""
     told = hint is not None and (bool(hint.charset) or hint.lengths is not None)
-    allowed = hint.tokens(charset.chars) if hint is not None and hint.charset else None
+    allowed = np.arange(len(SPECIALS), probs.shape[2])  # every character, no other special
+    if hint is not None and hint.charset:
+        allowed = hint.tokens(charset.chars)
     lengths = hint.lengths if hint is not None else None
     if not told:
         paths = ctc_greedy(probs)
@@ -314,11 +317,13 @@ def _read_lines(
 
     allowed = hint.tokens(charset.chars) if hint is not None and hint.charset else None
 
+    beam = 1 if hint is not None and hint.thorough else top_k  # views give a thorough's
+
     def decode(part: np.ndarray) -> list[tuple[Reading, int]]:
         probs = column_probs(part)
         at = first_spelt(probs, allowed)
         columns = np.where(at < 0, -1, at * (part.shape[2] // probs.shape[1])).tolist()
-        readings = readings_from_columns(probs, charset, hint, top_k)
+        readings = readings_from_columns(probs, charset, hint, beam)
         return list(zip(readings, columns, strict=True))
 
     plain = read_in_buckets(lines, decode)

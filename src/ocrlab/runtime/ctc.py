@@ -115,31 +115,39 @@ def _spell(path: np.ndarray, probs: np.ndarray) -> list[tuple[int, float]]:
 
 
 BEAM_FLOOR = 1e-3
-"""A column's tokens below this probability extend no prefix in `ctc_beam`: they cannot lift a
-labelling into the top few, and skipping them keeps the search to a handful of tokens a column."""
+"""A column's tokens below this probability extend no prefix in `ctc_beam` when the length is
+free: they cannot lift a labelling into the top few, and skipping them keeps the search to a
+handful of tokens a column."""
+TOLD_TOKENS = 8
+"""Tokens a column may extend a prefix by when the length is told: a line read short must spell
+one more character somewhere, however unlikely each is, so the likeliest few extend, not those
+above `BEAM_FLOOR`."""
 
 
 def ctc_beam(
     probs: np.ndarray,
     k: int,
-    allowed: np.ndarray | None = None,
+    allowed: np.ndarray,
     lengths: tuple[int, int] | None = None,
     width: int = 16,
 ) -> list[tuple[tuple[int, ...], float]]:
     """The `k` likeliest labellings of one line's (T, V) column probabilities, each with its
     probability summed over every path that spells it (CTC prefix beam search, Hannun et al.
-    2014; `width` prefixes kept per column), best first; only `allowed` tokens and, with
-    `lengths` (fewest, most), only so many of them. A line's alternatives: greedy decoding gives
-    its reading, the one best path, and this the next likeliest texts."""
-    keep = np.ones(probs.shape[1], bool)
-    if allowed is not None:
-        keep = np.isin(np.arange(probs.shape[1]), allowed)
+    2014), best first; only `allowed` tokens and, with `lengths` (fewest, most), only so many of
+    them. `width` prefixes are kept per column, or per length when lengths are told, so that
+    short prefixes cannot crowd out the longer ones a length needs, and a prefix that could no
+    longer reach `fewest` in the columns left is dropped. A line's alternatives: greedy decoding
+    gives its reading, the one best path, and this the next likeliest texts."""
+    keep = np.isin(np.arange(probs.shape[1]), allowed)
     keep[BLANK] = False
-    most = lengths[1] if lengths is not None else probs.shape[0]
+    fewest, most = lengths if lengths is not None else (1, probs.shape[0])
     beams: dict[tuple[int, ...], tuple[float, float]] = {(): (1.0, 0.0)}  # (ends blank, not)
     scale = 0.0  # log of what the probabilities were divided by, so long lines do not underflow
-    for column in probs.astype(np.float64):
-        tokens = np.flatnonzero(keep & (column >= BEAM_FLOOR)).tolist()
+    for left, column in zip(range(len(probs) - 1, -1, -1), probs.astype(np.float64), strict=True):
+        if lengths is None:
+            tokens = np.flatnonzero(keep & (column >= BEAM_FLOOR)).tolist()
+        else:
+            tokens = [t for t in np.argsort(-column)[: TOLD_TOKENS + 1].tolist() if keep[t]]
         grown: dict[tuple[int, ...], list[float]] = {}
         for prefix, (blank, spelt) in beams.items():
             total = blank + spelt
@@ -152,13 +160,22 @@ def ctc_beam(
             for t in tokens:
                 longer = grown.setdefault((*prefix, t), [0.0, 0.0])
                 longer[1] += (blank if prefix and prefix[-1] == t else total) * column[t]
-        best = sorted(grown.items(), key=lambda item: -(item[1][0] + item[1][1]))[:width]
-        top = best[0][1][0] + best[0][1][1]
+        ranked = sorted(
+            ((prefix, b + s) for prefix, (b, s) in grown.items() if len(prefix) + left >= fewest),
+            key=lambda item: -item[1],
+        )
+        kept: dict[int, int] = {}  # prefixes kept of each length
+        beams = {}
+        top = ranked[0][1] if ranked else 0.0
         if top <= 0:
             return []
+        for prefix, _ in ranked:
+            n = len(prefix) if lengths is not None else 0
+            if kept.get(n, 0) < width:
+                kept[n] = kept.get(n, 0) + 1
+                b, s = grown[prefix]
+                beams[prefix] = (b / top, s / top)
         scale += float(np.log(top))
-        beams = {prefix: (b / top, s / top) for prefix, (b, s) in best}
-    fewest = lengths[0] if lengths is not None else 0
     found = [(prefix, (b + s) * float(np.exp(scale))) for prefix, (b, s) in beams.items()
              if len(prefix) >= fewest]  # fmt: skip
     return sorted(found, key=lambda item: -item[1])[:k]

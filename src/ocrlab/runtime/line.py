@@ -252,12 +252,12 @@ def frame(grey: np.ndarray) -> np.ndarray:
 
     The reader learnt text with room around it: tight crops of clean strings read 84.7 % as cut
     and 89.0 % framed. It learnt no more than that room: a word in the middle of a screenshot or
-    a page, resized whole to 32 rows, is a few rows high (the same strings on pages 3-6 times
-    their height read 1.7 %, cut to their text 93.3 %). Ink in the corners is a texture,
-    hatching or clutter across the whole image, as on many CAPTCHAs; a frame there shrinks the
-    text and sets it apart from nothing (hatched CAPTCHAs read 50 % as they are and 35 %
-    framed); on captcha_images_v2, noisy text that looks tight, it changed 145 readings of
-    1,040, 77 for the worse (docs/general.md, "Tight crops")."""
+    a page, resized whole to 32 rows, is a few rows high (text-eval's `page` layout, strings on
+    pages 3-6 times their height: 10.0 % as they are, 92.3 % cut to their text). Ink in the
+    corners is a texture, hatching or clutter across the whole image, as on many CAPTCHAs; a
+    frame there shrinks the text and sets it apart from nothing (hatched CAPTCHAs read 50 % as
+    they are and 35 % framed); on captcha_images_v2, noisy text that looks tight, it changed 145
+    readings of 1,040, 77 for the worse (docs/general.md, "Tight crops")."""
     if min(grey.shape) < 2:
         return grey
     paper = _background(grey)
