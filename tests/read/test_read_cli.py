@@ -15,6 +15,8 @@ from PIL import Image
 
 import ocrlab.runtime
 from ocrlab.cli import main
+from ocrlab.data.images import MAX_PIXELS, decode
+from ocrlab.errors import ImageError
 
 Draw = Callable[..., np.ndarray]
 
@@ -128,3 +130,15 @@ def test_an_exported_letters_model_reads_like_the_run(
         outputs.append(json.loads(capsys.readouterr().out)[0])
     assert outputs[0]["text"] == outputs[1]["text"] and len(outputs[0]["text"]) == 4
     assert outputs[0]["confidence"] == pytest.approx(outputs[1]["confidence"], abs=1e-4)
+
+
+def test_too_large_images_and_folders_are_refused_by_name(tmp_path: Path) -> None:
+    """Over the limit the message gives the size and the limit, whichever of Pillow's own checks
+    would have fired first (a warning above 89 megapixels, an error above 179)."""
+    for width, height in ((10_001, 10_000), (12_000, 9_000), (20_000, 20_000)):
+        path = tmp_path / f"{width}.png"
+        path.write_bytes(_png_header(width, height))
+        with pytest.raises(ImageError, match=f"{path}.*{MAX_PIXELS:,} pixels"):
+            decode(path)
+    with pytest.raises(ImageError, match=r"is a folder, not an image: ocrlab.read_many\("):
+        decode(tmp_path)
