@@ -170,15 +170,12 @@ def readings_from_columns(
     with its probability summed over its paths (`ctc_beam`), which can exceed the reading's own
     confidence, a product over its characters; a thorough reading gives its views' instead
     (`agree`)."""
-    told = hint is not None and (bool(hint.charset) or hint.lengths is not None)
-    allowed = np.arange(len(SPECIALS), probs.shape[2])  # every character, no other special
-    if hint is not None and hint.charset:
-        allowed = hint.tokens(charset.chars)
-    lengths = hint.lengths if hint is not None else None
-    if not told:
+    told = hint or Hint()
+    allowed, lengths = told.tokens(charset.chars), told.lengths  # no special token but the blank
+    if not told.charset and lengths is None:
         paths = ctc_greedy(probs)
     else:
-        paths = ctc_constrained(probs, hint.tokens(charset.chars), lengths)  # type: ignore[union-attr]
+        paths = ctc_constrained(probs, allowed, lengths)
     readings = []
     for chars, line in zip(paths, probs, strict=True):
         pairs = [(charset.chars[t - len(SPECIALS)], p) for t, p in chars if t >= len(SPECIALS)]
