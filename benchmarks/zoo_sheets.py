@@ -20,7 +20,7 @@ from ocrlab.synth.zoo import EFFECTS, FAMILIES, Family, Zoo, ZooConfig, draw
 
 OUT = ROOT / "docs" / "zoo"
 TEXTS = ("Zoo42", "captcha", "Read7me", "HOLDOUT", "x9Kq2", "ocrlab")
-STRENGTH = {"lines": 3, "bezier": 2, "arcs": 3, "scribble": 2, "dots": 3, "speckle": 0.15,
+STRENGTH = {"lines": 3, "bezier": 2, "arcs": 3, "scribble": 2, "hook": 2, "dots": 3, "speckle": 0.15,
             "salt_pepper": 0.04, "sine": 1.0, "elastic": 1.0, "perspective": 1.0, "rotate": 8,
             "blur": 1.2, "noise": 30, "jpeg": 15, "contrast": 0.3, "resample": 0.4}  # fmt: skip
 BASE = Family("clean", margin=(0.2, 0.4), ink="any", papers=("plain",))
@@ -35,6 +35,8 @@ def variants() -> dict[str, Family]:
     out["glyphs-scaled"] = dataclasses.replace(BASE, layout=Layout(scale=0.25))
     out["glyphs-baseline"] = dataclasses.replace(BASE, layout=Layout(baseline=0.15))
     out["glyphs-overlap"] = dataclasses.replace(BASE, layout=Layout(spacing=(0.6, 0.75)))
+    out["glyphs-stretched"] = dataclasses.replace(BASE, layout=Layout(stretch=0.4))
+    out["glyphs-warped"] = dataclasses.replace(BASE, layout=Layout(warp=0.25))
     out["ink-per-glyph"] = dataclasses.replace(BASE, multicolour=1.0)
     out["ink-hollow"] = dataclasses.replace(BASE, hollow=1.0)
     out["ink-shadow"] = dataclasses.replace(BASE, shadow=1.0)

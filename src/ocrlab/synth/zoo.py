@@ -46,6 +46,7 @@ EFFECTS: dict[str, Effect] = {
     "bezier": _count(clutter.bezier),
     "arcs": _count(clutter.arcs),
     "scribble": _count(clutter.scribble),
+    "hook": _count(clutter.hook),
     "dots": lambda img, rng, s, c: clutter.dots(img, rng, c, _per_area(img, rng, s)),
     "speckle": lambda img, rng, s, c: clutter.speckle(img, rng, s),
     "salt_pepper": lambda img, rng, s, c: clutter.salt_pepper(img, rng, s),
@@ -81,7 +82,7 @@ class Family:
     """(effect, probability, strength), applied in this order."""
 
 
-_JUMBLE = Layout(rotate=24, scale=0.18, baseline=0.1, spacing=(0.75, 1.0))
+_JUMBLE = Layout(rotate=24, scale=0.18, baseline=0.1, spacing=(0.75, 1.0), stretch=0.3, warp=0.2)
 _TILT = Layout(rotate=12, scale=0.1, baseline=0.06, spacing=(0.85, 1.05))
 _DEGRADE = (("blur", 0.3, 1.2), ("noise", 0.3, 14), ("jpeg", 0.2, 25), ("contrast", 0.2, 0.4))
 
@@ -96,20 +97,21 @@ FAMILIES: dict[str, Family] = {
     "strike": Family(
         "dark text struck through by thick curves on grey", papers=("gradient", "plain"),
         layout=Layout(rotate=4, spacing=(0.8, 1.0)), margin=(0.1, 0.9), wide=0.6,
-        effects=(("bezier", 0.6, 2), ("scribble", 0.6, 2), ("lines", 0.2, 2), ("blur", 0.5, 1.3),
+        effects=(("bezier", 0.6, 2), ("scribble", 0.6, 2), ("hook", 0.5, 1), ("lines", 0.2, 2),
+                 ("blur", 0.5, 1.3),
                  ("speckle", 0.3, 0.15)),
     ),
     "jumble": Family(
         "turned, scaled, overlapping glyphs with dots and a curve", papers=("plain", "gradient"),
         layout=_JUMBLE, ink="any", multicolour=0.5, margin=(0.1, 0.6), wide=0.5,
-        effects=(("dots", 0.6, 2.5), ("bezier", 0.5, 2), ("scribble", 0.3, 1),
+        effects=(("dots", 0.6, 2.5), ("bezier", 0.5, 2), ("scribble", 0.3, 1), ("hook", 0.2, 1),
                  ("elastic", 0.3, 0.8),
                  ("blur", 0.2, 1.0)),
     ),
     "crowd": Family(
         "large turned glyphs squeezed into each other, dots and a curve in the ink's colour",
         papers=("plain", "gradient"), layout=Layout(rotate=25, scale=0.25, baseline=0.08,
-        spacing=(0.68, 0.92)), ink="any", margin=(0.02, 0.3), wide=0.3,
+        spacing=(0.68, 0.92), stretch=0.4, warp=0.25), ink="any", margin=(0.02, 0.3), wide=0.3,
         effects=(("dots", 0.7, 3), ("bezier", 0.7, 1), ("elastic", 0.4, 0.6), ("blur", 0.2, 0.8)),
     ),
     "textured": Family(

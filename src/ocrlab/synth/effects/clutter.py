@@ -79,6 +79,33 @@ def scribble(
     return _draw(img, paint)
 
 
+def hook(img: np.ndarray, rng: np.random.Generator, colour: np.ndarray, count: int) -> np.ndarray:
+    """`count` strokes across the text whose ends may bend sharply into a tick, as a pen set
+    down before the stroke leaves one: beside a letter it looks like an r, a 7 or an l, and
+    the reader must learn that it is none."""
+    h, w = img.shape[:2]
+
+    def paint(d: ImageDraw.ImageDraw) -> None:
+        for _ in range(count):
+            n = int(rng.integers(2, 4))
+            xs = np.linspace(rng.uniform(-0.05 * w, 0.35 * w), rng.uniform(0.65 * w, 1.05 * w), n)
+            points = list(
+                zip(xs.tolist(), rng.uniform(0.15 * h, 0.85 * h, n).tolist(), strict=True)
+            )
+            for end, chance in ((0, 0.7), (-1, 0.35)):
+                if rng.random() < chance:
+                    length, turn = rng.uniform(0.2, 0.6) * h, rng.uniform(-0.7, 0.7)
+                    x, y = points[end]
+                    tip = (
+                        x + length * np.sin(turn),
+                        y + rng.choice((-1, 1)) * length * np.cos(turn),
+                    )
+                    points.insert(len(points) if end else 0, tip)
+            d.line(points, fill=_rgb(colour), width=int(rng.integers(1, 5)), joint="curve")
+
+    return _draw(img, paint)
+
+
 def arcs(img: np.ndarray, rng: np.random.Generator, colour: np.ndarray, count: int) -> np.ndarray:
     """`count` elliptical arcs, parts of circles larger than the text."""
     h, w = img.shape[:2]

@@ -26,6 +26,11 @@ class Layout:
     """Largest shift of one glyph off the baseline, as a fraction of the font size."""
     spacing: tuple[float, float] = (1.0, 1.0)
     """Range of the advance factor: below 1 squeezes glyphs together until they overlap."""
+    stretch: float = 0.0
+    """Largest relative change of one glyph's width alone: narrow and wide glyphs in one word."""
+    warp: float = 0.0
+    """Largest move of one glyph's corner, as a fraction of its size: each glyph its own
+    perspective, as CAPTCHAs that warp glyph by glyph draw them."""
 
 
 PLAIN = Layout()
@@ -60,11 +65,14 @@ def lay_out(
         arr, (ox, oy) = _mask(font, ch)
         glyph = Image.fromarray(arr)
         factor = 1.0 + rng.uniform(-layout.scale, layout.scale)
-        if factor != 1.0 and min(glyph.size) > 0:
+        wide = 1.0 + rng.uniform(-layout.stretch, layout.stretch) if layout.stretch else 1.0
+        if (factor != 1.0 or wide != 1.0) and min(glyph.size) > 0:
             glyph = glyph.resize(
-                (max(1, round(glyph.width * factor)), max(1, round(glyph.height * factor))),
+                (max(1, round(glyph.width * factor * wide)), max(1, round(glyph.height * factor))),
                 Image.Resampling.BILINEAR,
             )
+        if layout.warp and min(glyph.size) > 0:
+            glyph = _warp(glyph, rng, layout.warp)
         if layout.rotate and min(glyph.size) > 0:
             glyph = glyph.rotate(
                 rng.uniform(-layout.rotate, layout.rotate),
@@ -72,11 +80,27 @@ def lay_out(
                 expand=True,
             )
         dy = rng.uniform(-layout.baseline, layout.baseline) * size
-        cx = x + ox + arr.shape[1] / 2  # keep the glyph centred where the font puts it
+        cx = x + (ox + arr.shape[1] / 2) * wide  # keep the glyph centred where the font puts it
         cy = oy + arr.shape[0] / 2 + dy
         pieces.append((np.asarray(glyph, np.float32) / 255.0, cx, cy))
-        x += font.getlength(ch) * rng.uniform(*layout.spacing)
+        x += font.getlength(ch) * wide * rng.uniform(*layout.spacing)
     return _compose(pieces)
+
+
+def _warp(glyph: Image.Image, rng: np.random.Generator, amount: float) -> Image.Image:
+    """`glyph` seen in its own perspective: each corner of its box moved by up to `amount` of
+    the box's size, on a canvas wide enough to keep all of it, cut back to its ink."""
+    w, h = glyph.size
+    pad = round(amount * max(w, h))
+    canvas = Image.new("L", (w + 2 * pad, h + 2 * pad))
+    canvas.paste(glyph, (pad, pad))
+    cw, ch = canvas.size
+    corners = np.array([(0, 0), (0, ch), (cw, ch), (cw, 0)], np.float64)  # PIL's QUAD order
+    corners += rng.uniform(-amount, amount, (4, 2)) * (w, h)
+    out = canvas.transform(canvas.size, Image.Transform.QUAD, tuple(corners.ravel()),
+                           Image.Resampling.BILINEAR)  # fmt: skip
+    box = out.getbbox()
+    return out.crop(box) if box else glyph
 
 
 def _compose(pieces: list[tuple[np.ndarray, float, float]]) -> Ink:

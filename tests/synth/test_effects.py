@@ -1,0 +1,55 @@
+"""Glyph-by-glyph layouts and interference strokes draw what their docstrings promise."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ocrlab.synth.effects import clutter
+from ocrlab.synth.effects.glyphs import Layout, lay_out
+from ocrlab.synth.fonts import default_fonts, load_font
+
+UNCHANGED = Layout(spacing=(1.0, 1.0 + 1e-9))  # glyph by glyph, nothing moved
+
+
+def _font():  # type: ignore[no-untyped-def]
+    return load_font(default_fonts()[0].path, 32)
+
+
+def test_stretch_makes_narrow_and_wide_glyphs_of_one_height() -> None:
+    rng = np.random.default_rng(0)
+    plain = lay_out("HHHHHHHH", _font(), rng, UNCHANGED)
+    stretched = lay_out("HHHHHHHH", _font(), rng, Layout(stretch=0.4))
+    widths = [b - a for a, b in plain.spans[1:-1]]  # the ends lose their bearings to the crop
+    assert max(widths) - min(widths) <= 1
+    widths = [b - a for a, b in stretched.spans[1:-1]]
+    assert max(widths) > 1.3 * min(widths)
+    assert stretched.mask.shape[0] == plain.mask.shape[0]  # heights are left alone
+
+
+def test_warp_moves_a_glyph_without_cutting_it() -> None:
+    font = _font()
+    plain = lay_out("W", font, np.random.default_rng(1), UNCHANGED).mask
+    for seed in range(10):
+        warped = lay_out("W", font, np.random.default_rng(seed), Layout(warp=0.25)).mask
+        assert warped.shape != plain.shape or not np.allclose(warped, plain)
+        assert 0.6 < warped.sum() / plain.sum() < 1.7  # the whole glyph, seen at an angle
+
+
+def _steep_ends(stroke, seeds: int = 40) -> int:  # type: ignore[no-untyped-def]
+    """How many of the strokes' ends rise or fall by over a third of the height in 8 columns."""
+    h, w, steep = 40, 200, 0
+    for seed in range(seeds):
+        img = stroke(np.full((h, w, 3), 255.0, np.float32), np.random.default_rng(seed),
+                     np.zeros(3), 1)  # fmt: skip
+        ink = img.mean(2) < 128
+        cols = np.flatnonzero(ink.any(0))
+        assert len(cols) >= 0.3 * w  # a stroke across the text
+        for start in (cols[0], cols[-1] - 7):
+            rows = np.flatnonzero(ink[:, start : start + 8].any(1))
+            steep += rows[-1] - rows[0] > 0.35 * h
+    return steep
+
+
+def test_hook_strokes_end_in_ticks_where_straight_strokes_do_not() -> None:
+    assert _steep_ends(clutter.lines) == 0 and _steep_ends(clutter.bezier) == 0
+    assert _steep_ends(clutter.hook) >= 8
