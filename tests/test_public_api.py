@@ -52,6 +52,18 @@ def test_read_many_batches_and_keeps_order(word: Image.Image) -> None:
     assert [r.text for r in many] == one_by_one
 
 
+def test_read_many_keeps_going_past_a_bad_image_when_asked(word: Image.Image) -> None:
+    other = ocrlab.render("World", style="easy", seed=2)
+    images = [word, b"not an image", other, np.zeros((0, 5), np.uint8), word]
+    with pytest.raises(ocrlab.UserError, match="cannot decode"):
+        ocrlab.read_many(images, model="captcha", batch_size=4, device="cpu")
+    got = ocrlab.read_many(images, model="captcha", batch_size=4, device="cpu", return_errors=True)
+    assert [type(r).__name__ for r in got] == ["Reading", "ImageError", "Reading", "ImageError",
+                                              "Reading"]  # fmt: skip
+    alone = [ocrlab.read(im, model="captcha", device="cpu").text for im in (word, other)]
+    assert [got[0].text, got[2].text, got[4].text] == [alone[0], alone[1], alone[0]]
+
+
 def test_read_many_takes_a_folder_or_one_path_not_its_characters(
     word: Image.Image, tmp_path: Path
 ) -> None:

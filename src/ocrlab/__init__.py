@@ -127,28 +127,41 @@ def read_many(
     length: int | str | tuple[int, int] | None = None,
     thorough: bool = False,
     colour: bool = True,
-) -> list[Reading]:
+    return_errors: bool = False,
+) -> list[Reading] | list[Reading | UserError]:
     """Read many images, `batch_size` at a time; one Reading per image, in order (the options
     as for `read`). `images` may also name them with one path (`str` or `Path`), as `ocrlab
     read` takes it: a folder (nested folders too), a dataset folder or manifest, or one image;
     they are read in the order `ocrlab.data.sources.list_images` lists them, so
     `zip(list_images(src), read_many(src))` pairs each path with its reading. One encoded image
-    (`bytes`) reads as one."""
+    (`bytes`) reads as one.
+
+    An image that cannot be read (corrupt, too large, not an image) raises its `UserError`;
+    with `return_errors=True` (as `asyncio.gather` has it) the error takes the image's place in
+    the list instead and every other image is still read, as `ocrlab read` does."""
     if isinstance(images, str | Path):  # a str is iterable: never read its characters as images
         from ocrlab.data.sources import list_images
 
         images = list_images(images)
     elif isinstance(images, bytes | bytearray):  # one encoded image, not a sequence of ints
         images = [bytes(images)]
+    from ocrlab.read.batch import read_or_refuse
+
     reader = _cached(model, device, lines, charset, length, thorough, colour)
-    out: list[Reading] = []
+
+    def read_batch(batch: list[ImageLike]) -> list[Any]:
+        if return_errors:
+            return list(read_or_refuse(lambda part: reader.read(part, top_k), batch))
+        return reader.read(batch, top_k)
+
+    out: list[Any] = []
     batch: list[ImageLike] = []
     for image in images:
         batch.append(image)
         if len(batch) == batch_size:
-            out += reader.read(batch, top_k)
+            out += read_batch(batch)
             batch = []
-    return out + (reader.read(batch, top_k) if batch else [])
+    return out + (read_batch(batch) if batch else [])
 
 
 def models() -> dict[str, str]:

@@ -43,3 +43,11 @@ def test_16_bit_and_float_grey_decode_as_their_8_bit_image() -> None:
     for bad in (floats * np.nan, grey.astype(np.int64), grey[None, None]):
         with pytest.raises(ImageError, match="image array"):
             decode(bad)
+
+
+@pytest.mark.parametrize(
+    "empty", [np.zeros((0, 5), np.uint8), np.zeros((4, 0, 3), np.float32), Image.new("RGB", (0, 4))]
+)
+def test_an_image_without_pixels_is_refused(empty: np.ndarray | Image.Image) -> None:
+    with pytest.raises(ImageError, match="no pixels to read"):
+        decode(empty, None, "L")

@@ -68,6 +68,8 @@ def open_image(source: ImageLike, mode: str = "RGB", max_pixels: int = MAX_PIXEL
 
 
 def _check_pixels(name: str, width: int, height: int, max_pixels: int) -> None:
+    if width == 0 or height == 0:
+        raise ImageError(f"{name} is {width}x{height}: it has no pixels to read")
     if width * height > max_pixels:
         raise ImageError(f"{name} is {width}x{height}; the limit is {max_pixels:,} pixels")
 

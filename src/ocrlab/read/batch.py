@@ -20,7 +20,7 @@ import shlex
 from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, TypeVar
 
 from ocrlab.data.atomic import atomic_write_bytes
 from ocrlab.errors import DatasetError, UserError
@@ -29,6 +29,7 @@ from ocrlab.runtime.shipped import model_name
 if TYPE_CHECKING:
     from ocrlab.read.hint import Hint
 
+T, R = TypeVar("T"), TypeVar("R")
 ReadFn = Callable[[list[Path]], Sequence[Any]]
 """Paths → one reading (anything with `to_dict()`) per path; raises `UserError` on a bad image."""
 
@@ -55,24 +56,26 @@ def read_each(
         part = list(images[start : start + chunk])
         if strict:
             yield from (Outcome(p, r) for p, r in zip(part, read(_paths(part)), strict=True))
-        else:
-            yield from _read_split(read, part)
+            continue
+        for p, r in zip(part, read_or_refuse(lambda ps: read(_paths(ps)), part), strict=True):
+            yield Outcome(p, error=str(r)) if isinstance(r, UserError) else Outcome(p, r)
 
 
-def _read_split(read: ReadFn, part: list[str]) -> Iterator[Outcome]:
-    """Read `part` as one batch; if an image in it is refused, read each half the same way, so
-    one bad image costs about log2(len(part)) smaller batches, not len(part) single reads."""
+def read_or_refuse(
+    read: Callable[[list[T]], Sequence[R]], part: list[T]
+) -> Iterator[R | UserError]:
+    """`read(part)`, one result per item, with the `UserError` in place of each item it refuses:
+    a refused batch is read again in halves, so one bad image costs about log2(len(part))
+    smaller batches, not len(part) single reads."""
     try:
-        readings = read(_paths(part))
+        yield from read(part)
     except UserError as exc:
         if len(part) == 1:
-            yield Outcome(part[0], error=str(exc))
+            yield exc
             return
         half = len(part) // 2
-        yield from _read_split(read, part[:half])
-        yield from _read_split(read, part[half:])
-        return
-    yield from (Outcome(p, r) for p, r in zip(part, readings, strict=True))
+        yield from read_or_refuse(read, part[:half])
+        yield from read_or_refuse(read, part[half:])
 
 
 def _paths(images: list[str]) -> list[Path]:
