@@ -20,9 +20,10 @@ from ocrlab.synth.zoo import EFFECTS, FAMILIES, Family, Zoo, ZooConfig, draw
 
 OUT = ROOT / "docs" / "zoo"
 TEXTS = ("Zoo42", "captcha", "Read7me", "HOLDOUT", "x9Kq2", "ocrlab")
-STRENGTH = {"lines": 3, "bezier": 2, "arcs": 3, "scribble": 2, "hook": 2, "dots": 3, "speckle": 0.15,
-            "salt_pepper": 0.04, "sine": 1.0, "elastic": 1.0, "perspective": 1.0, "rotate": 8,
-            "blur": 1.2, "noise": 30, "jpeg": 15, "contrast": 0.3, "resample": 0.4}  # fmt: skip
+STRENGTH = {"lines": 3, "bezier": 2, "arcs": 3, "scribble": 2, "hook": 2, "dots": 3,
+            "speckle": 0.15, "salt_pepper": 0.04, "sine": 1.0, "elastic": 1.0, "perspective": 1.0,
+            "rotate": 8, "blur": 1.2, "noise": 30, "jpeg": 15, "contrast": 0.3,
+            "resample": 0.4}  # fmt: skip
 BASE = Family("clean", margin=(0.2, 0.4), ink="any", papers=("plain",))
 
 

@@ -29,7 +29,8 @@ from ocrlab.runtime.shipped import model_name
 if TYPE_CHECKING:
     from ocrlab.read.hint import Hint
 
-T, R = TypeVar("T"), TypeVar("R")
+T = TypeVar("T")
+R = TypeVar("R")
 ReadFn = Callable[[list[Path]], Sequence[Any]]
 """Paths → one reading (anything with `to_dict()`) per path; raises `UserError` on a bad image."""
 
