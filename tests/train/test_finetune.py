@@ -460,7 +460,8 @@ def test_finetune_cli_learns_from_a_half_labelled_folder_and_from_unlabelled_ima
 ) -> None:
     """`--unlabelled` takes the images no labels file of `--data` names (a folder half labelled
     in the browser), skips unreadable ones by name, and works without `--data`; such a run
-    records what taught it and has no held-out part to evaluate."""
+    records what taught it and has no held-out part to evaluate. A labelled image that does not
+    decode is skipped by name too."""
     from ocrlab.data.load import unlabelled_images
     from ocrlab.runtime.preprocess import prepare
 
@@ -471,6 +472,9 @@ def test_finetune_cli_learns_from_a_half_labelled_folder_and_from_unlabelled_ima
             data / f"{i}.png"
         )
     (data / "12.png").write_bytes(b"not a png")
+    (data / "13.png").write_bytes(b"truncated")
+    with (data / "labels.csv").open("a") as fh:
+        fh.write("13.png,abc\n")
     step = prepare("line", LineSteps(False))
     lines, skipped = unlabelled_images([data], [data], mode="L", prepare=step)
     assert lines.shape == (4, 32, 1024, 1) and skipped == ["12.png"]
@@ -482,6 +486,7 @@ def test_finetune_cli_learns_from_a_half_labelled_folder_and_from_unlabelled_ima
     assert main([*half, "--out", str(tmp_path / "half"), *common]) == 0
     out = capsys.readouterr()
     assert "8 labelled images, 4 unlabelled" in out.out and "12.png" in out.err
+    assert "skipping 1 unreadable image(s): 13.png" in out.err
     alone = tmp_path / "alone"
     assert main(["train", "finetune", "--unlabelled", str(data), "--out", str(alone), *common]) == 0
     out = capsys.readouterr()

@@ -80,10 +80,23 @@ def _labelled(cfg: Any, folders: list[Path], workers: int) -> tuple[Any, list[st
 
     def load(fill: int, limit: int | None) -> tuple[Any, list[str]]:
         step = prepare("line", LineSteps(cfg.frame, fill))
-        data = load_many(folders, workers=workers, mode="L", prepare=step, limit=limit)
+        data = load_many(folders, workers=workers, skip_bad=True, mode="L", prepare=step,
+                         limit=limit)  # fmt: skip
+        skipped[:] = data.skipped
         return data.images, data.texts
 
-    return _prepared(cfg, load)
+    skipped: list[str] = []
+    prepared = _prepared(cfg, load)
+    _say_skipped(skipped)
+    return prepared
+
+
+def _say_skipped(skipped: list[str]) -> None:
+    """One line on stderr naming the images left out, as `ocrlab eval` and `read` go on."""
+    if skipped:
+        more = ", ..." if len(skipped) > 3 else ""
+        print(f"skipping {len(skipped)} unreadable image(s): {', '.join(skipped[:3])}{more}",
+              file=sys.stderr)  # fmt: skip
 
 
 def _say_fill(fill: int) -> None:
@@ -109,10 +122,7 @@ def cmd_finetune(args: argparse.Namespace) -> int:
     if args.unlabelled:
         step = prepare("line", LineSteps(cfg.frame, fill))
         unlabelled, skipped = unlabelled_images(args.unlabelled, args.data, args.workers, "L", step)
-        if skipped:
-            print(
-                f"skipping {len(skipped)} unreadable image(s): {skipped[0]}, ...", file=sys.stderr
-            )
+        _say_skipped(skipped)
         if not args.data:
             lines = np.zeros((0, *unlabelled.shape[1:]), np.uint8)
     more = f", {len(unlabelled)} unlabelled" if unlabelled is not None else ""
