@@ -25,7 +25,7 @@ import sys
 import types
 from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 from ocrlab.errors import UserError
 
@@ -116,6 +116,7 @@ def read(
     return reader.read([image], top_k)[0]
 
 
+@overload
 def read_many(
     images: Iterable[ImageLike] | str | Path | bytes,
     model: str | Path | Reader = "default",
@@ -127,6 +128,40 @@ def read_many(
     length: int | str | tuple[int, int] | None = None,
     thorough: bool = False,
     colour: bool = True,
+    *,
+    return_errors: Literal[False] = False,
+) -> list[Reading]: ...
+
+
+@overload
+def read_many(
+    images: Iterable[ImageLike] | str | Path | bytes,
+    model: str | Path | Reader = "default",
+    top_k: int = 1,
+    batch_size: int = 64,
+    device: str = "auto",
+    lines: bool = False,
+    charset: str | None = None,
+    length: int | str | tuple[int, int] | None = None,
+    thorough: bool = False,
+    colour: bool = True,
+    *,
+    return_errors: Literal[True],
+) -> list[Reading | UserError]: ...
+
+
+def read_many(
+    images: Iterable[ImageLike] | str | Path | bytes,
+    model: str | Path | Reader = "default",
+    top_k: int = 1,
+    batch_size: int = 64,
+    device: str = "auto",
+    lines: bool = False,
+    charset: str | None = None,
+    length: int | str | tuple[int, int] | None = None,
+    thorough: bool = False,
+    colour: bool = True,
+    *,
     return_errors: bool = False,
 ) -> list[Reading] | list[Reading | UserError]:
     """Read many images, `batch_size` at a time; one Reading per image, in order (the options
@@ -137,8 +172,9 @@ def read_many(
     (`bytes`) reads as one.
 
     An image that cannot be read (corrupt, too large, not an image) raises its `UserError`;
-    with `return_errors=True` (as `asyncio.gather` has it) the error takes the image's place in
-    the list instead and every other image is still read, as `ocrlab read` does."""
+    with `return_errors=True` that error takes the image's place in the list instead and every
+    other image is still read, as `ocrlab read` does (anything but a `UserError` is a bug, and
+    still raises)."""
     if isinstance(images, str | Path):  # a str is iterable: never read its characters as images
         from ocrlab.data.sources import list_images
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import importlib
 import json
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +18,7 @@ from PIL import Image
 from ocrlab.cli import main
 from ocrlab.errors import DatasetError, ImageError
 from ocrlab.models import build
-from ocrlab.read.batch import ResultLog, read_each, reader_settings
+from ocrlab.read.batch import ResultLog, read_each, read_or_refuse, reader_settings
 from ocrlab.read.hint import Hint
 from ocrlab.runtime import checkpoint
 
@@ -143,6 +143,19 @@ def test_read_each_reads_in_chunks_and_splits_only_a_chunk_with_a_bad_image() ->
     assert calls == [8, 4, 4, 2, 1, 1, 2]  # halves down to the bad image only
     with pytest.raises(ImageError):
         list(read_each(read, names, strict=True, chunk=2))
+
+
+def test_read_or_refuse_puts_each_refusal_in_its_place_whatever_the_reader_returns() -> None:
+    def lazy(items: list[str]) -> Iterator[str]:  # refuses part-way, after yielding some
+        for item in items:
+            if item == "bad":
+                raise ImageError("cannot decode bad")
+            yield item.upper()
+
+    got = list(read_or_refuse(lazy, ["a", "b", "bad", "c"]))
+    assert got[:2] + got[3:] == ["A", "B", "C"] and isinstance(got[2], ImageError)
+    with pytest.raises(ValueError, match="2 results for 3 images"):
+        list(read_or_refuse(lambda items: items[:2], ["a", "b", "c"]))
 
 
 def _classifier_run(root: Path, classes: list[str]) -> Path:

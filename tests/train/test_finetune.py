@@ -486,7 +486,7 @@ def test_finetune_cli_learns_from_a_half_labelled_folder_and_from_unlabelled_ima
     assert main([*half, "--out", str(tmp_path / "half"), *common]) == 0
     out = capsys.readouterr()
     assert "8 labelled images, 4 unlabelled" in out.out and "12.png" in out.err
-    assert "skipping 1 unreadable image(s): 13.png" in out.err
+    assert "skipping 1 unreadable labelled image(s): 13.png" in out.err
     alone = tmp_path / "alone"
     assert main(["train", "finetune", "--unlabelled", str(data), "--out", str(alone), *common]) == 0
     out = capsys.readouterr()

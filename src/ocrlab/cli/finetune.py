@@ -78,24 +78,26 @@ def _labelled(cfg: Any, folders: list[Path], workers: int) -> tuple[Any, list[st
     if not folders:
         return None, [], cfg.fills[0]
 
+    skipped: list[str] = []
+
     def load(fill: int, limit: int | None) -> tuple[Any, list[str]]:
         step = prepare("line", LineSteps(cfg.frame, fill))
-        data = load_many(folders, workers=workers, skip_bad=True, mode="L", prepare=step,
-                         limit=limit)  # fmt: skip
+        data = load_many(
+            folders, workers=workers, skip_bad=True, mode="L", prepare=step, limit=limit
+        )
         skipped[:] = data.skipped
         return data.images, data.texts
 
-    skipped: list[str] = []
     prepared = _prepared(cfg, load)
-    _say_skipped(skipped)
+    _say_skipped("labelled", skipped)
     return prepared
 
 
-def _say_skipped(skipped: list[str]) -> None:
+def _say_skipped(kind: str, skipped: list[str]) -> None:
     """One line on stderr naming the images left out, as `ocrlab eval` and `read` go on."""
     if skipped:
         more = ", ..." if len(skipped) > 3 else ""
-        print(f"skipping {len(skipped)} unreadable image(s): {', '.join(skipped[:3])}{more}",
+        print(f"skipping {len(skipped)} unreadable {kind} image(s): {', '.join(skipped[:3])}{more}",
               file=sys.stderr)  # fmt: skip
 
 
@@ -122,7 +124,7 @@ def cmd_finetune(args: argparse.Namespace) -> int:
     if args.unlabelled:
         step = prepare("line", LineSteps(cfg.frame, fill))
         unlabelled, skipped = unlabelled_images(args.unlabelled, args.data, args.workers, "L", step)
-        _say_skipped(skipped)
+        _say_skipped("unlabelled", skipped)
         if not args.data:
             lines = np.zeros((0, *unlabelled.shape[1:]), np.uint8)
     more = f", {len(unlabelled)} unlabelled" if unlabelled is not None else ""

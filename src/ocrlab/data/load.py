@@ -123,7 +123,7 @@ def load_many(
     if not roots:
         raise DatasetError("no dataset folders given")
     how = _How(size, workers, mode, prepare)
-    plans = [_plan(root, how, skip_bad) for root in roots]
+    plans = [_plan(root, how, skip_bad, limit) for root in roots]
     shapes = {p.shape for p in plans}
     if len(shapes) > 1:
         raise DatasetError(f"datasets have different image sizes {sorted(shapes)}; pass a size")
@@ -162,7 +162,9 @@ class _How:
         return tuple(self.prepare(first, self.size, self.mode).shape)
 
 
-def _plan(root: Path, how: _How, skip_bad: bool) -> _Planned:
+def _plan(root: Path, how: _How, skip_bad: bool, limit: int | None = None) -> _Planned:
+    """What `root` holds and how to decode it; with `skip_bad`, its readable images (the first
+    `limit` of them, so a look at a set checks no more than it decodes)."""
     if root.is_file():
         raise DatasetError(
             f"{root} is a file, not a dataset folder (a folder of labelled images, or a dataset "
@@ -171,13 +173,15 @@ def _plan(root: Path, how: _How, skip_bad: bool) -> _Planned:
     if not root.is_dir():
         raise DatasetError(f"dataset folder not found: {root}")
     if (root / MANIFEST).is_file():
-        return _plan_ocrlab(root, how, skip_bad)
+        return _plan_ocrlab(root, how, skip_bad, limit)
     if (root / ".incomplete").exists():
         raise DatasetError(f"{root} is an unfinished ocrlab dataset; finish it with --resume")
-    return _plan_folder(root, how, skip_bad)
+    return _plan_folder(root, how, skip_bad, limit)
 
 
-def _plan_ocrlab(root: Path, how: _How, skip_bad: bool = False) -> _Planned:
+def _plan_ocrlab(
+    root: Path, how: _How, skip_bad: bool = False, limit: int | None = None
+) -> _Planned:
     rows = read_manifest(root / MANIFEST)
     if not rows:
         raise DatasetError(f"{root / MANIFEST} lists no images")
@@ -202,7 +206,7 @@ def _plan_ocrlab(root: Path, how: _How, skip_bad: bool = False) -> _Planned:
         )
     skipped: list[str] = []
     if skip_bad:
-        keep, skipped = _readable(paths)
+        keep, skipped = _readable(paths, limit)
         if not keep:
             raise NoReadableImages(root, skipped)
         texts, words = [texts[i] for i in keep], [words[i] for i in keep]
@@ -210,10 +214,13 @@ def _plan_ocrlab(root: Path, how: _How, skip_bad: bool = False) -> _Planned:
     return _Planned(texts, words, sources, vocab, skipped, *_decoder(paths, how))
 
 
-def _readable(paths: Sequence[Path]) -> tuple[list[int], list[str]]:
-    """(indices of the images that decode, names of those that do not)."""
-    keep, skipped = [], []
+def _readable(paths: Sequence[Path], limit: int | None = None) -> tuple[list[int], list[str]]:
+    """(indices of the images that decode, names of those that do not), up to `limit` kept."""
+    keep: list[int] = []
+    skipped: list[str] = []
     for i, path in enumerate(paths):
+        if limit is not None and len(keep) >= limit:
+            break
         try:
             decode(path)
             keep.append(i)
@@ -327,10 +334,10 @@ def _read_label_file(root: Path, name: str) -> list[tuple[Path, str]]:
     return pairs
 
 
-def _plan_folder(root: Path, how: _How, skip_bad: bool) -> _Planned:
+def _plan_folder(root: Path, how: _How, skip_bad: bool, limit: int | None = None) -> _Planned:
     pairs, skipped = folder_labels(root), list[str]()
     if skip_bad:
-        keep, skipped = _readable([p for p, _ in pairs])
+        keep, skipped = _readable([p for p, _ in pairs], limit)
         if not keep:
             raise NoReadableImages(root, skipped)
         pairs = [pairs[i] for i in keep]

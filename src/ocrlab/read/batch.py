@@ -69,7 +69,7 @@ def read_or_refuse(
     a refused batch is read again in halves, so one bad image costs about log2(len(part))
     smaller batches, not len(part) single reads."""
     try:
-        yield from read(part)
+        results = list(read(part))
     except UserError as exc:
         if len(part) == 1:
             yield exc
@@ -77,6 +77,10 @@ def read_or_refuse(
         half = len(part) // 2
         yield from read_or_refuse(read, part[:half])
         yield from read_or_refuse(read, part[half:])
+        return
+    if len(results) != len(part):
+        raise ValueError(f"the reader gave {len(results)} results for {len(part)} images")
+    yield from results
 
 
 def _paths(images: list[str]) -> list[Path]:

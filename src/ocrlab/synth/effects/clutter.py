@@ -80,9 +80,9 @@ def scribble(
 
 
 def hook(img: np.ndarray, rng: np.random.Generator, colour: np.ndarray, count: int) -> np.ndarray:
-    """`count` strokes across the text whose ends may bend sharply into a tick, as a pen set
-    down before the stroke leaves one: beside a letter it looks like an r, a 7 or an l, and
-    the reader must learn that it is none."""
+    """`count` strokes across the text whose ends may bend sharply into a tick, as a pen leaves
+    where it lands or lifts: beside a letter a tick looks like an r, a 7 or an l, and the reader
+    must learn that it is none."""
     h, w = img.shape[:2]
 
     def paint(d: ImageDraw.ImageDraw) -> None:
@@ -100,7 +100,10 @@ def hook(img: np.ndarray, rng: np.random.Generator, colour: np.ndarray, count: i
                         x + length * np.sin(turn),
                         y + rng.choice((-1, 1)) * length * np.cos(turn),
                     )
-                    points.insert(len(points) if end else 0, tip)
+                    if end:
+                        points.append(tip)
+                    else:
+                        points.insert(0, tip)
             d.line(points, fill=_rgb(colour), width=int(rng.integers(1, 5)), joint="curve")
 
     return _draw(img, paint)

@@ -1,12 +1,14 @@
 """Lay text out as an ink mask: whole strings with the font's own spacing, or glyph by glyph.
 
-Glyph by glyph is what CAPTCHAs do to defeat segmentation: each character turned, scaled and moved
-off the baseline, and squeezed until neighbours touch or overlap. The result is one float32 mask in
-[0, 1] (1 = ink) cropped to the ink, plus the x-range of every glyph for per-glyph colours.
+Glyph by glyph is what CAPTCHAs do to defeat segmentation: each character turned, scaled,
+stretched, warped and moved off the baseline, and squeezed until neighbours touch or overlap.
+The result is one float32 mask in [0, 1] (1 = ink) cropped to the ink, plus the x-range of every
+glyph for per-glyph colours.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from itertools import pairwise
 
@@ -30,7 +32,7 @@ class Layout:
     """Largest relative change of one glyph's width alone: narrow and wide glyphs in one word."""
     warp: float = 0.0
     """Largest move of one glyph's corner, as a fraction of its size: each glyph its own
-    perspective, as CAPTCHAs that warp glyph by glyph draw them."""
+    quadrilateral (tapered, sheared, rescaled), as CAPTCHAs that warp glyph by glyph draw them."""
 
 
 PLAIN = Layout()
@@ -72,7 +74,9 @@ def lay_out(
                 Image.Resampling.BILINEAR,
             )
         if layout.warp and min(glyph.size) > 0:
-            glyph = _warp(glyph, rng, layout.warp)
+            warped = _warp(glyph, rng, layout.warp)
+            box = warped.getbbox()
+            glyph = warped.crop(box) if box else glyph
         if layout.rotate and min(glyph.size) > 0:
             glyph = glyph.rotate(
                 rng.uniform(-layout.rotate, layout.rotate),
@@ -88,19 +92,18 @@ def lay_out(
 
 
 def _warp(glyph: Image.Image, rng: np.random.Generator, amount: float) -> Image.Image:
-    """`glyph` seen in its own perspective: each corner of its box moved by up to `amount` of
-    the box's size, on a canvas wide enough to keep all of it, cut back to its ink."""
+    """`glyph` mapped from a quadrilateral: each corner of its padded box moved by up to `amount`
+    of the glyph's size (PIL's bilinear QUAD), which tapers, shears and rescales it (0.75 to 1.5
+    times at 0.25), on a canvas with room to keep all of it (`lay_out` cuts it to its ink)."""
     w, h = glyph.size
-    pad = round(amount * max(w, h))
+    pad = math.ceil(amount * max(w, h)) + 1  # corners move inwards by at most this, less a pixel
     canvas = Image.new("L", (w + 2 * pad, h + 2 * pad))
     canvas.paste(glyph, (pad, pad))
     cw, ch = canvas.size
     corners = np.array([(0, 0), (0, ch), (cw, ch), (cw, 0)], np.float64)  # PIL's QUAD order
     corners += rng.uniform(-amount, amount, (4, 2)) * (w, h)
-    out = canvas.transform(canvas.size, Image.Transform.QUAD, tuple(corners.ravel()),
-                           Image.Resampling.BILINEAR)  # fmt: skip
-    box = out.getbbox()
-    return out.crop(box) if box else glyph
+    return canvas.transform(canvas.size, Image.Transform.QUAD, tuple(corners.ravel()),
+                            Image.Resampling.BILINEAR)  # fmt: skip
 
 
 def _compose(pieces: list[tuple[np.ndarray, float, float]]) -> Ink:
