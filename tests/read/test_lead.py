@@ -113,7 +113,7 @@ def test_the_general_reader_reads_a_first_letter_after_marble(
     `RAMe` at full confidence."""
     image = Image.fromarray(marble(np.random.default_rng(0), 48, 336))
     font = ImageFont.truetype(str(default_fonts()[0].path), 30)
-    ImageDraw.Draw(image).text((200, 6), "fRAMe", fill=(30, 40, 120), font=font)
+    ImageDraw.Draw(image).text((230, 6), "fRAMe", fill=(30, 40, 120), font=font)
     assert ocrlab.read(image, "general", device="cpu").text == "fRAMe"
     monkeypatch.setattr(predictor, "LEAD", 10**6)  # no second look
     plain = ocrlab.read(image, "general", device="cpu")
