@@ -7,7 +7,7 @@ from collections.abc import Callable
 import numpy as np
 from PIL import Image, ImageFont
 
-from ocrlab.synth.effects import clutter
+from ocrlab.synth.effects import clutter, warp
 from ocrlab.synth.effects.glyphs import Layout, _mask, _warp, lay_out
 from ocrlab.synth.fonts import default_fonts, load_font
 
@@ -61,3 +61,18 @@ def _steep_ends(stroke: Stroke, seeds: int = 40) -> int:
 def test_hook_strokes_end_in_ticks_where_straight_strokes_do_not() -> None:
     assert _steep_ends(clutter.lines) == 0 and _steep_ends(clutter.bezier) == 0
     assert _steep_ends(clutter.hook) >= 8
+
+
+def test_squeeze_narrows_the_image_and_its_strokes_not_their_height() -> None:
+    img = np.full((40, 200, 3), 255.0, np.float32)
+    img[5:35, 50:70] = 0  # a bar 20 columns wide
+    widths = []
+    for seed in range(6):
+        out = warp.squeeze(img, np.random.default_rng(seed), 0.45)
+        h, w = out.shape[:2]
+        assert h == 40 and 90 <= w <= 200
+        bar = out[:, :, 0] < 128
+        assert abs(int(bar[20].sum()) - 20 * w / 200) <= 2
+        assert bar.any(axis=1).sum() == 30  # rows 5-34 keep the bar, the others stay paper
+        widths.append(w)
+    assert min(widths) < 150

@@ -1,4 +1,4 @@
-"""`ocrlab generate`: render a synthetic word-image dataset from the easy or hard preset.
+"""`ocrlab generate`: render a synthetic text-image dataset from the easy, hard or zoo preset.
 
 It owns the subcommand's flags and its handler, which turns them into a `GenerateConfig`, makes
 the plan once (with a bar per planning step that runs over a second), counts it for the image bar
@@ -100,8 +100,8 @@ class _StepBars:
 def _add_generate(sub: Any) -> None:
     p = sub.add_parser(
         "generate",
-        help="render a synthetic word-image dataset (easy or hard set)",
-        description="Render a word-image dataset: PNG files or packed uint8 shards, a manifest.csv "
+        help="render a synthetic text-image dataset (easy or hard set, or the CAPTCHA zoo)",
+        description="Render a text-image dataset: PNG files or packed uint8 shards, a manifest.csv "
         "(path, word, label, text, font, background, noise, colour), vocab.json, config.json and "
         "preview.png. The same seed gives the same bytes for any --workers.",
     )

@@ -54,6 +54,7 @@ EFFECTS: dict[str, Effect] = {
     "elastic": lambda img, rng, s, c: warp.elastic(img, rng, s),
     "perspective": lambda img, rng, s, c: warp.perspective(img, rng, s),
     "rotate": lambda img, rng, s, c: warp.rotate(img, rng, s),
+    "squeeze": lambda img, rng, s, c: warp.squeeze(img, rng, s),
     "blur": lambda img, rng, s, c: camera.blur(img, rng, s),
     "noise": lambda img, rng, s, c: camera.noise(img, rng, s),
     "jpeg": lambda img, rng, s, c: camera.jpeg(img, rng, int(s)),
@@ -102,18 +103,20 @@ FAMILIES: dict[str, Family] = {
                  ("blur", 0.5, 1.3), ("speckle", 0.3, 0.15)),
     ),
     "jumble": Family(
-        "turned, scaled, stretched, warped, overlapping glyphs with dots and a curve",
+        "turned, scaled, stretched, warped, overlapping glyphs, some squeezed, with dots and a "
+        "curve",
         papers=("plain", "gradient"), layout=_JUMBLE, ink="any", multicolour=0.5,
         margin=(0.1, 0.6), wide=0.5,
-        effects=(("dots", 0.6, 2.5), ("bezier", 0.5, 2), ("scribble", 0.3, 1), ("hook", 0.2, 1),
-                 ("elastic", 0.3, 0.8), ("blur", 0.2, 1.0)),
+        effects=(("squeeze", 0.3, 0.6), ("dots", 0.6, 2.5), ("bezier", 0.5, 2),
+                 ("scribble", 0.3, 1), ("hook", 0.2, 1), ("elastic", 0.3, 0.8), ("blur", 0.2, 1.0)),
     ),
     "crowd": Family(
-        "large turned, stretched, warped glyphs squeezed into each other, dots and a curve in "
-        "the ink's colour",
+        "large turned, stretched, warped glyphs squeezed into each other, half of them narrowed "
+        "to a fixed canvas, dots and a curve in the ink's colour",
         papers=("plain", "gradient"), layout=Layout(rotate=25, scale=0.25, baseline=0.08,
         spacing=(0.68, 0.92), stretch=0.4, warp=0.25), ink="any", margin=(0.02, 0.3), wide=0.3,
-        effects=(("dots", 0.7, 3), ("bezier", 0.7, 1), ("elastic", 0.4, 0.6), ("blur", 0.2, 0.8)),
+        effects=(("squeeze", 0.5, 0.45), ("dots", 0.7, 3), ("bezier", 0.7, 1),
+                 ("elastic", 0.4, 0.6), ("blur", 0.2, 0.8)),
     ),
     "textured": Family(
         "coloured text on paper, wood-like or photo textures with noise", ink="any",

@@ -1,6 +1,6 @@
-"""Bend the whole image: sine ripples, elastic distortion and perspective.
+"""Bend the whole image: sine ripples, elastic distortion, perspective, rotation and squeezing.
 
-All three build a sampling map (where each output pixel comes from) and resample once with
+The first three build a sampling map (where each output pixel comes from) and resample once with
 bilinear interpolation, edges repeated, so text, lines and background bend together as they do in
 a warped CAPTCHA.
 """
@@ -83,3 +83,15 @@ def rotate(img: np.ndarray, rng: np.random.Generator, degrees: float) -> np.ndar
     fill = tuple(int(v) for v in np.median(img.reshape(-1, img.shape[2]), 0))
     out = im.rotate(rng.uniform(-degrees, degrees), Image.Resampling.BILINEAR, fillcolor=fill)
     return np.asarray(out, np.float32)
+
+
+def squeeze(img: np.ndarray, rng: np.random.Generator, narrowest: float) -> np.ndarray:
+    """Narrow the whole image by a factor down to `narrowest`, its height kept: a CAPTCHA that
+    fits a long text into a fixed canvas draws tall, thin glyphs. Drawn first in a family, the
+    dots and curves drawn after it keep their shape, as such a CAPTCHA draws them."""
+    h, w = img.shape[:2]
+    im = Image.fromarray(np.clip(img, 0, 255).astype(np.uint8))
+    narrow = im.resize(
+        (max(1, round(w * rng.uniform(narrowest, 1.0))), h), Image.Resampling.BILINEAR
+    )
+    return np.asarray(narrow, np.float32)
