@@ -8,15 +8,13 @@ import io
 import numpy as np
 from PIL import Image, ImageFilter
 
-
-def _to_image(img: np.ndarray) -> Image.Image:
-    return Image.fromarray(np.clip(img, 0, 255).astype(np.uint8))
+from ocrlab.synth.effects import to_image
 
 
 def blur(img: np.ndarray, rng: np.random.Generator, radius: float) -> np.ndarray:
     """Gaussian blur of radius up to `radius` pixels."""
     r = rng.uniform(0.3, radius)
-    return np.asarray(_to_image(img).filter(ImageFilter.GaussianBlur(r)), np.float32)
+    return np.asarray(to_image(img).filter(ImageFilter.GaussianBlur(r)), np.float32)
 
 
 def noise(img: np.ndarray, rng: np.random.Generator, sigma: float) -> np.ndarray:
@@ -28,7 +26,7 @@ def noise(img: np.ndarray, rng: np.random.Generator, sigma: float) -> np.ndarray
 def jpeg(img: np.ndarray, rng: np.random.Generator, worst: int) -> np.ndarray:
     """Encode and decode as JPEG at a quality between `worst` and 90."""
     buf = io.BytesIO()
-    _to_image(img).save(buf, format="JPEG", quality=int(rng.integers(worst, 91)))
+    to_image(img).save(buf, format="JPEG", quality=int(rng.integers(worst, 91)))
     buf.seek(0)
     with Image.open(buf) as im:
         return np.asarray(im.convert("RGB"), np.float32)
@@ -45,7 +43,7 @@ def resample(img: np.ndarray, rng: np.random.Generator, smallest: float) -> np.n
     """Shrink by a factor down to `smallest` and enlarge back: soft, blocky edges."""
     h, w = img.shape[:2]
     k = rng.uniform(smallest, 0.9)
-    small = _to_image(img).resize(
+    small = to_image(img).resize(
         (max(1, round(w * k)), max(1, round(h * k))), Image.Resampling.BILINEAR
     )
     return np.asarray(

@@ -7,12 +7,14 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
-from PIL import Image, ImageDraw
+from PIL import ImageDraw
+
+from ocrlab.synth.effects import to_image
 
 
 def _draw(img: np.ndarray, paint: Callable[[ImageDraw.ImageDraw], None]) -> np.ndarray:
     """Run `paint(draw)` on an RGB copy of `img` and return it as float32."""
-    im = Image.fromarray(np.clip(img, 0, 255).astype(np.uint8))
+    im = to_image(img)
     paint(ImageDraw.Draw(im))
     return np.asarray(im, np.float32)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image
 
+from ocrlab.synth.effects import to_image
 from ocrlab.synth.effects.paper import value_noise
 
 
@@ -59,7 +60,7 @@ def perspective(img: np.ndarray, rng: np.random.Generator, strength: float) -> n
     src = np.array([[0, 0], [w, 0], [w, h], [0, h]], np.float64)
     dst = src + rng.uniform(-1, 1, (4, 2)) * [w * jitter * 0.5, h * jitter]
     coeffs = _perspective_coeffs(src, dst)
-    im = Image.fromarray(np.clip(img, 0, 255).astype(np.uint8))
+    im = to_image(img)
     fill = tuple(int(v) for v in np.median(img.reshape(-1, img.shape[2]), 0))
     out = im.transform(
         (w, h), Image.Transform.PERSPECTIVE, coeffs, Image.Resampling.BILINEAR, fillcolor=fill
@@ -79,7 +80,7 @@ def _perspective_coeffs(src: np.ndarray, dst: np.ndarray) -> tuple[float, ...]:
 
 def rotate(img: np.ndarray, rng: np.random.Generator, degrees: float) -> np.ndarray:
     """Turn the whole image by up to ±`degrees`, corners filled with the median colour."""
-    im = Image.fromarray(np.clip(img, 0, 255).astype(np.uint8))
+    im = to_image(img)
     fill = tuple(int(v) for v in np.median(img.reshape(-1, img.shape[2]), 0))
     out = im.rotate(rng.uniform(-degrees, degrees), Image.Resampling.BILINEAR, fillcolor=fill)
     return np.asarray(out, np.float32)
@@ -90,7 +91,7 @@ def squeeze(img: np.ndarray, rng: np.random.Generator, narrowest: float) -> np.n
     fits a long text into a fixed canvas draws tall, thin glyphs. Drawn first in a family, the
     dots and curves drawn after it keep their shape, as such a CAPTCHA draws them."""
     h, w = img.shape[:2]
-    im = Image.fromarray(np.clip(img, 0, 255).astype(np.uint8))
+    im = to_image(img)
     narrow = im.resize(
         (max(1, round(w * rng.uniform(narrowest, 1.0))), h), Image.Resampling.BILINEAR
     )
