@@ -328,7 +328,7 @@ def test_a_fine_tuned_model_reads_its_scheme_unframed_on_every_path(
     if filled:
         assert not np.array_equal(prepare("line", LineSteps(False))(first, None, "L"), unframed)
     out, start = tmp_path / "tuned", tiny_line_run(tmp_path / "start", "abc")
-    save_checkpoint(start, replace(load_checkpoint(start), colour=True))  # as the general's
+    save_checkpoint(start, replace(load_checkpoint(start), colour=True, wide=True))  # as general
     assert main(["train", "finetune", "--data", str(data), "--out", str(out), "--init", str(start),
                  "--set", "epochs=1", "--set", "epoch_images=4", "--set", f"fills=[{filled}]",
                  "--workers", "1", "--device", "cpu"]) == 0  # fmt: skip
@@ -336,11 +336,13 @@ def test_a_fine_tuned_model_reads_its_scheme_unframed_on_every_path(
     assert reader.checkpoint.frame is False  # type: ignore[attr-defined]
     assert reader.checkpoint.fill == filled  # type: ignore[attr-defined]
     assert reader.checkpoint.colour is False  # type: ignore[attr-defined]
+    assert reader.checkpoint.wide is False  # type: ignore[attr-defined]
     assert np.array_equal(reader.preprocess([first])[0], unframed)  # type: ignore[attr-defined]
     loaded = load_for(reader, [data])  # type: ignore[arg-type]
     assert np.array_equal(loaded.images[loaded.texts.index("ca")], unframed)
     onnx = OnnxPredictor(export_onnx(out, tmp_path / "tuned.onnx"))
     assert onnx.checkpoint.steps == LineSteps(False, filled) and not onnx.checkpoint.colour
+    assert not onnx.checkpoint.wide
     assert np.array_equal(onnx.preprocess([first])[0], unframed)
     assert load("general").checkpoint.frame is True  # type: ignore[attr-defined]
     for bad in ((), (2,), (0, 4)):

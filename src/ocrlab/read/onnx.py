@@ -219,13 +219,12 @@ class OnnxPredictor:
         self, batch: np.ndarray, top_k: int = 1, colour: Colour | None = None
     ) -> list[Reading]:
         """Readings of an already preprocessed (N, H, W, C) uint8 batch (a line model's looks
-        again at the unsure ones in `colour`, as `Predictor.read_batch`)."""
+        again at the unsure ones in `colour` and widened, as `Predictor.read_batch`)."""
         if self.kind == "line":
             charset = Charset(self.checkpoint.charset)
             if self.any_width:
-                return read_lines(
-                    batch, lambda lines: self.run(lines)[0], charset, self.hint, top_k, colour
-                )
+                columns, wide = (lambda lines: self.run(lines)[0]), self.checkpoint.wide
+                return read_lines(batch, columns, charset, self.hint, top_k, colour, wide)
             beam = 1 if self.hint is not None and self.hint.thorough else top_k
             return read_views(
                 batch,

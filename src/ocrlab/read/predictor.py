@@ -84,12 +84,12 @@ class Predictor:
         self, batch: np.ndarray, top_k: int = 1, colour: Colour | None = None
     ) -> list[Reading]:
         """Readings of an already preprocessed (N, H, W, C) uint8 batch (see `preprocess`); a
-        line model's looks again at the unsure ones in `colour` (`read_lines`)."""
+        line model's looks again at the unsure ones in `colour` and, where its checkpoint says
+        so, widened (`read_lines`)."""
         if self.kind == "line":
             assert self.tokenizer is not None
-            return read_lines(
-                batch, self.column_probs, self.tokenizer.charset, self.hint, top_k, colour
-            )
+            charset, wide = self.tokenizer.charset, self.checkpoint.wide
+            return read_lines(batch, self.column_probs, charset, self.hint, top_k, colour, wide)
         if self.kind == "seq":
             return [
                 r for s in range(0, len(batch), 64) for r in self._spell(batch[s : s + 64], top_k)
@@ -223,19 +223,22 @@ def read_lines(
     hint: Hint | None = None,
     top_k: int = 1,
     colour: Colour | None = None,
+    wide: bool = False,
 ) -> list[Reading]:
     """Readings of (N, H, W, 1) uint8 lines, each read at its bucket's width
     (`ocrlab.runtime.line.width_buckets`) by `column_probs`: lines → (n, w/4, V), told `hint`
     (`read_views`). A blank line (one grey level, give or take `BLANK`) reads as no text: the
     model, which has seen text in every image it trained on, would name a letter in it.
 
-    Two second looks, each kept by its own rule (docs/general.md, "Colour" and "A first letter
-    far in"): with `colour`, a line read with a confidence under `SURE` whose image has colour
-    contrast its grey lost is read again in `colour` (so, told and thoroughly), and the surer
-    reading is kept: khaki text on kraft paper reads there, while shadows and textures that
-    colour contrast darkens as much as the text keep their grey reading. And a grey line whose
-    first character comes more than `LEAD` columns in is read again begun just before it
-    (`lead_look`), unless a hint fixes the length, which leaves no room for a letter more."""
+    Three second looks, each kept by its own rule (docs/general.md, "Colour", "A first letter
+    far in" and "Squeezed text"): with `colour`, a line read with a confidence under `SURE`
+    whose image has colour contrast its grey lost is read again in `colour` (so, told and
+    thoroughly), and the surer reading is kept: khaki text on kraft paper reads there, while
+    shadows and textures that colour contrast darkens as much as the text keep their grey
+    reading. A grey line whose first character comes more than `LEAD` columns in is read again
+    begun just before it (`lead_look`), unless a hint fixes the length, which leaves no room for
+    a letter more. And with `wide`, a short line still read unsure is read again with its text
+    wider, and that reading is kept where it is much surer (`_wide_look`)."""
     out, first = _read_lines(batch, column_probs, charset, hint, top_k)
     if colour is not None:
         _colour_look(batch, out, colour, column_probs, charset, hint, top_k)
@@ -247,6 +250,8 @@ def read_lines(
         )
         for i, reading in zip(far, again, strict=True):
             out[i] = lead_look(out[i], reading)
+    if wide:
+        _wide_look(batch, out, column_probs, charset, hint, top_k)
     return out
 
 
@@ -270,6 +275,41 @@ def lead_look(plain: Reading, begun: Reading) -> Reading:
     plain reading."""
     added = len(begun.text) == len(plain.text) + 1 and begun.text[1:] == plain.text
     return begun if added and begun.confidence >= LEAD_SURE else plain
+
+
+WIDE, WIDE_SURE, WIDE_LONGEST, WIDE_ODDS = 1.5, 0.5, 12, 2.0
+"""A line read with a confidence under `WIDE_SURE` (more likely wrong than right) in at most
+`WIDE_LONGEST` characters (the longest text the zoo draws) is read again with its text `WIDE`
+times as wide, and that reading is kept where it is more than `WIDE_ODDS` times as sure. A
+CAPTCHA that fits a long text into its canvas squeezes its glyphs to half their width (the
+`captcha` library), and the reader, which sees a glyph at one size whatever its font, misreads
+them; text that is not squeezed reads less surely widened. Merely surer was not enough: told a
+scheme's format, captcha_images_v2's unsure lines found surer wrong readings widened
+(docs/general.md, "Squeezed text")."""
+
+
+def _wide_look(
+    batch: np.ndarray,
+    out: list[Reading],
+    column_probs: Callable[[np.ndarray], np.ndarray],
+    charset: Charset,
+    hint: Hint | None,
+    top_k: int,
+) -> None:
+    """`read_lines`' look at unsure short lines widened (`WIDE`), in place."""
+    short = [
+        i for i, r in enumerate(out) if r.confidence < WIDE_SURE and len(r.text) <= WIDE_LONGEST
+    ]
+    if not short:
+        return
+    fits = np.round(text_widths(batch[short]) * WIDE) <= batch.shape[2]
+    unsure = np.asarray(short)[fits]
+    if not len(unsure):
+        return
+    again = _read_lines(view(batch[unsure], WIDE, 1.0), column_probs, charset, hint, top_k)[0]
+    for i, reading in zip(unsure, again, strict=True):
+        if reading.confidence > WIDE_ODDS * out[i].confidence:
+            out[i] = reading
 
 
 def _colour_look(

@@ -130,6 +130,10 @@ class Checkpoint:
     in a grey that keeps its colour contrast (`runtime.line.grey`), and keeps the surer reading
     (`ocrlab.read.predictor.read_lines`): the general reader's way; a model fine-tuned on one
     scheme reads what it learnt from."""
+    wide: bool = False
+    """Whether a reader of a line model reads an unsure short line again with its text wider and
+    keeps the surer reading (`ocrlab.read.predictor.WIDE`): the general reader's way with
+    squeezed CAPTCHAs; a model fine-tuned on one scheme learnt its widths."""
     title: str = ""
     data: list[str] = field(default_factory=list)
     config: dict[str, Any] = field(default_factory=dict)
@@ -161,7 +165,7 @@ class Checkpoint:
         unknown = sorted(raw.keys() - names)
         if unknown:
             raise DatasetError(f"{source} has unknown fields {unknown}")
-        for flag, default in (("frame", True), ("colour", False)):
+        for flag, default in (("frame", True), ("colour", False), ("wide", False)):
             if not isinstance(raw.get(flag, default), bool):
                 raise DatasetError(f"{source}: {flag} must be true or false, got {raw[flag]!r}")
         if not valid_fill(raw.get("fill", 0)):
