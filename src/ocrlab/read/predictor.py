@@ -297,17 +297,15 @@ def _wide_look(
     top_k: int,
 ) -> None:
     """`read_lines`' look at unsure short lines widened (`WIDE`), in place."""
-    short = [
-        i for i, r in enumerate(out) if r.confidence < WIDE_SURE and len(r.text) <= WIDE_LONGEST
-    ]
-    if not short:
+    short = np.array(
+        [i for i, r in enumerate(out) if r.confidence < WIDE_SURE and len(r.text) <= WIDE_LONGEST],
+        np.int64,
+    )
+    looked = short[np.round(text_widths(batch[short]) * WIDE) <= batch.shape[2]]
+    if not len(looked):
         return
-    fits = np.round(text_widths(batch[short]) * WIDE) <= batch.shape[2]
-    unsure = np.asarray(short)[fits]
-    if not len(unsure):
-        return
-    again = _read_lines(view(batch[unsure], WIDE, 1.0), column_probs, charset, hint, top_k)[0]
-    for i, reading in zip(unsure, again, strict=True):
+    again = _read_lines(view(batch[looked], WIDE, 1.0), column_probs, charset, hint, top_k)[0]
+    for i, reading in zip(looked, again, strict=True):
         if reading.confidence > WIDE_ODDS * out[i].confidence:
             out[i] = reading
 

@@ -132,8 +132,8 @@ class Checkpoint:
     scheme reads what it learnt from."""
     wide: bool = False
     """Whether a reader of a line model reads an unsure short line again with its text wider and
-    keeps the surer reading (`ocrlab.read.predictor.WIDE`): the general reader's way with
-    squeezed CAPTCHAs; a model fine-tuned on one scheme learnt its widths."""
+    keeps that reading where it is much surer (`ocrlab.read.predictor.WIDE`): the general
+    reader's way with squeezed CAPTCHAs; a model fine-tuned on one scheme learnt its widths."""
     title: str = ""
     data: list[str] = field(default_factory=list)
     config: dict[str, Any] = field(default_factory=dict)
