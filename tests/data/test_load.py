@@ -128,7 +128,9 @@ def test_unreadable_images_fail_or_are_skipped_and_counted(tmp_path: Path) -> No
     with pytest.raises(ImageError, match=r"bad\.png"):
         load(tmp_path)
     data = load(tmp_path, skip_bad=True)
-    assert len(data) == 3 and data.skipped == ["bad.png"]
+    bad = str(tmp_path / "bad.png")
+    assert len(data) == 3 and list(data.skipped) == [bad]
+    assert data.skipped[bad].startswith(f"cannot decode {bad}: ")  # the reason, said once
 
 
 def test_mixed_sizes_are_an_error_unless_resized(tmp_path: Path) -> None:
@@ -191,5 +193,6 @@ def test_decode_readable_keeps_order_and_names_the_images_that_do_not_decode(
     (tmp_path / "005.png").write_bytes(b"")
     paths = sorted(tmp_path.glob("*.png"))
     images, bad = decode_readable(paths, workers=workers)
-    assert bad == [2, 5] and [int(im[0, 0, 0]) for im in images] == [0, 1, 3, 4]
+    assert list(bad) == [2, 5] and [int(im[0, 0, 0]) for im in images] == [0, 1, 3, 4]
+    assert all(why.startswith(f"cannot decode {paths[i]}") for i, why in bad.items())
     assert decode_readable(paths[2:3])[0].shape[0] == 0  # none decodes: an empty set, no error

@@ -186,8 +186,10 @@ def test_eval_leaves_out_a_bad_image_and_exits_1(
     assert main(args) == 1
     out, err = capsys.readouterr()
     metrics = json.loads(out)
-    assert metrics["images"] == 3 and metrics["failed"] == ["cd.png"]
-    assert err.splitlines() == ["ocrlab: error: cannot read cd.png; left out"]
+    bad = str(data / "cd.png")
+    assert metrics["images"] == 3 and list(metrics["failed"]) == [bad]
+    assert metrics["failed"][bad].startswith(f"cannot decode {bad}: ")  # why, not only which
+    assert err.splitlines() == [f"ocrlab: error: {metrics['failed'][bad]}; left out"]
     assert main([*args, "--strict"]) == 2
     assert "cd.png" in capsys.readouterr().err
     (data / "cd.png").unlink()

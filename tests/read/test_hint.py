@@ -126,10 +126,11 @@ def test_eval_of_a_line_model_leaves_out_a_bad_image_and_goes_on(
     assert main(args) == 1  # measured on the rest, the bad ones named
     said = capsys.readouterr()
     metrics = json.loads(said.out)
-    assert metrics["images"] == 6 and metrics["failed"][0] == "BROKEN.png"
-    assert metrics["failed"][-1] == "ALL.png"
+    failed = list(metrics["failed"])
+    assert metrics["images"] == 6 and failed[0] == str(first / "BROKEN.png")
+    assert failed[-1] == str(broken / "ALL.png")
     assert set(metrics["by_group"]) == {"first", "second", "hatched", "shadowed"}
-    assert "cannot read BROKEN.png" in said.err
+    assert f"error: {metrics['failed'][failed[0]]}; left out" in said.err
     assert main([*args, "--strict"]) == 2
     assert main([*args[:4], str(broken), "--workers", "1"]) == 2  # nothing at all: one line
     assert "no image of" in capsys.readouterr().err

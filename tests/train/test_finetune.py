@@ -461,9 +461,9 @@ def test_finetune_cli_learns_from_a_half_labelled_folder_and_from_unlabelled_ima
     tmp_path: Path, capsys: pytest.CaptureFixture[str], tiny_line_run: MakeRun
 ) -> None:
     """`--unlabelled` takes the images no labels file of `--data` names (a folder half labelled
-    in the browser), skips unreadable ones by name, and works without `--data`; such a run
+    in the browser), skips unreadable ones saying why, and works without `--data`; such a run
     records what taught it and has no held-out part to evaluate. A labelled image that does not
-    decode is skipped by name too."""
+    decode is skipped and said too."""
     from ocrlab.data.load import unlabelled_images
     from ocrlab.runtime.preprocess import prepare
 
@@ -479,7 +479,7 @@ def test_finetune_cli_learns_from_a_half_labelled_folder_and_from_unlabelled_ima
         fh.write("13.png,abc\n")
     step = prepare("line", LineSteps(False))
     lines, skipped = unlabelled_images([data], [data], mode="L", prepare=step)
-    assert lines.shape == (4, 32, 1024, 1) and skipped == ["12.png"]
+    assert lines.shape == (4, 32, 1024, 1) and list(skipped) == [str(data / "12.png")]
     assert len(unlabelled_images([data], mode="L", prepare=step)[0]) == 12  # every image
     common = ["--init", str(run), "--workers", "1", "--device", "cpu", "--set", "sure=1e-30",
               "--set", "epoch_images=8", "--set", "epochs=1",
@@ -488,7 +488,7 @@ def test_finetune_cli_learns_from_a_half_labelled_folder_and_from_unlabelled_ima
     assert main([*half, "--out", str(tmp_path / "half"), *common]) == 0
     out = capsys.readouterr()
     assert "8 labelled images, 4 unlabelled" in out.out and "12.png" in out.err
-    assert "skipping 1 unreadable labelled image(s): 13.png" in out.err
+    assert f"skipping 1 unreadable labelled image(s):\n  cannot decode {data / '13.png'}" in out.err
     alone = tmp_path / "alone"
     assert main(["train", "finetune", "--unlabelled", str(data), "--out", str(alone), *common]) == 0
     out = capsys.readouterr()

@@ -78,14 +78,15 @@ def _labelled(cfg: Any, folders: list[Path], workers: int) -> tuple[Any, list[st
     if not folders:
         return None, [], cfg.fills[0]
 
-    skipped: list[str] = []
+    skipped: dict[str, str] = {}
 
     def load(fill: int, limit: int | None) -> tuple[Any, list[str]]:
         step = prepare("line", LineSteps(cfg.frame, fill))
         data = load_many(
             folders, workers=workers, skip_bad=True, mode="L", prepare=step, limit=limit
         )
-        skipped[:] = data.skipped
+        skipped.clear()
+        skipped.update(data.skipped)
         return data.images, data.texts
 
     prepared = _prepared(cfg, load)
@@ -93,12 +94,15 @@ def _labelled(cfg: Any, folders: list[Path], workers: int) -> tuple[Any, list[st
     return prepared
 
 
-def _say_skipped(kind: str, skipped: list[str]) -> None:
-    """One line on stderr naming the images left out, as `ocrlab eval` and `read` go on."""
+def _say_skipped(kind: str, skipped: dict[str, str]) -> None:
+    """Lines on stderr saying why the first images left out do not decode, as `ocrlab eval`
+    and `read` go on."""
     if skipped:
-        more = ", ..." if len(skipped) > 3 else ""
-        print(f"skipping {len(skipped)} unreadable {kind} image(s): {', '.join(skipped[:3])}{more}",
-              file=sys.stderr)  # fmt: skip
+        print(f"skipping {len(skipped)} unreadable {kind} image(s):", file=sys.stderr)
+        for why in list(skipped.values())[:3]:
+            print(f"  {why}", file=sys.stderr)
+        if len(skipped) > 3:
+            print(f"  and {len(skipped) - 3} more", file=sys.stderr)
 
 
 def _say_fill(fill: int) -> None:

@@ -237,8 +237,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
         metrics = evaluate(
             run, args.data, args.device, args.workers, args.held_out, args.strict, hint
         )
-        for name in metrics.get("failed", []):
-            print(f"ocrlab: error: cannot read {name}; left out", file=sys.stderr)
+        for why in metrics.get("failed", {}).values():
+            print(f"ocrlab: error: {why}; left out", file=sys.stderr)
     text = json.dumps(metrics, indent=1)
     if args.table and any(k in metrics for k in ("letter", "multi")):
         from ocrlab.read.evaluate import letters_table
@@ -317,7 +317,7 @@ def _add_eval(sub: Any) -> None:
         "--strict",
         action="store_true",
         help="stop at the first unreadable image (exit 2); by default it is left out, listed "
-        "under 'failed' and the exit status is 1",
+        "under 'failed' with the reason, and the exit status is 1",
     )
     p.set_defaults(handler=cmd_eval)
 

@@ -137,12 +137,12 @@ def _decode_job(job: tuple[Prepare, Path, tuple[int, int] | None, str]) -> np.nd
     return prepare(path, size, mode)
 
 
-def _try_job(job: tuple[Prepare, Path, tuple[int, int] | None, str]) -> np.ndarray | None:
-    """`_decode_job`, or None for an image that does not decode."""
+def _try_job(job: tuple[Prepare, Path, tuple[int, int] | None, str]) -> np.ndarray | str:
+    """`_decode_job`, or why the image does not decode."""
     try:
         return _decode_job(job)
-    except ImageError:
-        return None
+    except ImageError as exc:
+        return str(exc)
 
 
 @contextmanager
@@ -198,16 +198,16 @@ def decode_all(
 
 def decode_readable(
     paths: Sequence[Path], mode: str = "RGB", workers: int = 1, prepare: Prepare = decode
-) -> tuple[np.ndarray, list[int]]:
-    """The images of `paths` that decode, through `prepare`, in order, and the indices of those
-    that do not: one pass, where checking each first would decode every image twice."""
+) -> tuple[np.ndarray, dict[int, str]]:
+    """The images of `paths` that decode, through `prepare`, in order, and why each of the others
+    does not, by index: one pass, where checking each first would decode every image twice."""
     jobs = [(prepare, p, None, mode) for p in paths]
     out: np.ndarray | None = None
-    kept, bad = 0, []
+    kept, bad = 0, {}
     with _in_order(_try_job, jobs, workers) as results:
         for i, arr in enumerate(results):
-            if arr is None:
-                bad.append(i)
+            if isinstance(arr, str):
+                bad[i] = arr
                 continue
             if out is None:
                 out, first, first_path = np.empty((len(paths), *arr.shape), np.uint8), arr, paths[i]

@@ -30,10 +30,10 @@ Fill = Callable[[np.ndarray, Progress | None], None]
 
 
 class NoReadableImages(DatasetError):
-    """Every image of a folder failed to decode; `skipped` names them (a reader that goes on past
-    bad images lists them and moves to the next folder)."""
+    """Every image of a folder failed to decode; `skipped` says why, by path (a reader that goes
+    on past bad images lists them and moves to the next folder)."""
 
-    def __init__(self, root: Path, skipped: list[str]) -> None:
+    def __init__(self, root: Path, skipped: dict[str, str]) -> None:
         super().__init__(f"no readable images in {root}")
         self.skipped = skipped
 
@@ -51,8 +51,8 @@ class ImageSet:
     sources: list[str]
     vocab: list[str]
     """Class keys in their canonical order (vocab.json for ocrlab sets, sorted for folders)."""
-    skipped: list[str] = field(default_factory=list)
-    """Unreadable files left out (only with `skip_bad`)."""
+    skipped: dict[str, str] = field(default_factory=dict)
+    """Unreadable files left out (only with `skip_bad`): why each does not decode, by path."""
 
     def __len__(self) -> int:
         return len(self.texts)
@@ -79,7 +79,7 @@ class _Planned:
     words: list[str]
     sources: list[str]
     vocab: list[str]
-    skipped: list[str]
+    skipped: dict[str, str]
     shape: Shape
     """(H, W, C) of every image once decoded."""
     fill: Fill
@@ -144,7 +144,7 @@ def load_many(
         [w for p, n in zip(plans, counts, strict=True) for w in p.words[:n]],
         [x for p, n in zip(plans, counts, strict=True) for x in p.sources[:n]],
         list(dict.fromkeys(w for p in plans for w in p.vocab)),
-        [x for p in plans for x in p.skipped],
+        {path: why for p in plans for path, why in p.skipped.items()},
     )
 
 
@@ -197,14 +197,14 @@ def _plan_ocrlab(
             _copy_packed(packed, out, progress, how)
 
         shape = how.shape(packed.batch(np.arange(1))[0])
-        return _Planned(texts, words, sources, vocab, [], shape, fill)
+        return _Planned(texts, words, sources, vocab, {}, shape, fill)
     paths = [root / r.path for r in rows]
     missing = [p for p in paths if not p.is_file()]
     if missing:
         raise DatasetError(
             f"{root / MANIFEST} names {len(missing)} missing file(s), e.g. {missing[0]}"
         )
-    skipped: list[str] = []
+    skipped: dict[str, str] = {}
     if skip_bad:
         keep, skipped = _readable(paths, limit)
         if not keep:
@@ -214,18 +214,18 @@ def _plan_ocrlab(
     return _Planned(texts, words, sources, vocab, skipped, *_decoder(paths, how))
 
 
-def _readable(paths: Sequence[Path], limit: int | None = None) -> tuple[list[int], list[str]]:
-    """(indices of the images that decode, names of those that do not), up to `limit` kept."""
+def _readable(paths: Sequence[Path], limit: int | None = None) -> tuple[list[int], dict[str, str]]:
+    """(indices of the images that decode, why each other does not by path), up to `limit` kept."""
     keep: list[int] = []
-    skipped: list[str] = []
+    skipped: dict[str, str] = {}
     for i, path in enumerate(paths):
         if limit is not None and len(keep) >= limit:
             break
         try:
             decode(path)
             keep.append(i)
-        except ImageError:
-            skipped.append(path.name)
+        except ImageError as exc:
+            skipped[str(path)] = str(exc)
     return keep, skipped
 
 
@@ -267,10 +267,10 @@ def unlabelled_images(
     workers: int = 1,
     mode: str = "RGB",
     prepare: Prepare = decode,
-) -> tuple[np.ndarray, list[str]]:
+) -> tuple[np.ndarray, dict[str, str]]:
     """The images of `folders` that no labels file of the `labelled` folders names (a folder
-    half labelled with `ocrlab label` gives its other half), each through `prepare`; and the
-    names of those that do not decode, which are left out."""
+    half labelled with `ocrlab label` gives its other half), each through `prepare`; and why
+    each of those left out does not decode, by path."""
     taken = {p.resolve() for root in labelled if root.is_dir() and not (root / MANIFEST).is_file()
              for p, _ in folder_labels(root, check_files=False)}  # fmt: skip
     paths = []
@@ -282,7 +282,7 @@ def unlabelled_images(
     if not len(images):
         said = f" ({len(bad)} could not be read)" if bad else ""
         raise DatasetError(f"no unlabelled images in {', '.join(map(str, folders))}{said}")
-    return images, [paths[i].name for i in bad]
+    return images, {str(paths[i]): why for i, why in bad.items()}
 
 
 def folder_labels(root: Path, check_files: bool = True) -> list[tuple[Path, str]]:
@@ -335,7 +335,7 @@ def _read_label_file(root: Path, name: str) -> list[tuple[Path, str]]:
 
 
 def _plan_folder(root: Path, how: _How, skip_bad: bool, limit: int | None = None) -> _Planned:
-    pairs, skipped = folder_labels(root), list[str]()
+    pairs, skipped = folder_labels(root), dict[str, str]()
     if skip_bad:
         keep, skipped = _readable([p for p, _ in pairs], limit)
         if not keep:

@@ -32,8 +32,8 @@ def load_for(
 ) -> ImageSet:
     """The datasets through the model kind's preprocessing, once (as training loaded them); a
     line model's lines with their colour contrast kept for its second look when `colour`
-    (`ocrlab.read.predictor.read_lines`). An unreadable image is left out
-    and named in `skipped` (one bad file must not cost the whole evaluation) unless `strict`."""
+    (`ocrlab.read.predictor.read_lines`). An unreadable image is left out,
+    with why, in `skipped` (one bad file must not cost the whole evaluation) unless `strict`."""
     ckpt = predictor.checkpoint
     step = prepare(ckpt.kind, dataclasses.replace(ckpt.steps, chroma=colour))
     try:
@@ -208,14 +208,14 @@ def evaluate_line(
     predictor = _predictor(run, device)
     reader = hinted(predictor, hint)
     kept, total = _line_held_out(predictor, run) if held_out else (None, 0)
-    texts, pred, groups, failed = [], [], [], []
+    texts, pred, groups, failed = [], [], [], dict[str, str]()
     every: list[str] = []  # the texts of every image, for the held-out split's check
     for folder in dirs:
         try:
             data = load_for(predictor, [folder], workers, strict or held_out)
             seen = _in_colour(predictor, hint, folder, workers, strict or held_out)
         except NoReadableImages as exc:  # only without --strict: the next folder may read
-            failed += exc.skipped
+            failed |= exc.skipped
             continue
         if kept is not None:
             start, every = len(every), every + data.texts
@@ -232,7 +232,7 @@ def evaluate_line(
             groups += [by_path[source] for source in data.sources]
         else:
             groups += [folder.name] * len(data)
-        failed += data.skipped
+        failed |= data.skipped
     recorded = predictor.checkpoint.split.get("labels")
     if kept is not None and (len(every) != total or recorded not in (None, labels_digest(every))):
         raise DatasetError(
