@@ -63,6 +63,20 @@ def test_a_letter_dropped_far_in_is_read_with_the_line_begun_before_it() -> None
     assert LEAD < 108 - 4 and 108 - LEAD_ROOM < 96 + 40  # the `b` is in the cut, near its start
 
 
+def test_the_look_in_colour_hands_its_line_to_the_look_at_the_first_letter() -> None:
+    """The look in colour hands the line its reading came from to the look at the first letter:
+    a grey line read as nothing, in colour as `a` far in, is read again in colour from there."""
+    grey, coloured = np.concatenate([_line(), _line()]), np.concatenate([_line(b=96, a=108)] * 2)
+
+    def colour(idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return np.arange(len(idx)), coloured[idx]
+
+    readings = read_lines(grey, _columns, Charset("ab"), colour=colour)
+    assert [r.text for r in readings] == ["ba", "ba"]
+    assert read_lines(grey, _columns, Charset("ab"))[0].text == ""  # grey alone reads nothing
+    assert read_lines(coloured, _columns, Charset("ab"), Hint.parse(length=1))[0].text == "a"
+
+
 def test_a_line_reads_the_same_alone_and_in_company_and_a_hint_reaches_the_second_reading() -> None:
     far = _line(b=96, a=108)
     batch = np.concatenate([_line(a=8), far, _line(b=20, a=140), _line()])
@@ -118,3 +132,17 @@ def test_the_general_reader_reads_a_first_letter_after_marble(
     monkeypatch.setattr(predictor, "LEAD", 10**6)  # no second look
     plain = ocrlab.read(image, "general", device="cpu")
     assert (plain.text, round(plain.confidence, 2)) == ("RAMe", 1.0)
+
+
+def test_the_general_reader_reads_a_first_letter_its_look_in_colour_dropped(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Khaki `ordinARy` at the right of the hard set's marble paper: grey, it reads unsure; in
+    colour, `rdinARy`, sure; begun before the `r` in colour, the whole word."""
+    image = Image.fromarray(marble(np.random.default_rng(0), 48, 336))
+    font = ImageFont.truetype(str(default_fonts()[0].path), 30)
+    ImageDraw.Draw(image).text((189, 6), "ordinARy", fill=(170, 140, 80), font=font)
+    assert ocrlab.read(image, "general", device="cpu").text == "ordinARy"
+    assert ocrlab.read(image, "general", device="cpu", colour=False).confidence < 0.5
+    monkeypatch.setattr(predictor, "LEAD", 10**6)  # no look at the first letter
+    assert ocrlab.read(image, "general", device="cpu").text == "rdinARy"

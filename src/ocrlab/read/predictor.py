@@ -235,18 +235,21 @@ def read_lines(
     whose image has colour contrast its grey lost is read again in `colour` (so, told and
     thoroughly), and the surer reading is kept: khaki text on kraft paper reads there, while
     shadows and textures that colour contrast darkens as much as the text keep their grey
-    reading. A grey line whose first character comes more than `LEAD` columns in is read again
-    begun just before it (`lead_look`), unless a hint fixes the length, which leaves no room for
-    a letter more. And with `wide`, a short line still read unsure is read again with its text
-    wider, and that reading is kept where it is much surer (`_wide_look`)."""
+    reading. A line whose reading spells its first character more than `LEAD` columns in is read
+    again begun just before it (`lead_look`), in colour where its reading was, unless a hint
+    fixes the length, which leaves no room for a letter more. And with `wide`, a short line
+    still read unsure is read again in grey with its text wider, and that reading is kept where
+    it is much surer (`_wide_look`; widened in colour, the `captcha` library's lines read
+    worse)."""
     out, first = _read_lines(batch, column_probs, charset, hint, top_k)
+    read = batch  # each line as its reading was read
     if colour is not None:
-        _colour_look(batch, out, colour, column_probs, charset, hint, top_k)
+        read = _colour_look(batch, out, first, colour, column_probs, charset, hint, top_k)
     fixed = hint is not None and hint.lengths is not None and hint.lengths[0] == hint.lengths[1]
     far = np.flatnonzero(first > LEAD)
     if len(far) and not fixed:
         again, _ = _read_lines(
-            from_column(batch[far], first[far] - LEAD_ROOM), column_probs, charset, hint, top_k
+            from_column(read[far], first[far] - LEAD_ROOM), column_probs, charset, hint, top_k
         )
         for i, reading in zip(far, again, strict=True):
             out[i] = lead_look(out[i], reading)
@@ -313,23 +316,30 @@ def _wide_look(
 def _colour_look(
     batch: np.ndarray,
     out: list[Reading],
+    first: np.ndarray,
     colour: Colour,
     column_probs: Callable[[np.ndarray], np.ndarray],
     charset: Charset,
     hint: Hint | None,
     top_k: int,
-) -> None:
-    """`read_lines`' look in colour, in place: the surer reading of each unsure colour line."""
+) -> np.ndarray:
+    """`read_lines`' look in colour: the surer reading of each unsure colour line, in `out` and
+    its first column in `first`, in place; and the lines the readings came from, for the look at
+    the first letter (in colour as in grey, the reader can drop a first letter far in)."""
     unsure = np.flatnonzero([r.confidence < SURE for r in out])
     if not len(unsure):
-        return
+        return batch
     which, again = colour(unsure)
     looked = unsure[which]  # the lines `again` holds, in its order
-    moved = [k for k, i in enumerate(looked) if not np.array_equal(again[k], batch[i])]
-    second = _read_lines(again[moved], column_probs, charset, hint, top_k)[0] if moved else []
-    for i, reading in zip(looked[moved], second, strict=True):
-        if reading.confidence > out[i].confidence:
-            out[i] = reading
+    moved = np.array(
+        [k for k, i in enumerate(looked) if not np.array_equal(again[k], batch[i])], np.int64
+    )
+    second, at = _read_lines(again[moved], column_probs, charset, hint, top_k)
+    read = batch.copy()
+    for j, (k, i) in enumerate(zip(moved, looked[moved], strict=True)):
+        if second[j].confidence > out[i].confidence:
+            out[i], first[i], read[i] = second[j], at[j], again[k]
+    return read
 
 
 def _read_lines(
