@@ -130,7 +130,7 @@ def test_unreadable_images_fail_or_are_skipped_and_counted(tmp_path: Path) -> No
     data = load(tmp_path, skip_bad=True)
     bad = str(tmp_path / "bad.png")
     assert len(data) == 3 and list(data.skipped) == [bad]
-    assert data.skipped[bad].startswith(f"cannot decode {bad}: ")  # the reason, said once
+    assert data.skipped[bad].startswith(f"cannot decode {bad}: ")
 
 
 def test_mixed_sizes_are_an_error_unless_resized(tmp_path: Path) -> None:

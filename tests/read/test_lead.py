@@ -65,16 +65,20 @@ def test_a_letter_dropped_far_in_is_read_with_the_line_begun_before_it() -> None
 
 def test_the_look_in_colour_hands_its_line_to_the_look_at_the_first_letter() -> None:
     """The look in colour hands the line its reading came from to the look at the first letter:
-    a grey line read as nothing, in colour as `a` far in, is read again in colour from there."""
-    grey, coloured = np.concatenate([_line(), _line()]), np.concatenate([_line(b=96, a=108)] * 2)
+    a grey line read as nothing, in colour as `a` far in, is read again in colour from there.
+    A sure line is not looked at in colour, and one that comes back unchanged is not read."""
+    grey = np.concatenate([_line(a=8), _line(), _line()])
+    kept = grey.copy()
+    asked: list[list[int]] = []
 
     def colour(idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        return np.arange(len(idx)), coloured[idx]
+        asked.append(idx.tolist())
+        return np.arange(len(idx)), np.concatenate([grey[1:2], _line(b=96, a=108)])
 
     readings = read_lines(grey, _columns, Charset("ab"), colour=colour)
-    assert [r.text for r in readings] == ["ba", "ba"]
-    assert read_lines(grey, _columns, Charset("ab"))[0].text == ""  # grey alone reads nothing
-    assert read_lines(coloured, _columns, Charset("ab"), Hint.parse(length=1))[0].text == "a"
+    assert [r.text for r in readings] == ["a", "", "ba"] and asked == [[1, 2]]
+    assert np.array_equal(grey, kept)  # the caller's lines are left as they were
+    assert read_lines(grey, _columns, Charset("ab"))[2].text == ""  # grey alone reads nothing
 
 
 def test_a_line_reads_the_same_alone_and_in_company_and_a_hint_reaches_the_second_reading() -> None:

@@ -138,11 +138,13 @@ def _decode_job(job: tuple[Prepare, Path, tuple[int, int] | None, str]) -> np.nd
 
 
 def _try_job(job: tuple[Prepare, Path, tuple[int, int] | None, str]) -> np.ndarray | str:
-    """`_decode_job`, or why the image does not decode."""
+    """`_decode_job`, or why the image does not decode, naming it (a preparation's own error,
+    say a blank letter image, may not)."""
     try:
         return _decode_job(job)
     except ImageError as exc:
-        return str(exc)
+        why, path = str(exc), str(job[1])
+        return why if path in why else f"{path}: {why}"
 
 
 @contextmanager

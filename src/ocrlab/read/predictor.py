@@ -192,8 +192,8 @@ def readings_from_columns(
 
 Colour = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
 """Lines by index (an int array) → which of them (positions in that array, an int array) have
-colour, and their lines in a grey that keeps their colour contrast. It may name grey ones too:
-`read_lines` reads again only the lines that come back changed."""
+colour, and their lines in a grey that keeps their colour contrast, (n, H, W, 1) as the batch's.
+It may name grey ones too: `read_lines` reads again only the lines that come back changed."""
 
 
 def colour_look(reader: Any, images: Sequence[ImageLike]) -> Colour | None:
@@ -236,11 +236,11 @@ def read_lines(
     thoroughly), and the surer reading is kept: khaki text on kraft paper reads there, while
     shadows and textures that colour contrast darkens as much as the text keep their grey
     reading. A line whose reading spells its first character more than `LEAD` columns in is read
-    again begun just before it (`lead_look`), in colour where its reading was, unless a hint
-    fixes the length, which leaves no room for a letter more. And with `wide`, a short line
-    still read unsure is read again in grey with its text wider, and that reading is kept where
-    it is much surer (`_wide_look`; widened in colour, the `captcha` library's lines read
-    worse)."""
+    again begun just before it (`lead_look`), in colour where the look in colour's reading was
+    kept, unless a hint fixes the length, which leaves no room for a letter more. And with
+    `wide`, a short line still read unsure is read again in grey with its text wider, and that
+    reading is kept where it is much surer (`_wide_look`; widened in colour, the `captcha`
+    library's lines read worse)."""
     out, first = _read_lines(batch, column_probs, charset, hint, top_k)
     read = batch  # each line as its reading was read
     if colour is not None:
