@@ -137,14 +137,19 @@ def _decode_job(job: tuple[Prepare, Path, tuple[int, int] | None, str]) -> np.nd
     return prepare(path, size, mode)
 
 
+def unreadable(path: Path, exc: ImageError) -> str:
+    """Why `path` does not decode, naming it (a preparation's own error, say a blank letter
+    image, may not)."""
+    why = str(exc)
+    return why if str(path) in why else f"{path}: {why}"
+
+
 def _try_job(job: tuple[Prepare, Path, tuple[int, int] | None, str]) -> np.ndarray | str:
-    """`_decode_job`, or why the image does not decode, naming it (a preparation's own error,
-    say a blank letter image, may not)."""
+    """`_decode_job`, or why the image does not decode (`unreadable`)."""
     try:
         return _decode_job(job)
     except ImageError as exc:
-        why, path = str(exc), str(job[1])
-        return why if path in why else f"{path}: {why}"
+        return unreadable(job[1], exc)
 
 
 @contextmanager

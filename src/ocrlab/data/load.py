@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ocrlab.data.images import Prepare, decode, decode_all, decode_readable
+from ocrlab.data.images import Prepare, decode, decode_all, decode_readable, unreadable
 from ocrlab.data.manifest import MANIFEST, read_manifest
 from ocrlab.data.packed import PackedImages
 from ocrlab.data.sources import is_image
@@ -225,7 +225,7 @@ def _readable(paths: Sequence[Path], limit: int | None = None) -> tuple[list[int
             decode(path)
             keep.append(i)
         except ImageError as exc:
-            skipped[str(path)] = str(exc)
+            skipped[str(path)] = unreadable(path, exc)
     return keep, skipped
 
 
