@@ -4,7 +4,8 @@
 engine's `fit` (the environment holds RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT), and writes to
 RECORD the files this rank wrote under RUN, seen through an audit hook. MODE `die` makes rank 1
 raise in its second epoch; `main_fails` makes rank 0's part of a step fail with an OSError;
-`resume` continues RUN. Exits 2 with the error's sentence on a `UserError`, as the CLI does.
+`resume` continues RUN. Exits 2 with the error's sentence on a `UserError`, as the CLI does,
+at once where the group lost a peer.
 """
 
 from __future__ import annotations
@@ -92,4 +93,6 @@ def main(folder: Path, record: Path, mode: str) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3]))
+    status = main(Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3])
+    dist.leave(status)  # as the CLI leaves a group whose peer died
+    sys.exit(status)

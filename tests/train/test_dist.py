@@ -15,10 +15,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import torch
 from safetensors.torch import load_file
 
+from ocrlab import cli
 from ocrlab.runtime import checkpoint
+from ocrlab.train import dist
 from ocrlab.train.loop import ClassifierTask, fit
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -103,3 +106,14 @@ def test_a_failure_on_rank_0_alone_reaches_every_rank_clearly(tmp_path: Path) ->
     assert rank0 != 0 and "FileNotFoundError" in err0 and "Traceback" in err0  # its own story
     assert rank1 == 2, err1
     assert "rank 0 stopped: FileNotFoundError" in err1 and "Traceback" not in err1
+
+
+def test_a_rank_whose_peer_died_exits_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Python's teardown at exit would tear the broken group down, which gloo may abort."""
+    exits: list[int] = []
+    monkeypatch.setattr(dist.os, "_exit", exits.append)
+    cli._leave_broken_group(2)
+    assert exits == []  # a group that did not break tears down as usual
+    monkeypatch.setattr(dist, "_broken", True)
+    cli._leave_broken_group(2)
+    assert exits == [2]

@@ -4,7 +4,8 @@ Each handler turns flags into a config, calls one library function and prints th
 mistakes (`UserError`, and an `OSError` about a path, such as an output that is a folder) print
 one line on stderr and exit with status 2, without a traceback; a command over many images
 reports each unreadable one and goes on, then exits 1 (`_batch`).
-`main(argv)` returns the exit status so tests call it directly. This module owns the top-level
+`main(argv)` returns the exit status so tests call it directly (a training rank whose group lost
+a peer exits at once instead: see `dist.leave`). This module owns the top-level
 parser, the `train` group and `main`; each subcommand's flags and handler live in the module
 named for it (`generate`, `train_words`, `train_letters`, `read`, `data`, `serve`,
 `experiment`), and helpers two of them share in `_common`. Handlers import the library lazily,
@@ -85,6 +86,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return status
     except UserError as exc:
         print(f"ocrlab: error: {exc}", file=sys.stderr)
+        _leave_broken_group(2)
         return 2
     except BrokenPipeError:
         if not _stdout_gone():
@@ -99,6 +101,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         again = "; run the same command with --resume to continue" if "resume" in args else ""
         print(f"ocrlab: interrupted{again}", file=sys.stderr)
         return 130
+
+
+def _leave_broken_group(status: int) -> None:
+    """A training rank whose group lost a peer exits here, before any teardown (`dist.leave`)."""
+    dist = sys.modules.get("ocrlab.train.dist")  # loaded by training alone: reading skips torch
+    if dist is not None:
+        dist.leave(status)
 
 
 def _stdout_gone() -> bool:
