@@ -8,8 +8,18 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ocrlab.synth.fonts import default_fonts
-from ocrlab.synth.zoo import FAMILIES, HELD_OUT, TRAIN_FAMILIES, Zoo, ZooConfig, is_test_word
+from ocrlab.synth.fonts import default_fonts, load_font
+from ocrlab.synth.zoo import (
+    FAMILIES,
+    HELD_OUT,
+    TRAIN_FAMILIES,
+    WIDEST,
+    Family,
+    Zoo,
+    ZooConfig,
+    draw,
+    is_test_word,
+)
 from ocrlab.synth.zoo_set import make_zoo_set
 
 
@@ -36,6 +46,22 @@ def test_every_family_draws_labelled_text_of_many_shapes(zoo: Zoo) -> None:
     ratios = [s.image.shape[1] / s.image.shape[0] for s in samples]
     assert min(ratios) < 1.5 and max(ratios) > 6  # from a lone glyph to a wide CAPTCHA
     assert {c for s in samples for c in s.text} >= set(string.digits)
+
+
+def test_a_wide_canvas_places_its_text_anywhere_across_it() -> None:
+    """Text far from the centre teaches the reader where a word far in begins."""
+    family, font = (
+        Family("wide", margin=(0.0, 0.0), wide=1.0),
+        load_font(default_fonts()[0].path, 30),
+    )
+    shares = []
+    for seed in range(60):
+        grey = draw(family, "abc", font, np.random.default_rng(seed)).mean(2)
+        assert grey.shape[1] <= WIDEST * grey.shape[0]
+        cols = np.flatnonzero((grey < 128).any(0))
+        before, after = cols[0], grey.shape[1] - 1 - cols[-1]
+        shares.append(before / max(before + after, 1))
+    assert min(shares) < 0.15 and max(shares) > 0.85  # near either end, not only centred
 
 
 def test_held_out_effects_appear_in_no_training_family() -> None:

@@ -78,10 +78,17 @@ class Family:
     margin: tuple[float, float] = (0.05, 0.5)
     """Range of each margin, as a fraction of the text's height."""
     wide: float = 0.0
-    """Probability of a wide CAPTCHA-like canvas: up to twice the text's width."""
+    """Probability of a wide CAPTCHA-like canvas: up to three times the text's width and at most
+    `WIDEST` times its height, the text anywhere across it. A reader trained on text centred on
+    its canvas drops or doubles the first letter of a word far in (docs/general.md, "A first
+    letter far in")."""
     effects: tuple[tuple[str, float, float], ...] = ()
     """(effect, probability, strength), applied in this order."""
 
+
+WIDEST = 8
+"""Widest a wide canvas grows, in heights: CAPTCHA canvases run from 3:1 to 7:1 (ocrlab's hard
+set), and a general-reader training line is 8:1 (`ocrlab.train.general.ZOO_WIDTH`)."""
 
 _JUMBLE = Layout(rotate=24, scale=0.18, baseline=0.1, spacing=(0.75, 1.0), stretch=0.3, warp=0.2)
 _TILT = Layout(rotate=12, scale=0.1, baseline=0.06, spacing=(0.85, 1.05))
@@ -342,10 +349,11 @@ def draw(family: Family, text: str, font: object, rng: np.random.Generator) -> n
     th, tw = alpha.shape
     lo, hi = family.margin
     top, bottom, left, right = (int(rng.uniform(lo, hi) * th) for _ in range(4))
-    if rng.random() < family.wide:
-        extra = int(rng.uniform(0, 1.0) * tw)
-        left, right = left + extra // 2, right + extra - extra // 2
     h, w = th + top + bottom, tw + left + right
+    if rng.random() < family.wide:
+        extra = min(int(rng.uniform(0, 2.0) * tw), max(0, WIDEST * h - w))
+        before = int(rng.uniform(0, 1.0) * extra)
+        left, right, w = left + before, right + extra - before, w + extra
     paper_name = family.papers[int(rng.integers(len(family.papers)))]
     make_paper = _hard_paper if paper_name == "hard" else paper.PAPERS[paper_name]
     bg = make_paper(rng, h, w, back)
