@@ -50,10 +50,8 @@ def test_every_family_draws_labelled_text_of_many_shapes(zoo: Zoo) -> None:
 
 def test_a_wide_canvas_places_its_text_anywhere_across_it() -> None:
     """Text far from the centre teaches the reader where a word far in begins."""
-    family, font = (
-        Family("wide", margin=(0.0, 0.0), wide=1.0),
-        load_font(default_fonts()[0].path, 30),
-    )
+    family = Family("wide", margin=(0.0, 0.0), wide=1.0)
+    font = load_font(default_fonts()[0].path, 30)
     shares = []
     for seed in range(60):
         grey = draw(family, "abc", font, np.random.default_rng(seed)).mean(2)
