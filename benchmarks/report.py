@@ -294,6 +294,7 @@ def finetune_section(r: dict[str, Any]) -> str:
     unlabelled = r.get("without_labels", {})
     for run, label in ((r, ""), (unlabelled, ", no label")):
         rows += _finetune_rows(run, label)
+    cropped = ", ".join(name for name, s in r["styles"].items() if s.get("crop"))
     closed = ", ".join(f"{name} by {s['fill']}" for name, s in r["styles"].items() if s.get("fill"))
     without = (
         " No label: the labelled part's images given without their labels, the general reader's "
@@ -314,6 +315,8 @@ def finetune_section(r: dict[str, Any]) -> str:
         "thorough: and reading each line in seven views (`ocrlab read --thorough`). Fine-tunes "
         "averaged: the budget left after the first fine-tune stopped early trains more from the "
         "same start, and the model is the mean of their weights (`FinetuneConfig.soup`). "
+        "Lines cut to their text's rows before resizing (`FinetuneConfig.crop`) in the runs "
+        f"from general of: {cropped or 'none'}; the other rows are from runs before it. "
         "Ink closed before resizing by a square of so many pixels, where the start reads "
         f"clearly more of the labels so (`FinetuneConfig.fills`): {closed or 'none'}; the "
         f"other styles not.{without} Target: >= 97 % in <= 10 minutes on 2 cores. Load average "

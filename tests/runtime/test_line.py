@@ -14,6 +14,7 @@ from ocrlab.runtime.line import (
     HEIGHT,
     WIDTH,
     LineSteps,
+    crop,
     fill,
     frame,
     grey,
@@ -257,6 +258,22 @@ def test_fill_closes_a_dot_screen_into_solid_ink_and_leaves_the_paper(negative: 
     assert fill(image, 0) is image
     dotted, solid = (to_line(image, steps=LineSteps(False, size)) for size in (0, 3))
     assert abs(int(solid[16, 30]) - ink) < abs(int(dotted[16, 30]) - ink)  # 32 rows keep ink
+
+
+def test_crop_cuts_a_tall_canvas_to_its_text_rows_whatever_specks_lie_above() -> None:
+    """Text 20 rows high in the middle of 80, a speck near the top: the crop keeps the text and
+    a margin of an eighth of it (3 rows) either side, and no more, so the line shows the text
+    over three times the rows; a canvas without ink, or one the text fills, is left whole."""
+    image = np.full((80, 120), 230, np.uint8)
+    image[30:50, 10:110:3] = 20  # vertical strokes: the text body, rows 30-49
+    image[5:8, 60:63] = 20  # a speck
+    assert np.array_equal(crop(image), image[27:53])
+    blank = np.full((40, 40), 200, np.uint8)
+    assert crop(blank) is blank
+    assert np.array_equal(crop(image[30:50]), image[30:50])  # nothing to cut: margins not added
+    inked = [int((to_line(image, steps=LineSteps(False, crop=c)) < 100).any(1).sum())
+             for c in (False, True)]  # fmt: skip
+    assert inked[1] >= 3 * inked[0]
 
 
 def test_fill_takes_no_square_it_cannot_centre() -> None:

@@ -138,6 +138,10 @@ def test_checkpoints_refuse_foreign_files(tmp_path: Path) -> None:
     for bad in (2, -3, 1, 3.0, True, "3"):
         with pytest.raises(DatasetError, match="fill must be 0 or an odd number"):
             checkpoint.Checkpoint.from_dict({**line, "fill": bad})
+    assert checkpoint.Checkpoint.from_dict(line).crop is False  # older files: not cut
+    with pytest.raises(DatasetError, match="crop must be true or false, got 'yes'"):
+        checkpoint.Checkpoint.from_dict({**line, "crop": "yes"})
+    assert checkpoint.Checkpoint.from_dict({**line, "crop": True}).steps.crop is True
     assert checkpoint.Checkpoint.from_dict(line).colour is False  # older files: no second look
     with pytest.raises(DatasetError, match="colour must be true or false, got 1"):
         checkpoint.Checkpoint.from_dict({**line, "colour": 1})

@@ -323,7 +323,9 @@ def test_a_fine_tuned_model_reads_its_scheme_unframed_on_every_path(
     first = data / "0.png"
     grey = np.asarray(Image.open(first))
     assert frame(grey) is not grey  # the general reader would give it a margin
-    unframed = prepare("line", LineSteps(False, filled))(first, None, "L")
+    steps = FinetuneConfig().steps(filled)
+    assert steps == LineSteps(False, filled, crop=True)
+    unframed = prepare("line", steps)(first, None, "L")
     assert not np.array_equal(PREPROCESS["line"](first, None, "L"), unframed)
     if filled:
         assert not np.array_equal(prepare("line", LineSteps(False))(first, None, "L"), unframed)
@@ -335,13 +337,14 @@ def test_a_fine_tuned_model_reads_its_scheme_unframed_on_every_path(
     reader = load(out)
     assert reader.checkpoint.frame is False  # type: ignore[attr-defined]
     assert reader.checkpoint.fill == filled  # type: ignore[attr-defined]
+    assert reader.checkpoint.crop is True  # type: ignore[attr-defined]
     assert reader.checkpoint.colour is False  # type: ignore[attr-defined]
     assert reader.checkpoint.wide is False  # type: ignore[attr-defined]
     assert np.array_equal(reader.preprocess([first])[0], unframed)  # type: ignore[attr-defined]
     loaded = load_for(reader, [data])  # type: ignore[arg-type]
     assert np.array_equal(loaded.images[loaded.texts.index("ca")], unframed)
     onnx = OnnxPredictor(export_onnx(out, tmp_path / "tuned.onnx"))
-    assert onnx.checkpoint.steps == LineSteps(False, filled) and not onnx.checkpoint.colour
+    assert onnx.checkpoint.steps == steps and not onnx.checkpoint.colour
     assert not onnx.checkpoint.wide
     assert np.array_equal(onnx.preprocess([first])[0], unframed)
     assert load("general").checkpoint.frame is True  # type: ignore[attr-defined]

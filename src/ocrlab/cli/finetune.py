@@ -72,7 +72,6 @@ def _prepared(
 def _labelled(cfg: Any, folders: list[Path], workers: int) -> tuple[Any, list[str], int]:
     """The labelled folders' lines, texts and closing (`_prepared`); no lines without folders."""
     from ocrlab.data.load import load_many
-    from ocrlab.runtime.line import LineSteps
     from ocrlab.runtime.preprocess import prepare
 
     if not folders:
@@ -81,7 +80,7 @@ def _labelled(cfg: Any, folders: list[Path], workers: int) -> tuple[Any, list[st
     skipped: dict[str, str] = {}
 
     def load(fill: int, limit: int | None) -> tuple[Any, list[str]]:
-        step = prepare("line", LineSteps(cfg.frame, fill))
+        step = prepare("line", cfg.steps(fill))
         data = load_many(
             folders, workers=workers, skip_bad=True, mode="L", prepare=step, limit=limit
         )
@@ -115,7 +114,6 @@ def cmd_finetune(args: argparse.Namespace) -> int:
 
     from ocrlab.data.load import unlabelled_images
     from ocrlab.errors import ConfigError
-    from ocrlab.runtime.line import LineSteps
     from ocrlab.runtime.preprocess import prepare
     from ocrlab.train.finetune import finetune
     from ocrlab.train.stopping import ctrl_c_stops
@@ -126,7 +124,7 @@ def cmd_finetune(args: argparse.Namespace) -> int:
     lines, texts, fill = _labelled(cfg, args.data, args.workers)
     unlabelled = None
     if args.unlabelled:
-        step = prepare("line", LineSteps(cfg.frame, fill))
+        step = prepare("line", cfg.steps(fill))
         unlabelled, skipped = unlabelled_images(args.unlabelled, args.data, args.workers, "L", step)
         _say_skipped("unlabelled", skipped)
         if not args.data:
@@ -214,7 +212,6 @@ def _add_train_finetune(models: Any) -> None:
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
-    from ocrlab.runtime.line import LineSteps
     from ocrlab.train.audit import AuditConfig, audit, generate, load_generator
     from ocrlab.train.stopping import ctrl_c_stops
 
@@ -228,7 +225,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
         made, n = load_generator(args.generator), max(cfg.sizes) + cfg.test
 
         def drawn(fill: int, limit: int | None) -> tuple[Any, list[str]]:
-            return generate(made, min(n, limit or n), tune.seed, LineSteps(tune.frame, fill))
+            return generate(made, min(n, limit or n), tune.seed, tune.steps(fill))
 
         lines, texts, fill = _prepared(tune, drawn)
     else:

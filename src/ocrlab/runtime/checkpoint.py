@@ -125,6 +125,9 @@ class Checkpoint:
     fill: int = 0
     """Side of the square a line model's preprocessing closes each image's ink by before resizing
     (`runtime.line.fill`; 0: none): a model fine-tuned on a dot-screened scheme learns it solid."""
+    crop: bool = False
+    """Whether a line model's preprocessing cuts each image's rows to its text body and a margin
+    (`runtime.line.crop`): a fine-tuned model learns its scheme's glyphs as large as they fit."""
     colour: bool = False
     """Whether a reader of a line model looks again at a colour image whose reading is unsure,
     in a grey that keeps its colour contrast (`runtime.line.grey`), and keeps the surer reading
@@ -146,7 +149,7 @@ class Checkpoint:
     @property
     def steps(self) -> LineSteps:
         """The optional steps a line model's lines go through: those it learnt with."""
-        return LineSteps(self.frame, self.fill)
+        return LineSteps(self.frame, self.fill, crop=self.crop)
 
     @property
     def mode(self) -> str:
@@ -165,7 +168,7 @@ class Checkpoint:
         unknown = sorted(raw.keys() - names)
         if unknown:
             raise DatasetError(f"{source} has unknown fields {unknown}")
-        for flag, default in (("frame", True), ("colour", False), ("wide", False)):
+        for flag, default in (("frame", True), ("crop", False), ("colour", False), ("wide", False)):
             if not isinstance(raw.get(flag, default), bool):
                 raise DatasetError(f"{source}: {flag} must be true or false, got {raw[flag]!r}")
         if not valid_fill(raw.get("fill", 0)):

@@ -7,8 +7,9 @@ at an unsure colour line, with its colour contrast kept: `grey`), resized to `HE
 its aspect ratio, and padded on the right with the median of its border, the likeliest background
 colour, up to `WIDTH` columns (a wider line is squeezed to it). A line turned by 3.5-20 degrees is
 first stood upright and cropped to its text (`upright`), and a tight crop of clean text is given a
-margin (`frame`), except for a model fine-tuned on one scheme, which may also close its scheme's
-dot-screened glyphs into solid strokes first (`fill`). Stretching every image to one box, as the
+margin (`frame`), except for a model fine-tuned on one scheme, which is cut to its text's rows
+instead (`crop`) and may also close its scheme's dot-screened glyphs into solid strokes first
+(`fill`). Stretching every image to one box, as the
 "Breaking CAPTCHA" readers did, turns a 3-letter crop and a 12-letter CAPTCHA into different fonts.
 Imports NumPy and Pillow only.
 """
@@ -59,6 +60,8 @@ CHROMA = 2.0
 LOOSE = 3
 """A clean line whose text (its ink's box) is under 1/`LOOSE` of its height is cut to its text
 (`frame`): the zoo the general reader learnt from leaves the text at least a third of its image."""
+BODY = 0.25
+"""Share of the fullest row's ink that makes a row part of the text body where `crop` cuts."""
 PAPER = 0.4
 """Share of a line's pixels within 12 grey levels of its paper that makes it a clean crop, one
 `frame` may add a margin to: a tight crop of print is mostly paper; a CAPTCHA's noise, texture or
@@ -84,6 +87,9 @@ class LineSteps:
     dot-screened scheme learnt its glyphs solid."""
     chroma: bool = False
     """Keep the colour contrast of text as bright as its paper in grey (`grey`)."""
+    crop: bool = False
+    """Cut the rows to the text body and a margin (`crop`), where a fine-tune learnt its scheme's
+    text as large as the line's rows allow."""
 
 
 GENERAL = LineSteps()
@@ -96,6 +102,7 @@ def to_line(
     """(H, W), (H, W, 1), (H, W, 3) or (H, W, 4) uint8 → (height, width) uint8, through the
     optional `steps` the model learnt with."""
     stood = upright(fill(grey(image, steps.chroma), steps.fill))
+    stood = crop(stood) if steps.crop else stood
     stood = frame(stood) if steps.frame else stood
     im = Image.fromarray(stood)
     w = line_width(im.height, im.width, height, width)
@@ -286,6 +293,27 @@ def frame(grey: np.ndarray) -> np.ndarray:
     before, after = pad - left, pad - (w - right)
     widths = [(max(0, above), max(0, below)), (max(0, before), max(0, after))]
     return np.pad(grey, widths, constant_values=round(paper))
+
+
+def crop(grey: np.ndarray) -> np.ndarray:
+    """The grey image's rows from the top of its text body to the bottom, with `_margin` rows
+    either side where it has them; the image itself when it has no ink.
+
+    The body is the rows holding at least `BODY` of the fullest row's ink, so specks, curves
+    and texture above and below the text do not stretch it. A CAPTCHA drawn in the middle of a
+    taller canvas reaches the reader's 32 rows with its glyphs a third larger or more, which
+    pays where strokes are thin: fine-tuned on stencil CAPTCHAs (64 rows, text some 40), a reader
+    read 64.4 % of unseen ones cropped and 60.7 % as they came (docs/finetune.md, "Text rows")."""
+    if min(grey.shape) < 2:
+        return grey
+    ink = _ink(_off_paper(grey, _background(grey)))
+    per_row = ink.sum(axis=1)
+    body = np.flatnonzero(per_row >= max(1, BODY * per_row.max()))
+    if not len(body):
+        return grey
+    top, bottom = int(body[0]), int(body[-1] + 1)
+    pad = _margin((top, bottom))
+    return grey[max(0, top - pad) : bottom + pad]
 
 
 def _text(ink: np.ndarray) -> tuple[tuple[int, int], tuple[int, int, int, int]] | None:

@@ -62,15 +62,15 @@ def load_generator(spec: str) -> Generator:
     return fn
 
 
-UNFRAMED = LineSteps(frame=False)
-"""Lines as a fine-tune makes them by default (`ocrlab.train.finetune.FinetuneConfig.frame`)."""
+AS_TUNED = FinetuneConfig().steps(fill=0)
+"""Lines as a fine-tune makes them by default, before `choose_fill` picks a closing."""
 
 
 def generate(
-    fn: Generator, n: int, seed: int, steps: LineSteps = UNFRAMED
+    fn: Generator, n: int, seed: int, steps: LineSteps = AS_TUNED
 ) -> tuple[np.ndarray, list[str]]:
     """n samples of `fn` as (N, 32, 1024, 1) lines (`ocrlab.runtime.preprocess.line` through
-    `steps`: by default unframed, as fine-tuning reads them) and texts."""
+    `steps`: by default as fine-tuning reads them) and texts."""
     lines, texts = [], []
     for i in range(n):
         try:

@@ -47,7 +47,7 @@ from ocrlab.models.crnn import CRNN, line_input
 from ocrlab.runtime import checkpoint
 from ocrlab.runtime.checkpoint import Checkpoint
 from ocrlab.runtime.device import resolve_device
-from ocrlab.runtime.line import MARGIN, text_widths, valid_fill
+from ocrlab.runtime.line import MARGIN, LineSteps, text_widths, valid_fill
 from ocrlab.runtime.shipped import run_folder
 from ocrlab.train.batches import augment
 from ocrlab.train.charset_rows import carry_rows
@@ -101,6 +101,11 @@ class FinetuneConfig:
     them; off, the model learns and reads the scheme's images as they come. A frame shrinks
     glyphs that fill their image: the stencil scheme read 57.1 % unframed, 45.6 % framed
     (`benchmarks/bench_finetune.py --styles stencil --only general [--set frame=true]`)."""
+    crop: bool = True
+    """Whether the lines are cut to their text's rows first (`ocrlab.runtime.line.crop`), so the
+    scheme's glyphs reach the reader's 32 rows as large as they fit: stencil CAPTCHAs, drawn some
+    40 rows high on 64, read 64.4 % cropped and 60.7 % as they came after one fine-tune
+    (docs/finetune.md, "Text rows")."""
     fills: tuple[int, ...] = (0, 3, 5)
     """Closings of each image's ink before it becomes a line (`ocrlab.runtime.line.fill`: the
     side of the square in pixels, odd; 0: none) that a fine-tune chooses between: the one under
@@ -162,6 +167,10 @@ class FinetuneConfig:
     @property
     def scratch(self) -> bool:
         return self.init == NONE
+
+    def steps(self, fill: int) -> LineSteps:
+        """This fine-tune's preprocessing, with the ink closing `fill` (`choose_fill`)."""
+        return LineSteps(self.frame, fill, crop=self.crop)
 
 
 PRESETS: dict[str, dict[str, Any]] = {"finetune": {}}
@@ -519,7 +528,7 @@ def finetune(
     unlabelled: np.ndarray | None = None,
     fill: int = 0,
 ) -> Fit:
-    """Fine-tune on (N, 32, 1024, 1) lines (`prepare("line", LineSteps(cfg.frame, fill))`,
+    """Fine-tune on (N, 32, 1024, 1) lines (`prepare("line", cfg.steps(fill))`,
     `fill` one of `cfg.fills`, `choose_fill`) and their texts, holding out a seeded part, and on
     `unlabelled` lines (`fit`: self-training; with them, N may be 0); writes the run folder `out`
     (weights, checkpoint.json, log.jsonl), also when `stop` ends training early: the best epoch
@@ -544,6 +553,7 @@ def finetune(
         max_len=result.max_len,
         frame=cfg.frame,
         fill=fill,
+        crop=cfg.crop,
         data=list(data),
         config=to_dict(cfg),
         title=f"line reader fine-tuned from {cfg.init} on {len(tr)} labelled images{taught}",
