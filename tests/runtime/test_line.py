@@ -263,11 +263,16 @@ def test_fill_closes_a_dot_screen_into_solid_ink_and_leaves_the_paper(negative: 
 def test_crop_cuts_a_tall_canvas_to_its_text_rows_whatever_specks_lie_above() -> None:
     """Text 20 rows high in the middle of 80, a speck near the top: the crop keeps the text and
     a margin of an eighth of it (3 rows) either side, and no more, so the line shows the text
-    over three times the rows; a canvas without ink, or one the text fills, is left whole."""
+    over three times the rows; a stroke leaving the text (a lone capital's ascender) stays whole;
+    a canvas without ink, or one the text fills, is left whole."""
     image = np.full((80, 120), 230, np.uint8)
     image[30:50, 10:110:3] = 20  # vertical strokes: the text body, rows 30-49
     image[5:8, 60:63] = 20  # a speck
     assert np.array_equal(crop(image), image[27:53])
+    tall = image.copy()
+    tall[20:30, 41] = 20  # an ascender leaving the body, slanting one column
+    tall[16:20, 42] = 20
+    assert np.array_equal(crop(tall), tall[11:55])  # kept whole, margins of 5 rows (34 / 8)
     blank = np.full((40, 40), 200, np.uint8)
     assert crop(blank) is blank
     assert np.array_equal(crop(image[30:50]), image[30:50])  # nothing to cut: margins not added

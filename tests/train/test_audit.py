@@ -77,6 +77,7 @@ def test_a_stopped_audit_keeps_its_points_and_resumes(
     assert done["complete"] and done["general"]["points"][0] == first  # kept, not remeasured
     assert [p["n"] for p in done["scratch"]["points"]] == [4, 6]
     assert done["fill"] == 0 and "closed" not in (out / "report.md").read_text()
+    assert "cut to its text's rows" in (out / "report.md").read_text()  # the recipe's default
     # the closing the lines were prepared with is recorded and said (nothing left to measure)
     assert audit(cfg, lines, texts, out, resume=True, fill=3)["fill"] == 3
     assert "ink was closed by a 3-pixel square" in (out / "report.md").read_text()

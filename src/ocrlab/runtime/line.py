@@ -299,11 +299,13 @@ def crop(grey: np.ndarray) -> np.ndarray:
     """The grey image's rows from the top of its text body to the bottom, with `_margin` rows
     either side where it has them; the image itself when it has no ink.
 
-    The body is the rows holding at least `BODY` of the fullest row's ink, so specks, curves
-    and texture above and below the text do not stretch it. A CAPTCHA drawn in the middle of a
-    taller canvas reaches the reader's 32 rows with its glyphs a third larger or more, which
-    pays where strokes are thin: fine-tuned on stencil CAPTCHAs (64 rows, text some 40), a reader
-    read 64.4 % of unseen ones cropped and 60.7 % as they came (docs/finetune.md, "Text rows")."""
+    The body is the rows holding at least `BODY` of the fullest row's ink, so specks and
+    texture above and below the text do not stretch it; it then grows by the strokes leaving it
+    (`_follow`), so the ascender of a lone capital among lower case stays whole. A CAPTCHA drawn
+    in the middle of a taller canvas reaches the reader's 32 rows with its glyphs a third larger
+    or more, which pays where strokes are thin: fine-tuned on 1,000 stencil CAPTCHAs (64 rows,
+    text some 40), a reader read 69.0 % of unseen ones cut and 64.9 % as they came
+    (docs/finetune.md, "Text rows")."""
     if min(grey.shape) < 2:
         return grey
     ink = _ink(_off_paper(grey, _background(grey)))
@@ -311,9 +313,24 @@ def crop(grey: np.ndarray) -> np.ndarray:
     body = np.flatnonzero(per_row >= max(1, BODY * per_row.max()))
     if not len(body):
         return grey
-    top, bottom = int(body[0]), int(body[-1] + 1)
+    top = body[0] - _follow(ink[body[0] :: -1])
+    bottom = body[-1] + 1 + _follow(ink[body[-1] :])
     pad = _margin((top, bottom))
     return grey[max(0, top - pad) : bottom + pad]
+
+
+def _follow(ink: np.ndarray) -> int:
+    """Rows past the first of an ink mask that its first row's ink reaches, row by row through
+    ink touching the row before (a stroke leaving the text body; a speck apart from it is not)."""
+    alive = ink[0]
+    for rows in range(1, len(ink)):
+        near = alive.copy()
+        near[1:] |= alive[:-1]
+        near[:-1] |= alive[1:]
+        alive = ink[rows] & near
+        if not alive.any():
+            return rows - 1
+    return len(ink) - 1
 
 
 def _text(ink: np.ndarray) -> tuple[tuple[int, int], tuple[int, int, int, int]] | None:

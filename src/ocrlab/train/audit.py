@@ -238,11 +238,17 @@ def _plot(results: dict[str, Any], path: Path) -> None:
     plt.close(fig)
 
 
-def _closed(fill: int) -> str:
-    if not fill:
-        return ""
-    return (f" Every image's ink was closed by a {fill}-pixel square first: the general reader "
-            "read clearly more of the labels so (a dot screen's gaps filled).")  # fmt: skip
+def _prepared(results: dict[str, Any]) -> str:
+    """What was done to every image before it became a line, in words for the report."""
+    said = ""
+    if results["settings"]["config"]["finetune"].get("crop"):
+        said += " Every image was cut to its text's rows first (`crop`)."
+    if fill := results.get("fill", 0):
+        said += (
+            f" Every image's ink was closed by a {fill}-pixel square first: the general reader "
+            "read clearly more of the labels so (a dot screen's gaps filled)."
+        )
+    return said
 
 
 def _report(results: dict[str, Any]) -> str:
@@ -264,7 +270,7 @@ def _report(results: dict[str, Any]) -> str:
         f"Exact match (case-sensitive) on a fixed test part of {results['test']} images, after "
         "training on N labelled images: from the general reader "
         f"({results['starts']['general']}) and from scratch, each point under the same time "
-        "budget." + _closed(results.get("fill", 0)), "", "![accuracy against N](audit.png)", "",
+        "budget." + _prepared(results), "", "![accuracy against N](audit.png)", "",
         "| N | from general | from scratch |", "|---|---|---|", *rows, "",
         "Smallest N that breaks the scheme (reads at least this share of the test part):", "",
         "| level | from general | from scratch |", "|---|---|---|", *breaks, "",
