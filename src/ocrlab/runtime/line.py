@@ -9,9 +9,8 @@ colour, up to `WIDTH` columns (a wider line is squeezed to it). A line turned by
 first stood upright and cropped to its text (`upright`), and a tight crop of clean text is given a
 margin (`frame`), except for a model fine-tuned on one scheme, which is cut to its text's rows
 instead (`crop`) and may also close its scheme's dot-screened glyphs into solid strokes first
-(`fill`). Stretching every image to one box, as the
-"Breaking CAPTCHA" readers did, turns a 3-letter crop and a 12-letter CAPTCHA into different fonts.
-Imports NumPy and Pillow only.
+(`fill`). Stretching every image to one box, as the "Breaking CAPTCHA" readers did, turns a
+3-letter crop and a 12-letter CAPTCHA into different fonts. Imports NumPy and Pillow only.
 """
 
 from __future__ import annotations
