@@ -101,7 +101,7 @@ def main() -> None:
     from ocrlab.train.finetune import (
         CHOOSE_ON,
         FinetuneConfig,
-        choose_fill,
+        choose_steps,
         exact,
         fit,
         read_lines,
@@ -146,9 +146,9 @@ def main() -> None:
         charset = "".join(sorted({c for _, text in pairs for c in text}))
         return pairs[:cut], pairs[cut:], charset, []
 
-    def closings(pairs: Pairs) -> Callable[[int], np.ndarray]:
-        """`pairs`' lines closed by a given fill, for `choose_fill`."""
-        return lambda fill: to_lines(pairs, cfg.steps(fill))[0]
+    def cleaned(pairs: Pairs) -> Callable[[LineSteps], np.ndarray]:
+        """`pairs`' lines as given steps prepare them, for `choose_steps`."""
+        return lambda steps: to_lines(pairs, steps)[0]
 
     def told(
         fitted: Any, lines: np.ndarray, labels: list[str], thorough: bool = False
@@ -157,8 +157,8 @@ def main() -> None:
         (`thorough`: and reading each line in seven views, `ocrlab read --thorough`)."""
         ckpt = Checkpoint(kind="line", model="crnn", model_config=fitted.model.config,
                           input_size=(HEIGHT, WIDTH), channels=1, charset=fitted.charset,
-                          max_len=fitted.max_len, frame=cfg.frame, fill=fill,
-                          crop=cfg.crop)  # fmt: skip
+                          max_len=fitted.max_len, frame=steps.frame, fill=steps.fill,
+                          median=steps.median, crop=steps.crop)  # fmt: skip
         hint = Hint("".join(sorted({c for t in labels for c in t})),
                     (min(map(len, labels)), max(map(len, labels))), thorough)  # fmt: skip
         reader = hinted(Predictor(fitted.model, ckpt, torch.device("cpu")), hint)
@@ -171,8 +171,7 @@ def main() -> None:
             continue
         labelled, unseen, charset, more = made
         judge = [] if args.no_labels else [t for _, t in labelled]  # as the CLI without labels
-        fill = choose_fill(cfg, closings(labelled[:CHOOSE_ON]), judge)
-        steps = cfg.steps(fill)
+        steps = choose_steps(cfg, cleaned(labelled[:CHOOSE_ON]), judge)
         lines, texts = to_lines(labelled, steps)
         test_lines, test_texts = to_lines(unseen, steps)
         tr, va = split(len(texts), 0.15, args.seed)
@@ -195,8 +194,9 @@ def main() -> None:
             "test": len(test_texts),
             "budget_minutes": args.minutes,
             "held_out": len(val[1]),
-            "fill": fill,
-            "crop": cfg.crop,
+            "median": steps.median,
+            "fill": steps.fill,
+            "crop": steps.crop,
             **({} if unlabelled is None else {"unlabelled": len(unlabelled)}),
             "zero_shot_exact": round(exact(zero, test_texts), 4),
             "zero_shot_exact_without_symbols": round(

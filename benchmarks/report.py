@@ -296,6 +296,9 @@ def finetune_section(r: dict[str, Any]) -> str:
         rows += _finetune_rows(run, label)
     cropped = ", ".join(name for name, s in r["styles"].items() if s.get("crop"))
     closed = ", ".join(f"{name} by {s['fill']}" for name, s in r["styles"].items() if s.get("fill"))
+    smoothed = ", ".join(
+        f"{name} over {s['median']}" for name, s in r["styles"].items() if s.get("median")
+    )
     without = (
         " No label: the labelled part's images given without their labels, the general reader's "
         "readings teaching the fine-tune (`--no-labels`, "
@@ -319,8 +322,10 @@ def finetune_section(r: dict[str, Any]) -> str:
         f"from general of: {cropped or 'none'}; the other rows are from runs before it. "
         "Ink closed before resizing by a square of so many pixels, where the start reads "
         f"clearly more of the labels so (`FinetuneConfig.fills`): {closed or 'none'}; the "
-        f"other styles not.{without} Target: >= 97 % in <= 10 minutes on 2 cores. Load average "
-        f"at the end: {r['load_avg_1min_at_end']}.\n\n" + "\n".join(rows) + "\n\n" + context(r)
+        "other styles not. Each pixel the median of its square of so many pixels first, chosen "
+        f"alike (`FinetuneConfig.medians`): {smoothed or 'none'}; the other styles not."
+        f"{without} Target: >= 97 % in <= 10 minutes on 2 cores. Load average at the end: "
+        f"{r['load_avg_1min_at_end']}.\n\n" + "\n".join(rows) + "\n\n" + context(r)
     )
 
 

@@ -20,12 +20,13 @@ from ocrlab.runtime.line import (
     grey,
     in_colour,
     line_width,
+    median,
     read_in_buckets,
     text_widths,
     to_line,
     turn,
     upright,
-    valid_fill,
+    valid_side,
     width_buckets,
 )
 
@@ -281,9 +282,33 @@ def test_crop_cuts_a_tall_canvas_to_its_text_rows_whatever_specks_lie_above() ->
     assert inked[1] >= 3 * inked[0]
 
 
-def test_fill_takes_no_square_it_cannot_centre() -> None:
-    assert [valid_fill(v) for v in (0, 3, 5, 9)] == [True] * 4
-    assert not any(valid_fill(v) for v in (1, 2, 4, -3, 3.0, True, "3", None))
+def test_median_wipes_a_grid_of_thin_lines_and_keeps_the_strokes_it_crosses() -> None:
+    """A thick dark stroke on light paper under a grid of 1-pixel lines that invert what they
+    cross (the tiles scheme): a 5-pixel median leaves paper and stroke as if no grid were drawn
+    (but for the stroke's outline, which it rounds), and every line model that learnt with it
+    prepares its images so (`to_line`)."""
+    clean = np.full((40, 80), 230, np.uint8)
+    clean[10:30, 20:28] = 20  # the stroke, 8 pixels wide
+    gridded = clean.copy()
+    gridded[3::7, :] = 255 - gridded[3::7, :]
+    gridded[:, 3::7] = 255 - gridded[:, 3::7]
+    away = np.ones(clean.shape, bool)  # further than 2 pixels from the stroke's outline
+    away[8:32, 18:30] = False
+    away[13:27, 23:25] = True
+    smoothed = median(gridded, 5)
+    assert np.array_equal(smoothed[away], clean[away])
+    assert (smoothed[~away] != clean[~away]).mean() < 0.5
+    assert median(gridded, 0) is gridded
+    lines = [
+        to_line(im, steps=LineSteps(False, median=m)) for im, m in ((gridded, 5), (gridded, 0))
+    ]
+    assert np.array_equal(lines[0], to_line(smoothed, steps=LineSteps(False)))
+    assert not np.array_equal(lines[1], lines[0])
+
+
+def test_fill_and_median_take_no_square_they_cannot_centre() -> None:
+    assert [valid_side(v) for v in (0, 3, 5, 9)] == [True] * 4
+    assert not any(valid_side(v) for v in (1, 2, 4, -3, 3.0, True, "3", None))
 
 
 def test_grey_keeps_the_colour_contrast_of_text_as_bright_as_its_paper() -> None:

@@ -76,11 +76,13 @@ def test_a_stopped_audit_keeps_its_points_and_resumes(
     done = json.loads((out / "audit.json").read_text())
     assert done["complete"] and done["general"]["points"][0] == first  # kept, not remeasured
     assert [p["n"] for p in done["scratch"]["points"]] == [4, 6]
-    assert done["fill"] == 0 and "closed" not in (out / "report.md").read_text()
+    assert done["fill"] == done["median"] == 0 and "closed" not in (out / "report.md").read_text()
     assert "cut to its text's rows" in (out / "report.md").read_text()  # the recipe's default
-    # the closing the lines were prepared with is recorded and said (nothing left to measure)
-    assert audit(cfg, lines, texts, out, resume=True, fill=3)["fill"] == 3
+    # the cleaning the lines were prepared with is recorded and said (nothing left to measure)
+    cleaned = audit(cfg, lines, texts, out, resume=True, steps=cfg.finetune.steps(3, 5))
+    assert (cleaned["fill"], cleaned["median"]) == (3, 5)
     assert "ink was closed by a 3-pixel square" in (out / "report.md").read_text()
+    assert "the median of its 5-pixel square" in (out / "report.md").read_text()
 
 
 GENERATORS = """

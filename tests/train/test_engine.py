@@ -135,9 +135,12 @@ def test_checkpoints_refuse_foreign_files(tmp_path: Path) -> None:
     with pytest.raises(DatasetError, match="frame must be true or false, got 'false'"):
         checkpoint.Checkpoint.from_dict({**line, "frame": "false"})  # a string is not a no
     assert checkpoint.Checkpoint.from_dict(line).fill == 0  # older files: not closed
-    for bad in (2, -3, 1, 3.0, True, "3"):
-        with pytest.raises(DatasetError, match="fill must be 0 or an odd number"):
-            checkpoint.Checkpoint.from_dict({**line, "fill": bad})
+    assert checkpoint.Checkpoint.from_dict(line).median == 0  # nor smoothed
+    assert checkpoint.Checkpoint.from_dict({**line, "median": 5}).steps.median == 5
+    for side in ("fill", "median"):
+        for bad in (2, -3, 1, 3.0, True, "3"):
+            with pytest.raises(DatasetError, match=f"{side} must be 0 or an odd number"):
+                checkpoint.Checkpoint.from_dict({**line, side: bad})
     assert checkpoint.Checkpoint.from_dict(line).crop is False  # older files: not cut
     with pytest.raises(DatasetError, match="crop must be true or false, got 'yes'"):
         checkpoint.Checkpoint.from_dict({**line, "crop": "yes"})

@@ -23,7 +23,7 @@ from ocrlab.models.crnn import CRNN, line_input
 from ocrlab.runtime.line import LineSteps
 from ocrlab.train.finetune import (
     FinetuneConfig,
-    choose_fill,
+    choose_steps,
     extend_head,
     fit,
     split,
@@ -300,15 +300,15 @@ def test_several_fine_tunes_are_averaged_within_the_budget(
     assert fit(replace(cfg, init="none"), *data).averaged == 1
 
 
-@pytest.mark.parametrize("filled", [0, 3])
+@pytest.mark.parametrize(("filled", "smoothed"), [(0, 0), (3, 5)])
 def test_a_fine_tuned_model_reads_its_scheme_unframed_on_every_path(
-    tmp_path: Path, tiny_line_run: MakeRun, filled: int
+    tmp_path: Path, tiny_line_run: MakeRun, filled: int, smoothed: int
 ) -> None:
     """Fine-tuning learns the scheme's images as they come: its training lines, the run folder's
     reader, `ocrlab eval`'s loader and the exported ONNX file all skip `frame`, which the general
-    reader's own preprocessing applies to the same tight crops, and all close the ink by `fill`
-    where the fine-tune was told to; none looks again in colour, as the start did: the model
-    learnt the scheme in luma."""
+    reader's own preprocessing applies to the same tight crops, and all take medians by `median`
+    and close the ink by `fill` where the fine-tune was told to; none looks again in colour, as
+    the start did: the model learnt the scheme in luma."""
     from ocrlab.read.evaluate import load_for
     from ocrlab.read.onnx import OnnxPredictor, export_onnx
     from ocrlab.runtime.checkpoint import load_checkpoint, save_checkpoint
@@ -323,20 +323,23 @@ def test_a_fine_tuned_model_reads_its_scheme_unframed_on_every_path(
     first = data / "0.png"
     grey = np.asarray(Image.open(first))
     assert frame(grey) is not grey  # the general reader would give it a margin
-    steps = FinetuneConfig().steps(filled)
-    assert steps == LineSteps(False, filled, crop=True)
+    steps = FinetuneConfig().steps(filled, smoothed)
+    assert steps == LineSteps(False, filled, median=smoothed, crop=True)
     unframed = prepare("line", steps)(first, None, "L")
     assert not np.array_equal(PREPROCESS["line"](first, None, "L"), unframed)
     if filled:
-        assert not np.array_equal(prepare("line", LineSteps(False))(first, None, "L"), unframed)
+        as_it_comes = prepare("line", LineSteps(False, crop=True))(first, None, "L")
+        assert not np.array_equal(as_it_comes, unframed)
     out, start = tmp_path / "tuned", tiny_line_run(tmp_path / "start", "abc")
     save_checkpoint(start, replace(load_checkpoint(start), colour=True, wide=True))  # as general
     assert main(["train", "finetune", "--data", str(data), "--out", str(out), "--init", str(start),
                  "--set", "epochs=1", "--set", "epoch_images=4", "--set", f"fills=[{filled}]",
+                 "--set", f"medians=[{smoothed}]",
                  "--workers", "1", "--device", "cpu"]) == 0  # fmt: skip
     reader = load(out)
     assert reader.checkpoint.frame is False  # type: ignore[attr-defined]
     assert reader.checkpoint.fill == filled  # type: ignore[attr-defined]
+    assert reader.checkpoint.median == smoothed  # type: ignore[attr-defined]
     assert reader.checkpoint.crop is True  # type: ignore[attr-defined]
     assert reader.checkpoint.colour is False  # type: ignore[attr-defined]
     assert reader.checkpoint.wide is False  # type: ignore[attr-defined]
@@ -351,39 +354,46 @@ def test_a_fine_tuned_model_reads_its_scheme_unframed_on_every_path(
     for bad in ((), (2,), (0, 4)):
         with pytest.raises(ConfigError, match="fills are 0 or odd numbers"):
             FinetuneConfig(fills=bad)
+        with pytest.raises(ConfigError, match="medians are 0 or odd numbers"):
+            FinetuneConfig(medians=bad)
 
 
-def test_the_closing_the_start_reads_the_labels_best_with_is_chosen(
+def test_the_cleaning_the_start_reads_the_labels_best_with_is_chosen(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """`choose_fill` has the start (the general reader) read the labelled images under each
-    closing: lines that show the labels' texts win over lines that show others; equal readings
-    keep the first; one closing, a fresh model or no labels choose without reading."""
+    """`choose_steps` has the start (the general reader) read the labelled images under each
+    median and closing: lines that show the labels' texts win over lines that show others, where
+    they read enough more of them to be sure; equal readings keep the first; one choice, a fresh
+    model or no labels choose without reading."""
     import ocrlab.train.finetune as finetune
     from ocrlab.runtime.preprocess import prepare
 
-    texts = ["cab", "bca", "abc", "cc"]
+    texts = ["cab", "bca", "abc", "cc", "acb", "ba", "bac", "ca", "cba", "ac", "bb", "aab"]
     data = labelled_folder(tmp_path / "data", texts)
     step = prepare("line", LineSteps(False))
     right = np.stack([step(data / f"{i}.png", None, "L") for i in range(len(texts))])
     wrong = right[::-1]  # every line shows another label's text
-    asked: list[int] = []
+    cfg = FinetuneConfig(device="cpu")
+    asked: list[tuple[int, int]] = []
+    best = cfg.steps(fill=3, median=5)
 
-    def lines_with(fill: int) -> np.ndarray:
-        asked.append(fill)
-        return right if fill == 5 else wrong
+    def lines_with(steps: LineSteps) -> np.ndarray:
+        asked.append((steps.median, steps.fill))
+        return right if steps == best else wrong
 
-    def unread(fill: int) -> np.ndarray:
+    def unread(steps: LineSteps) -> np.ndarray:
         raise AssertionError("nothing should be prepared")
 
-    cfg = FinetuneConfig(device="cpu")
-    assert choose_fill(cfg, lines_with, texts) == 5 and asked == [0, 3, 5]
-    assert choose_fill(cfg, lambda fill: right, texts) == 0
-    assert choose_fill(replace(cfg, fills=(3,)), unread, texts) == 3
-    assert choose_fill(replace(cfg, init="none"), unread, texts) == 0
-    assert choose_fill(cfg, unread, []) == 0
-    monkeypatch.setattr(finetune, "CHOOSE_MARGIN", 1.01)  # no closing can read that much more
-    assert choose_fill(cfg, lines_with, texts) == 0
+    assert choose_steps(cfg, lines_with, texts) == best
+    assert asked == [(m, f) for m in (0, 3, 5) for f in (0, 3, 5)]
+    assert choose_steps(cfg, lines_with, texts[:8]) == cfg.steps()  # 8 of 8 more: not sure
+    assert choose_steps(cfg, lambda steps: right, texts) == cfg.steps()
+    one = replace(cfg, fills=(3,), medians=(5,))
+    assert choose_steps(one, unread, texts) == cfg.steps(fill=3, median=5)
+    assert choose_steps(replace(cfg, init="none"), unread, texts) == cfg.steps()
+    assert choose_steps(cfg, unread, []) == cfg.steps()
+    monkeypatch.setattr(finetune, "CHOOSE_Z", 3.5)  # 12 more of 12 is 3.46 deviations
+    assert choose_steps(cfg, lines_with, texts) == cfg.steps()
 
 
 def test_unlabelled_images_teach_the_later_fine_tunes_by_the_first_ones_sure_readings(

@@ -52,35 +52,37 @@ def _config(args: argparse.Namespace, minutes: float | None = None) -> Any:
 
 
 def _prepared(
-    cfg: Any, load: Callable[[int, int | None], tuple[Any, list[str]]]
-) -> tuple[Any, list[str], int]:
-    """Lines and texts prepared with the closing of `cfg.fills` that the start reads the first
-    `CHOOSE_ON` of them best with (`choose_fill`), and that closing. `load(fill, limit)` prepares
-    the first `limit` (None: all) with a closing; only the chosen one prepares the whole set."""
-    from ocrlab.train.finetune import CHOOSE_ON, choose_fill
+    cfg: Any, load: Callable[[Any, int | None], tuple[Any, list[str]]]
+) -> tuple[Any, list[str], Any]:
+    """Lines and texts prepared as the start reads the first `CHOOSE_ON` of them best
+    (`choose_steps`), and those `LineSteps`. `load(steps, limit)` prepares the first `limit`
+    (None: all) through `steps`; only the chosen ones prepare the whole set."""
+    from ocrlab.train.finetune import CHOOSE_ON, choose_steps
 
-    head, texts = load(cfg.fills[0], CHOOSE_ON)
+    default = cfg.cleanings()[0]
+    head, texts = load(default, CHOOSE_ON)
 
-    def first_lines(fill: int) -> Any:  # the images choose_fill judges on
-        return head if fill == cfg.fills[0] else load(fill, CHOOSE_ON)[0]
+    def first_lines(steps: Any) -> Any:  # the images choose_steps judges on
+        return head if steps == default else load(steps, CHOOSE_ON)[0]
 
-    fill = choose_fill(cfg, first_lines, texts)
-    _say_fill(fill)
-    return (*load(fill, None), fill)
+    steps = choose_steps(cfg, first_lines, texts)
+    _say_steps(steps)
+    return (*load(steps, None), steps)
 
 
-def _labelled(cfg: Any, folders: list[Path], workers: int) -> tuple[Any, list[str], int]:
-    """The labelled folders' lines, texts and closing (`_prepared`); no lines without folders."""
+def _labelled(cfg: Any, folders: list[Path], workers: int) -> tuple[Any, list[str], Any]:
+    """The labelled folders' lines, texts and `LineSteps` (`_prepared`); no lines without
+    folders."""
     from ocrlab.data.load import load_many
     from ocrlab.runtime.preprocess import prepare
 
     if not folders:
-        return None, [], cfg.fills[0]
+        return None, [], cfg.cleanings()[0]
 
     skipped: dict[str, str] = {}
 
-    def load(fill: int, limit: int | None) -> tuple[Any, list[str]]:
-        step = prepare("line", cfg.steps(fill))
+    def load(steps: Any, limit: int | None) -> tuple[Any, list[str]]:
+        step = prepare("line", steps)
         data = load_many(
             folders, workers=workers, skip_bad=True, mode="L", prepare=step, limit=limit
         )
@@ -104,9 +106,11 @@ def _say_skipped(kind: str, skipped: dict[str, str]) -> None:
             print(f"  and {len(skipped) - 3} more", file=sys.stderr)
 
 
-def _say_fill(fill: int) -> None:
-    if fill:
-        print(f"ink closed by a {fill}-pixel square first: the start reads these images best so")
+def _say_steps(steps: Any) -> None:
+    said = [f"a median over {steps.median}-pixel squares"] if steps.median else []
+    said += [f"the ink closed by a {steps.fill}-pixel square"] if steps.fill else []
+    if said:
+        print(f"{' then '.join(said)} first: the start reads these images best so")
 
 
 def cmd_finetune(args: argparse.Namespace) -> int:
@@ -121,10 +125,10 @@ def cmd_finetune(args: argparse.Namespace) -> int:
     if not args.data and not args.unlabelled:
         raise ConfigError("give --data (labelled folders), --unlabelled (image folders) or both")
     cfg = _config(args)
-    lines, texts, fill = _labelled(cfg, args.data, args.workers)
+    lines, texts, steps = _labelled(cfg, args.data, args.workers)
     unlabelled = None
     if args.unlabelled:
-        step = prepare("line", cfg.steps(fill))
+        step = prepare("line", steps)
         unlabelled, skipped = unlabelled_images(args.unlabelled, args.data, args.workers, "L", step)
         _say_skipped("unlabelled", skipped)
         if not args.data:
@@ -133,7 +137,7 @@ def cmd_finetune(args: argparse.Namespace) -> int:
     print(f"{len(texts)} labelled images{more}; starting from {cfg.init}", flush=True)
     with ctrl_c_stops() as stop:
         data = [str(d) for d in args.data]
-        result = finetune(cfg, lines, texts, args.out, data, _show, stop, unlabelled, fill)
+        result = finetune(cfg, lines, texts, args.out, data, _show, stop, unlabelled, steps)
     stopped = f"stopped by Ctrl-C after epoch {len(result.history)}: " if result.stopped else ""
     measured = (f"held-out exact match {100 * result.accuracy:.1f}%" if texts
                 else "no labelled image to measure on")  # fmt: skip
@@ -224,15 +228,15 @@ def cmd_audit(args: argparse.Namespace) -> int:
     if args.generator is not None:
         made, n = load_generator(args.generator), max(cfg.sizes) + cfg.test
 
-        def drawn(fill: int, limit: int | None) -> tuple[Any, list[str]]:
-            return generate(made, min(n, limit or n), tune.seed, tune.steps(fill))
+        def drawn(steps: Any, limit: int | None) -> tuple[Any, list[str]]:
+            return generate(made, min(n, limit or n), tune.seed, steps)
 
-        lines, texts, fill = _prepared(tune, drawn)
+        lines, texts, steps = _prepared(tune, drawn)
     else:
-        lines, texts, fill = _labelled(tune, [args.data], args.workers)
+        lines, texts, steps = _labelled(tune, [args.data], args.workers)
     with ctrl_c_stops() as stop:
         results = audit(cfg, lines, texts, args.out, lambda line: print(line, flush=True), stop,
-                        args.resume, fill=fill)  # fmt: skip
+                        args.resume, steps)  # fmt: skip
     if not results["complete"]:
         print(
             f"stopped by Ctrl-C: the finished points are in {args.out / 'audit.json'}; run the "

@@ -28,7 +28,7 @@ from ocrlab import __version__
 from ocrlab.charset import SPECIALS
 from ocrlab.data.atomic import atomic_write, atomic_write_bytes
 from ocrlab.errors import DatasetError
-from ocrlab.runtime.line import LineSteps, valid_fill
+from ocrlab.runtime.line import LineSteps, valid_side
 
 WEIGHTS, LAST, META, STATE = "model.safetensors", "last.safetensors", "checkpoint.json", "state.pt"
 ONNX_META_KEY = "ocrlab"
@@ -125,6 +125,10 @@ class Checkpoint:
     fill: int = 0
     """Side of the square a line model's preprocessing closes each image's ink by before resizing
     (`runtime.line.fill`; 0: none): a model fine-tuned on a dot-screened scheme learns it solid."""
+    median: int = 0
+    """Side of the square over which a line model's preprocessing takes each pixel's median first
+    (`runtime.line.median`; 0: none): a model fine-tuned on a scheme drawn over by thin lines
+    learns it without them."""
     crop: bool = False
     """Whether a line model's preprocessing cuts each image's rows to its text body and a margin
     (`runtime.line.crop`): a fine-tuned model learns its scheme's glyphs as large as they fit."""
@@ -149,7 +153,7 @@ class Checkpoint:
     @property
     def steps(self) -> LineSteps:
         """The optional steps a line model's lines go through: those it learnt with."""
-        return LineSteps(self.frame, self.fill, crop=self.crop)
+        return LineSteps(self.frame, self.fill, median=self.median, crop=self.crop)
 
     @property
     def mode(self) -> str:
@@ -171,8 +175,11 @@ class Checkpoint:
         for flag, default in (("frame", True), ("crop", False), ("colour", False), ("wide", False)):
             if not isinstance(raw.get(flag, default), bool):
                 raise DatasetError(f"{source}: {flag} must be true or false, got {raw[flag]!r}")
-        if not valid_fill(raw.get("fill", 0)):
-            raise DatasetError(f"{source}: fill must be 0 or an odd number ≥ 3: {raw['fill']!r}")
+        for side in ("fill", "median"):
+            if not valid_side(raw.get(side, 0)):
+                raise DatasetError(
+                    f"{source}: {side} must be 0 or an odd number ≥ 3: {raw[side]!r}"
+                )
         try:
             size = raw["input_size"]
             return cls(**{**raw, "input_size": (int(size[0]), int(size[1]))})

@@ -62,8 +62,8 @@ def load_generator(spec: str) -> Generator:
     return fn
 
 
-AS_TUNED = FinetuneConfig().steps(fill=0)
-"""Lines as a fine-tune makes them by default, before `choose_fill` picks a closing."""
+AS_TUNED = FinetuneConfig().cleanings()[0]
+"""Lines as a fine-tune makes them by default, before `choose_steps` picks a cleaning."""
 
 
 def generate(
@@ -128,10 +128,11 @@ def audit(
     log: Callable[[str], None] | None = None,
     stop: Callable[[], bool] = lambda: False,
     resume: bool = False,
-    fill: int = 0,
+    steps: LineSteps = AS_TUNED,
 ) -> dict[str, Any]:
     """Run the audit on prepared lines and texts; write audit.json, audit.png and report.md.
-    `fill` is the ink closing the lines were prepared with (`choose_fill`), which they record.
+    `steps` are what the lines were prepared with (`choose_steps`): their median and closing are
+    recorded.
 
     audit.json is rewritten after every point, so a stopped audit (`stop`, Ctrl-C) keeps the
     points it finished (`complete` false) and `resume` measures only the missing ones, after
@@ -149,7 +150,8 @@ def audit(
     sizes = [n for n in sorted(set(cfg.sizes)) if n <= len(pool)]
     test_texts = [texts[i] for i in test]
     starts = {"general": cfg.finetune.init, "scratch": NONE}
-    results: dict[str, Any] = {"starts": starts, "test": len(test), "sizes": sizes, "fill": fill,
+    results: dict[str, Any] = {"starts": starts, "test": len(test), "sizes": sizes,
+                               "median": steps.median, "fill": steps.fill,
                                "settings": settings, "complete": False}  # fmt: skip
     out.mkdir(parents=True, exist_ok=True)
     for name, init in starts.items():
@@ -243,6 +245,11 @@ def _prepared(results: dict[str, Any]) -> str:
     said = ""
     if results["settings"]["config"]["finetune"].get("crop"):
         said += " Every image was cut to its text's rows first (`crop`)."
+    if median := results.get("median", 0):
+        said += (
+            f" Every image was smoothed first, each pixel the median of its {median}-pixel "
+            "square: the general reader read clearly more of the labels so (thin lines wiped)."
+        )
     if fill := results.get("fill", 0):
         said += (
             f" Every image's ink was closed by a {fill}-pixel square first: the general reader "

@@ -5,21 +5,21 @@ exported `.onnx` file, read back by `ocrlab.train.from_onnx`) or nothing ('none'
 comparison). Characters the labels add get fresh rows in the output layer; known characters keep
 their rows, matched by character, not by position, so before training the model reads every known
 character exactly as the start did; a narrower charset drops the rows of the characters it leaves
-out. The recipe (preset 'finetune'): the images' ink closed first where the start reads clearly more
-of the labels so (`choose_fill`: a dot screen kept solid), a seeded held-out split, AdamW with half
-the learning rate for the CNN that the LSTM and the head get, light affine warps and negatives on
-the device, bf16 autocast where the CPU computes it natively, an exponential moving average of the
-weights, early stopping on the held-out exact match and a time budget; the best average is kept (of
-equal scores, the latest). The average is what generalises from a few hundred labels: 54.3 % of
-unseen stencil CAPTCHAs with it, 43.2 % without (`benchmarks/bench_finetune.py --styles stencil
---only general --set ema=0`). A fine-tune stops early, well inside its budget, so the rest of the
-budget trains more fine-tunes from the same start, each with its own order and augmentation, and the
-model kept is their weights averaged (a "model soup", Wortsman et al. 2022): it reads as one model,
-and it reads more than any of them. Unlabelled images of the scheme teach too: the first fine-tune's
-confident readings of them (with no labels at all, the start's) serve as their labels for the later
-ones (self-training): with no label at all, the general reader's sure readings of 640
-captcha_images_v2 images taught it to read 97.5 % of 400 others, from 71.2 % (docs/finetune.md,
-"Unlabelled images teach too").
+out. The recipe (preset 'finetune'): the images cleaned first where the start reads clearly more of
+the labels so (`choose_steps`: a dot screen closed into solid strokes, a grid of thin lines wiped by
+a median), a seeded held-out split, AdamW with half the learning rate for the CNN that the LSTM and
+the head get, light affine warps and negatives on the device, bf16 autocast where the CPU computes
+it natively, an exponential moving average of the weights, early stopping on the held-out exact
+match and a time budget; the best average is kept (of equal scores, the latest). The average is what
+generalises from a few hundred labels: 54.3 % of unseen stencil CAPTCHAs with it, 43.2 % without
+(`benchmarks/bench_finetune.py --styles stencil --only general --set ema=0`). A fine-tune stops
+early, well inside its budget, so the rest of the budget trains more fine-tunes from the same start,
+each with its own order and augmentation, and the model kept is their weights averaged (a "model
+soup", Wortsman et al. 2022): it reads as one model, and it reads more than any of them. Unlabelled
+images of the scheme teach too: the first fine-tune's confident readings of them (with no labels at
+all, the start's) serve as their labels for the later ones (self-training): with no label at all,
+the general reader's sure readings of 640 captcha_images_v2 images taught it to read 97.5 % of 400
+others, from 71.2 % (docs/finetune.md, "Unlabelled images teach too").
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ from ocrlab.models.crnn import CRNN, line_input
 from ocrlab.runtime import checkpoint
 from ocrlab.runtime.checkpoint import Checkpoint
 from ocrlab.runtime.device import resolve_device
-from ocrlab.runtime.line import MARGIN, LineSteps, text_widths, valid_fill
+from ocrlab.runtime.line import MARGIN, LineSteps, text_widths, valid_side
 from ocrlab.runtime.shipped import run_folder
 from ocrlab.train.batches import augment
 from ocrlab.train.charset_rows import carry_rows
@@ -108,12 +108,18 @@ class FinetuneConfig:
     (docs/finetune.md, "Text rows")."""
     fills: tuple[int, ...] = (0, 3, 5)
     """Closings of each image's ink before it becomes a line (`ocrlab.runtime.line.fill`: the
-    side of the square in pixels, odd; 0: none) that a fine-tune chooses between: the one under
-    which the start reads clearly more of the labels (`choose_fill`), kept in the run folder so
-    that every reader prepares images alike. A scheme drawing its glyphs as a dot screen keeps them
-    solid at 32 rows instead of grey: the stencil scheme chose 3 and read 60.1 % after one
-    fine-tune, 55.3 % without (docs/finetune.md, "Dot screens"); captcha_images_v2's solid
-    glyphs choose 0. One value forces it; without labels, or from scratch, the first is used."""
+    side of the square in pixels, odd; 0: none) that a fine-tune chooses between, with `medians`:
+    the one under which the start reads clearly more of the labels (`choose_steps`), kept in the
+    run folder so that every reader prepares images alike. A scheme drawing its glyphs as a dot
+    screen keeps them solid at 32 rows instead of grey: the stencil scheme chose 3 and read 60.1 %
+    after one fine-tune, 55.3 % without (docs/finetune.md, "Dot screens"); captcha_images_v2's
+    solid glyphs choose 0. One value forces it; without labels, or from scratch, the first is
+    used."""
+    medians: tuple[int, ...] = (0, 3, 5)
+    """Medians taken over each image before its closing (`ocrlab.runtime.line.median`: the side of
+    the square, odd; 0: none), chosen with `fills`: a scheme drawn over by thin lines loses them.
+    The tiles scheme's grid goes at 5, and one fine-tune read 69.5 % instead of 47.2 %
+    (docs/finetune.md, "Lines drawn over")."""
     invert: float = 0.5
     """Chance that a training image is shown in negative: text reads the same either way, and it
     doubles what a few hundred labels teach about ink against paper."""
@@ -154,8 +160,9 @@ class FinetuneConfig:
                 "batch_size, epochs, epoch_images, patience, soup and blind_epochs must be at "
                 "least 1"
             )
-        if not self.fills or not all(map(valid_fill, self.fills)):
-            raise ConfigError(f"fills are 0 or odd numbers of pixels from 3, got {self.fills!r}")
+        for name, sides in (("fills", self.fills), ("medians", self.medians)):
+            if not sides or not all(map(valid_side, sides)):
+                raise ConfigError(f"{name} are 0 or odd numbers of pixels from 3, got {sides!r}")
         if not 0 < self.sure <= 1:
             raise ConfigError(f"sure is a confidence in (0, 1], got {self.sure}")
         if self.minutes < 0:
@@ -168,9 +175,14 @@ class FinetuneConfig:
     def scratch(self) -> bool:
         return self.init == NONE
 
-    def steps(self, fill: int) -> LineSteps:
-        """This fine-tune's preprocessing, with the ink closing `fill` (`choose_fill`)."""
-        return LineSteps(self.frame, fill, crop=self.crop)
+    def steps(self, fill: int = 0, median: int = 0) -> LineSteps:
+        """This fine-tune's preprocessing, with the ink closing `fill` and the median `median`."""
+        return LineSteps(self.frame, fill, median=median, crop=self.crop)
+
+    def cleanings(self) -> list[LineSteps]:
+        """The preprocessings `choose_steps` chooses between, the default first: each of
+        `medians` followed by each of `fills`."""
+        return [self.steps(fill, median) for median in self.medians for fill in self.fills]
 
 
 PRESETS: dict[str, dict[str, Any]] = {"finetune": {}}
@@ -480,34 +492,42 @@ def _train_one(
     return best
 
 
-CHOOSE_ON = 256
-"""Labelled images `choose_fill` reads under each closing."""
-CHOOSE_MARGIN = 0.05
-"""Share of those images a closing must read more of than the first of `fills` to be chosen."""
+CHOOSE_ON = 512
+"""Labelled images `choose_steps` reads under each preprocessing."""
+CHOOSE_Z = 3.0
+"""How surely a preprocessing must read more of those images than the default to be chosen: the
+images it reads and the default does not, less those the other way round, in standard deviations
+of that difference had both read alike (a sign test on the images they read differently)."""
 
 
-def choose_fill(
-    cfg: FinetuneConfig, lines_with: Callable[[int], np.ndarray], texts: Sequence[str]
-) -> int:
-    """The closing of `cfg.fills` under which the start reads the most of the first `CHOOSE_ON`
-    labelled images exactly (`lines_with(fill)`: them prepared with it, in the order of
-    `texts`), if that is `CHOOSE_MARGIN` of them more than under the first of `cfg.fills`; else
-    the first, also where nothing can judge (from scratch, without labels). A start that reads
+def choose_steps(
+    cfg: FinetuneConfig, lines_with: Callable[[LineSteps], np.ndarray], texts: Sequence[str]
+) -> LineSteps:
+    """The preprocessing of `cfg.cleanings()` under which the start reads the most of the first
+    `CHOOSE_ON` labelled images exactly (`lines_with(steps)`: them prepared so, in the order of
+    `texts`), if it reads more of them than the default (the first) by `CHOOSE_Z`; else the
+    default, also where nothing can judge (from scratch, without labels). A start that reads
     nothing either way gains nothing from a closing: its loss favoured closing the tiles scheme,
-    whose first fine-tune then read at best 43 % of the held-out part instead of 55 %
-    (docs/finetune.md, "Dot screens")."""
-    if len(cfg.fills) == 1 or cfg.scratch or not texts:
-        return cfg.fills[0]
+    whose first fine-tune then read at best 43 % of the held-out part instead of 55 %; under a
+    median of 5 pixels the start read 20 of 512 tiles images and 1 of them without, and a
+    fine-tune 69.5 % of the test images instead of 47.2 % (docs/finetune.md, "Dot screens",
+    "Lines drawn over")."""
+    cleanings = cfg.cleanings()
+    if len(cleanings) == 1 or cfg.scratch or not texts:
+        return cleanings[0]
     device, texts = resolve_device(cfg.device), texts[:CHOOSE_ON]
-    read: dict[int, float] = {}
-    for fill in cfg.fills:
-        lines = lines_with(fill)[:CHOOSE_ON]
-        if not read:
+    right: list[np.ndarray] = []
+    for steps in cleanings:
+        lines = lines_with(steps)[: len(texts)]
+        if not right:
             model, charset, _ = start_model(cfg, texts, lines)
             model.to(device)
-        read[fill] = exact(read_lines(model, charset, lines, device), texts)
-    best = max(cfg.fills, key=read.__getitem__)  # of equals, the earlier
-    return best if read[best] >= read[cfg.fills[0]] + CHOOSE_MARGIN else cfg.fills[0]
+        read = read_lines(model, charset, lines, device)
+        right.append(np.array([p == t for p, t in zip(read, texts, strict=True)]))
+    best = max(range(len(cleanings)), key=lambda k: int(right[k].sum()))  # of equals, the earlier
+    gained, lost = int((right[best] > right[0]).sum()), int((right[best] < right[0]).sum())
+    sure = gained - lost >= CHOOSE_Z * math.sqrt(max(1, gained + lost))
+    return cleanings[best] if sure else cleanings[0]
 
 
 def split(n: int, held_out: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -526,13 +546,13 @@ def finetune(
     log: Callable[[dict[str, Any]], None] | None = None,
     stop: Callable[[], bool] = lambda: False,
     unlabelled: np.ndarray | None = None,
-    fill: int = 0,
+    steps: LineSteps | None = None,
 ) -> Fit:
-    """Fine-tune on (N, 32, 1024, 1) lines (`prepare("line", cfg.steps(fill))`,
-    `fill` one of `cfg.fills`, `choose_fill`) and their texts, holding out a seeded part, and on
-    `unlabelled` lines (`fit`: self-training; with them, N may be 0); writes the run folder `out`
-    (weights, checkpoint.json, log.jsonl), also when `stop` ends training early: the best epoch
-    so far is kept."""
+    """Fine-tune on (N, 32, 1024, 1) lines (`prepare("line", steps)`, `steps` one of
+    `cfg.cleanings()`, by default the first: `choose_steps`) and their texts, holding out a
+    seeded part, and on `unlabelled` lines (`fit`: self-training; with them, N may be 0); writes
+    the run folder `out` (weights, checkpoint.json, log.jsonl), also when `stop` ends training
+    early: the best epoch so far is kept."""
     if out.exists() and any(out.iterdir()):
         raise DatasetError(f"{out} is not empty; choose a new run folder")
     if len(texts) or unlabelled is None:
@@ -540,6 +560,7 @@ def finetune(
     else:
         tr = va = np.zeros(0, dtype=np.int64)
     train, val = (lines[tr], [texts[i] for i in tr]), (lines[va], [texts[i] for i in va])
+    steps = steps or cfg.cleanings()[0]
     result = fit(cfg, train, val, log, stop=stop, unlabelled=unlabelled)
     taught = "" if unlabelled is None else f" and {result.taught} of {len(unlabelled)} unlabelled"
     out.mkdir(parents=True, exist_ok=True)
@@ -551,9 +572,10 @@ def finetune(
         channels=1,
         charset=result.charset,
         max_len=result.max_len,
-        frame=cfg.frame,
-        fill=fill,
-        crop=cfg.crop,
+        frame=steps.frame,
+        fill=steps.fill,
+        median=steps.median,
+        crop=steps.crop,
         data=list(data),
         config=to_dict(cfg),
         title=f"line reader fine-tuned from {cfg.init} on {len(tr)} labelled images{taught}",
