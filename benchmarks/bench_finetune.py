@@ -92,7 +92,7 @@ def main() -> None:
     from ocrlab.read.hint import Hint, hinted
     from ocrlab.read.predictor import Predictor
     from ocrlab.rng import make_rng
-    from ocrlab.runtime.checkpoint import Checkpoint, load_checkpoint
+    from ocrlab.runtime.checkpoint import Checkpoint, learnt_steps, load_checkpoint
     from ocrlab.runtime.line import HEIGHT, WIDTH, LineSteps
     from ocrlab.runtime.preprocess import prepare
     from ocrlab.runtime.shipped import run_folder
@@ -157,8 +157,7 @@ def main() -> None:
         (`thorough`: and reading each line in seven views, `ocrlab read --thorough`)."""
         ckpt = Checkpoint(kind="line", model="crnn", model_config=fitted.model.config,
                           input_size=(HEIGHT, WIDTH), channels=1, charset=fitted.charset,
-                          max_len=fitted.max_len, frame=steps.frame, fill=steps.fill,
-                          median=steps.median, crop=steps.crop)  # fmt: skip
+                          max_len=fitted.max_len, **learnt_steps(steps))  # fmt: skip
         hint = Hint("".join(sorted({c for t in labels for c in t})),
                     (min(map(len, labels)), max(map(len, labels))), thorough)  # fmt: skip
         reader = hinted(Predictor(fitted.model, ckpt, torch.device("cpu")), hint)

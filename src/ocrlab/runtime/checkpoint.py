@@ -187,6 +187,12 @@ class Checkpoint:
             raise DatasetError(f"{source} is not a valid ocrlab checkpoint: {exc}") from None
 
 
+def learnt_steps(steps: LineSteps) -> dict[str, Any]:
+    """The fields of a line model's checkpoint that keep the steps its lines went through, which
+    `Checkpoint.steps` reads back (`chroma` is a reader's second look, not a learnt step)."""
+    return {"frame": steps.frame, "fill": steps.fill, "median": steps.median, "crop": steps.crop}
+
+
 def save_checkpoint(run: Path, ckpt: Checkpoint) -> None:
     data = json.dumps(ckpt.to_dict(), indent=1) + "\n"
     atomic_write_bytes(run / META, data.encode())
