@@ -1,14 +1,16 @@
 """Fine-tuning: CAPTCHA styles the general reader never saw, from 1,000 labels, general vs scratch.
 
-Two styles no zoo family draws, both with three symbols outside the general charset:
+Three styles no zoo family draws, all with three symbols outside the general charset:
 `ocrlab.synth.stencil` (a typical web scheme: stippled, turned glyphs cut by curves in the
-paper's colour, specks of ink) and `ocrlab.synth.tiles` (the stress test: per-glyph tiles in
-their own fonts, half of them inverted, a strong sine ripple, an inverting grid). For each style
+paper's colour, specks of ink), `ocrlab.synth.tiles` (the stress test: per-glyph tiles in
+their own fonts, half of them inverted, a strong sine ripple, an inverting grid) and
+`ocrlab.synth.relief` (text pressed into paper of its own colour, showing only as light and
+shadow, shallower curves pressed across it). For each style
 1,000 labelled images train (15 % of them held out to pick the epoch) and 1,000
 other images test, exact match, case-sensitive. The same labels, split and time budget train from
 the shipped general model (`--preset finetune`) and from scratch (`--init none`, the same CRNN
 size); the general model's zero-shot score comes first. Target: >= 97 % in <= 10 minutes on 2
-cores. Beside the two built styles, a real scheme: `captcha_images_v2` (1,040 CAPTCHAs, lower
+cores. Beside the built styles, a real scheme: `captcha_images_v2` (1,040 CAPTCHAs, lower
 case and digits; the general reader never trains on it) split once, by a seeded shuffle, into
 `--real-test` unseen test images and the rest as labels (640 of them, 15 % held out as above).
 The machine this runs on is shared, and other people's jobs can slow one start eightfold against
@@ -16,7 +18,8 @@ the other, so the budget is counted in this process's CPU time divided by the th
 ("minutes of 2 cores"), the same for both starts whatever the load; wall minutes are reported
 beside it.
 
-    python benchmarks/bench_finetune.py [--styles stencil tiles captcha_images_v2 solid_stencil]
+    python benchmarks/bench_finetune.py [--styles stencil tiles relief captcha_images_v2
+                                                  solid_stencil]
                                         [--minutes 10]
                                         [--train 1000] [--test 1000] [--real-test 400]
                                         [--threads 2] [--only general|scratch]
@@ -56,6 +59,7 @@ SYNTHETIC = {
     "stencil": "ocrlab.synth.stencil:stencil",
     "tiles": "ocrlab.synth.tiles:tiles",
     "solid_stencil": "ocrlab.synth.stencil:solid_stencil",  # what the dot screen costs
+    "relief": "ocrlab.synth.relief:relief",
 }
 REAL = "captcha_images_v2"
 
@@ -68,7 +72,8 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2, help="torch threads")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--styles", nargs="+", choices=[*SYNTHETIC, REAL],
-                        default=["stencil", "tiles", REAL], help="styles to measure")  # fmt: skip
+                        default=["stencil", "tiles", "relief", REAL],
+                        help="styles to measure")  # fmt: skip
     parser.add_argument("--real-test", type=int, default=400,
                         help=f"unseen test images of {REAL} (the rest are the labels)")  # fmt: skip
     parser.add_argument("--data-captcha", type=Path, default=DATA_ROOT / REAL)

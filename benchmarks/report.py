@@ -305,9 +305,10 @@ def finetune_section(r: dict[str, Any]) -> str:
         f"{unlabelled.get('date', '')}: `{unlabelled.get('command', '')}`)." if unlabelled else ""
     )  # fmt: skip
     return (
-        "CAPTCHA styles the general reader never saw: two built for the purpose "
-        "(`ocrlab.synth.stencil`, a typical web scheme, and `ocrlab.synth.tiles`, the stress "
-        "test) and one real scheme, captcha_images_v2 (never in the general reader's training), "
+        "CAPTCHA styles the general reader never saw: three built for the purpose "
+        "(`ocrlab.synth.stencil`, a typical web scheme, `ocrlab.synth.tiles`, the stress "
+        "test, and `ocrlab.synth.relief`, text pressed into paper of its own colour) and one "
+        "real scheme, captcha_images_v2 (never in the general reader's training), "
         "split once into labels and unseen test images. 15 % of the labels are held out to pick "
         "the epoch; exact match, case-sensitive, a budget in minutes per start (this run: "
         f"{r['budget_minutes']:g}), counted as CPU time ÷ threads so that "

@@ -1,4 +1,4 @@
-"""The two CAPTCHA schemes the fine-tuning benchmark adapts to: seeded, labelled, and new."""
+"""The CAPTCHA schemes the fine-tuning benchmark adapts to: seeded, labelled, and new."""
 
 from __future__ import annotations
 
@@ -9,20 +9,21 @@ import pytest
 from PIL import Image
 
 from ocrlab.rng import make_rng
+from ocrlab.synth.relief import emboss, relief
 from ocrlab.synth.stencil import _screen, solid_stencil, stencil
 from ocrlab.synth.tiles import CHARS, tiles
 
 Scheme = Callable[[np.random.Generator], tuple[Image.Image, str]]
 
 
-@pytest.mark.parametrize("scheme", [stencil, solid_stencil, tiles])
+@pytest.mark.parametrize("scheme", [stencil, solid_stencil, tiles, relief])
 def test_a_scheme_is_a_pure_function_of_its_rng(scheme: Scheme) -> None:
     (a, text_a), (b, text_b) = scheme(make_rng(0, 5, 3)), scheme(make_rng(0, 5, 3))
     assert text_a == text_b and a.tobytes() == b.tobytes()
     assert scheme(make_rng(0, 5, 4))[0].tobytes() != a.tobytes()
 
 
-@pytest.mark.parametrize("scheme", [stencil, solid_stencil, tiles])
+@pytest.mark.parametrize("scheme", [stencil, solid_stencil, tiles, relief])
 def test_a_scheme_draws_its_alphabet_on_a_captcha_shaped_image(scheme: Scheme) -> None:
     samples = [scheme(make_rng(1, 5, i)) for i in range(40)]
     for image, text in samples:
@@ -47,3 +48,25 @@ def test_solid_stencil_is_stencil_without_the_dots() -> None:
         (dotted, text), (solid, same) = stencil(make_rng(3, 5, i)), solid_stencil(make_rng(3, 5, i))
         assert text == same and dotted.size == solid.size
         assert np.asarray(solid.convert("L")).mean() < np.asarray(dotted.convert("L")).mean()
+
+
+def test_emboss_lights_one_edge_and_shades_the_other_of_a_raised_square() -> None:
+    """Flat ground and the flat top stay as they were; the edges facing the light and away
+    from it move the paper's brightness in opposite directions."""
+    height = np.zeros((40, 40), np.float32)
+    height[10:30, 10:30] = 1.0
+    shade = emboss(height, make_rng(4, 5, 0))
+    assert np.abs(shade[:4]).max() < 1e-3 and np.abs(shade[18:22, 18:22]).max() < 1e-3
+    top_left, bottom_right = shade[8:12, 8:32].sum(), shade[28:32, 8:32].sum()
+    assert abs(top_left) > 100 and np.sign(top_left) == -np.sign(bottom_right)
+
+
+def test_relief_draws_its_text_in_the_papers_colour() -> None:
+    """No ink of its own: the text shows only as light and shadow, so the image's mean colour
+    is the paper's, and pressing the text moves pixels both lighter and darker."""
+    for i in range(4):
+        image, _ = relief(make_rng(5, 5, i))
+        grey = np.asarray(image.convert("L"), np.float32)
+        assert grey.std() > 5
+        median = np.median(grey)
+        assert (grey > median + 40).mean() > 0.005 and (grey < median - 40).mean() > 0.005
