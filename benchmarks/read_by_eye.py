@@ -9,7 +9,7 @@ with the texts. Read first, score after: a sheet whose texts the reader has seen
 the same text for the same index) measures nothing.
 
     python benchmarks/read_by_eye.py relief --first 800 --count 40 --out sheets/
-    python benchmarks/read_by_eye.py relief --score readings.txt
+    python benchmarks/read_by_eye.py relief --first 800 --count 40 --score readings.txt
 """
 
 from __future__ import annotations
@@ -22,8 +22,10 @@ from bench_finetune import SYNTHETIC
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("style", choices=[s for s in SYNTHETIC if s != "solid_stencil"])
-    parser.add_argument("--first", type=int, default=800, help="first test image's index")
+    schemes = [s for s in SYNTHETIC if s != "solid_stencil"]  # stencil's control, not a scheme
+    parser.add_argument("style", choices=schemes)
+    parser.add_argument("--first", type=int, default=800,
+                        help="first test image's index (under the benchmark's 1,000)")  # fmt: skip
     parser.add_argument("--count", type=int, default=40)
     parser.add_argument("--seed", type=int, default=0, help="the benchmark's --seed")
     parser.add_argument("--out", type=Path, default=Path("sheets"), help="folder for the sheets")
@@ -41,13 +43,15 @@ def main() -> None:
         return draw(make_rng(args.seed, 91, i))  # the benchmark's test stream
 
     if args.score:
-        lines = [ln.split() for ln in args.score.read_text().splitlines() if ln.strip()]
-        right = [int(i) for i, text in lines if sample(int(i))[1] == text]
-        for i, text in lines:
-            truth = sample(int(i))[1]
-            print(f"{i} {text} {truth}{'' if text == truth else '  wrong'}")
-        print(f"{args.style}: {len(right)} of {len(lines)} read right "
-              f"({100 * len(right) / max(1, len(lines)):.1f} %)")  # fmt: skip
+        lines = args.score.read_text().splitlines()
+        read = dict(ln.split(maxsplit=1) for ln in lines if ln.strip())
+        right = 0
+        for i in range(args.first, args.first + args.count):  # an image left unread is wrong
+            text, truth = read.get(str(i), "").strip(), sample(i)[1]
+            right += text == truth
+            print(f"{i} {text or '-'} {truth}{'' if text == truth else '  wrong'}")
+        print(f"{args.style}: {right} of {args.count} read right "
+              f"({100 * right / max(1, args.count):.1f} %)")  # fmt: skip
         return
     args.out.mkdir(parents=True, exist_ok=True)
     end = args.first + args.count
