@@ -32,9 +32,11 @@ def main() -> None:
     parser.add_argument("--score", type=Path, metavar="READINGS", help="score these readings")
     args = parser.parse_args()
 
-    from PIL import Image, ImageDraw
+    import numpy as np
+    from PIL import Image
 
     from ocrlab.rng import make_rng
+    from ocrlab.synth.preview import contact_sheet
     from ocrlab.train.audit import load_generator
 
     draw = load_generator(SYNTHETIC[args.style])
@@ -56,15 +58,12 @@ def main() -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     end = args.first + args.count
     for start in range(args.first, end, 10):
-        ims = [sample(i)[0].convert("RGB") for i in range(start, min(start + 10, end))]
-        w, h = 2 * max(im.width for im in ims), 2 * max(im.height for im in ims)
-        sheet = Image.new("RGB", (2 * (w + 40), -(-len(ims) // 2) * (h + 10)), "white")
-        pen = ImageDraw.Draw(sheet)
-        for k, im in enumerate(ims):
-            x, y = (k % 2) * (w + 40), (k // 2) * (h + 10)
-            pen.text((x + 2, y + h // 2), str(start + k), fill="red")
-            big = im.resize((2 * im.width, 2 * im.height), Image.Resampling.NEAREST)
-            sheet.paste(big, (x + 36, y))
+        shown = range(start, min(start + 10, end))
+        ims = [np.asarray(sample(i)[0].convert("RGB")) for i in shown]
+        h, w = max(im.shape[0] for im in ims), max(im.shape[1] for im in ims)
+        tiles = [np.pad(im, ((0, h - im.shape[0]), (0, w - im.shape[1]), (0, 0)),
+                        constant_values=255).repeat(2, 0).repeat(2, 1) for im in ims]  # fmt: skip
+        sheet = contact_sheet(tiles, [str(i) for i in shown], columns=2, max_tile_width=2 * w)
         sheet.save(args.out / f"{args.style}_{start}.png")
     print(f"{len(range(args.first, end, 10))} sheets in {args.out}")
 
